@@ -1,0 +1,306 @@
+//! The one error type, with the `{errMsg, errCode}` mapping of the WeChat API.
+
+use std::fmt;
+use std::io;
+use std::sync::Arc;
+
+/// The `UDPSocket` method (or factory) a failure belongs to.
+///
+/// Its [`wx_name`](Method::wx_name) is the prefix of every `errMsg`, as in `send:fail ...`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Method {
+    /// `wx.createUDPSocket`.
+    CreateUdpSocket,
+    /// `UDPSocket.bind`.
+    Bind,
+    /// `UDPSocket.send`.
+    Send,
+    /// `UDPSocket.connect`.
+    Connect,
+    /// `UDPSocket.write`.
+    Write,
+    /// `UDPSocket.setTTL`.
+    SetTtl,
+    /// `UDPSocket.close`.
+    Close,
+    /// Receiving: an error the OS reports on the receive path (for example an ICMP
+    /// "port unreachable" on a connected socket).
+    Receive,
+}
+
+impl Method {
+    /// The name WeChat uses for this method in `errMsg`, for example `"setTTL"`.
+    ///
+    /// ```
+    /// assert_eq!(wxudp::Method::SetTtl.wx_name(), "setTTL");
+    /// ```
+    pub fn wx_name(self) -> &'static str {
+        match self {
+            Method::CreateUdpSocket => "createUDPSocket",
+            Method::Bind => "bind",
+            Method::Send => "send",
+            Method::Connect => "connect",
+            Method::Write => "write",
+            Method::SetTtl => "setTTL",
+            Method::Close => "close",
+            Method::Receive => "receive",
+        }
+    }
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.wx_name())
+    }
+}
+
+/// Every failure of a wxudp socket.
+///
+/// The `Display` form is WeChat's `errMsg` (`<method>:fail <reason>`), and
+/// [`code`](Error::code) is its `errCode` (SPEC.md section 4). The same value is
+/// returned by the failing method and delivered to the socket's `error` listeners.
+///
+/// Variants are grouped by who can fix the problem: the caller (bad state, bad
+/// arguments), the system (an OS error), or the destination policy.
+///
+/// ```
+/// use wxudp::{Error, Method};
+/// let err = Error::Closed { method: Method::Send };
+/// assert_eq!(err.to_string(), "send:fail socket is closed");
+/// assert_eq!(err.code(), -1);
+/// ```
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    // --- caller misuse -------------------------------------------------------
+    /// The socket was closed before this call.
+    #[error("{method}:fail socket is closed")]
+    Closed {
+        /// The method that was called.
+        method: Method,
+    },
+    /// `bind` on a socket that is already bound (explicitly, or implicitly by `send`,
+    /// `write` or `connect`).
+    #[error("bind:fail socket is already bound")]
+    AlreadyBound,
+    /// `createUDPSocket` with a type other than `udp4` or `udp6`. The socket is still
+    /// created as udp4.
+    #[error("createUDPSocket:fail invalid type")]
+    InvalidType {
+        /// What was given.
+        given: String,
+    },
+    /// A parameter of the wrong type, in WeChat's wording
+    /// (`parameter error: parameter.port should be Number instead of Boolean;`).
+    #[error(
+        "{method}:fail parameter error: parameter.{name} should be {expected} instead of {found};"
+    )]
+    Parameter {
+        /// The method that was called.
+        method: Method,
+        /// The parameter's name (`port`, `address`, `message`, ...).
+        name: &'static str,
+        /// The type that was expected, in JavaScript's terms (`Number`, `String`).
+        expected: &'static str,
+        /// The type that was given (`Undefined`, `Object`, ...).
+        found: String,
+    },
+    /// A port that is not an integer in 0..=65535 (or 0 as a destination).
+    #[error("{method}:fail invalid port: {reason}")]
+    InvalidPort {
+        /// The method that was called.
+        method: Method,
+        /// Why the port was refused.
+        reason: String,
+    },
+    /// A destination that is neither an IP literal nor a resolvable host name, or one of
+    /// the wrong family for the socket.
+    #[error("{method}:fail invalid address: {reason}")]
+    InvalidAddress {
+        /// The method that was called.
+        method: Method,
+        /// Why the address was refused.
+        reason: String,
+    },
+    /// Any other bad argument: `offset`/`length` out of range, a TTL outside 0..=255.
+    #[error("{method}:fail {reason}")]
+    InvalidArgument {
+        /// The method that was called.
+        method: Method,
+        /// What was wrong.
+        reason: String,
+    },
+    /// A send or connect whose host name was still being resolved when the socket closed.
+    #[error("{method}:fail socket closed before the host name {host} was resolved")]
+    Unresolved {
+        /// The method that was called.
+        method: Method,
+        /// The host name that was being resolved.
+        host: String,
+    },
+
+    // --- the system ----------------------------------------------------------
+    /// The operating system refused the operation (port in use, message too long,
+    /// network unreachable, ...). The text carries the OS error.
+    #[error("{method}:fail {}", os_text(source))]
+    Os {
+        /// The method that was called.
+        method: Method,
+        /// The OS error.
+        #[source]
+        source: Arc<io::Error>,
+    },
+
+    // --- the destination policy ----------------------------------------------
+    /// The destination is not permitted by the socket's [`Policy`](crate::Policy).
+    #[error("{method}:fail destination not permitted: {destination}")]
+    NotPermitted {
+        /// The method that was called.
+        method: Method,
+        /// The refused destination, as given.
+        destination: String,
+    },
+}
+
+impl Error {
+    /// The WeChat `errCode` of this error (SPEC.md section 4).
+    ///
+    /// | code | meaning |
+    /// |---|---|
+    /// | -1 | misuse, bad state, bad parameter other than address/port |
+    /// | -2 | OS socket error |
+    /// | -3 | destination not permitted by the policy |
+    /// | 1 | invalid address |
+    /// | 2 | invalid port |
+    pub fn code(&self) -> i32 {
+        match self {
+            Error::Closed { .. }
+            | Error::AlreadyBound
+            | Error::InvalidType { .. }
+            | Error::InvalidArgument { .. }
+            | Error::Unresolved { .. } => -1,
+            Error::Parameter { name, .. } => match *name {
+                "port" => 2,
+                "address" => 1,
+                _ => -1,
+            },
+            Error::InvalidPort { .. } => 2,
+            Error::InvalidAddress { .. } => 1,
+            Error::Os { .. } => -2,
+            Error::NotPermitted { .. } => -3,
+        }
+    }
+
+    /// The WeChat `errMsg` of this error; the same text as its `Display` form.
+    pub fn err_msg(&self) -> String {
+        self.to_string()
+    }
+
+    /// The method this error belongs to.
+    pub fn method(&self) -> Method {
+        match self {
+            Error::AlreadyBound => Method::Bind,
+            Error::InvalidType { .. } => Method::CreateUdpSocket,
+            Error::Closed { method }
+            | Error::Parameter { method, .. }
+            | Error::InvalidPort { method, .. }
+            | Error::InvalidAddress { method, .. }
+            | Error::InvalidArgument { method, .. }
+            | Error::Unresolved { method, .. }
+            | Error::Os { method, .. }
+            | Error::NotPermitted { method, .. } => *method,
+        }
+    }
+
+    /// The OS error behind this error, if there is one.
+    pub fn os_error(&self) -> Option<&io::Error> {
+        match self {
+            Error::Os { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn os(method: Method, source: io::Error) -> Self {
+        Error::Os {
+            method,
+            source: Arc::new(source),
+        }
+    }
+}
+
+/// The OS error's text with a lower-case first letter, as in
+/// `address already in use (os error 98)`.
+fn os_text(err: &io::Error) -> String {
+    let text = err.to_string();
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn os_errors_read_like_wechat() {
+        let err = Error::os(Method::Bind, io::Error::from_raw_os_error(98));
+        assert_eq!(
+            err.to_string(),
+            "bind:fail address already in use (os error 98)"
+        );
+        assert_eq!(err.code(), -2);
+    }
+
+    #[test]
+    fn parameter_errors_use_wechat_wording_and_field_codes() {
+        let err = Error::Parameter {
+            method: Method::Send,
+            name: "port",
+            expected: "Number",
+            found: "Boolean".into(),
+        };
+        assert_eq!(
+            err.to_string(),
+            "send:fail parameter error: parameter.port should be Number instead of Boolean;"
+        );
+        assert_eq!(err.code(), 2);
+        let err = Error::Parameter {
+            method: Method::Send,
+            name: "address",
+            expected: "String",
+            found: "Number".into(),
+        };
+        assert_eq!(err.code(), 1);
+        let err = Error::Parameter {
+            method: Method::Send,
+            name: "message",
+            expected: "String/ArrayBuffer",
+            found: "Number".into(),
+        };
+        assert_eq!(err.code(), -1);
+    }
+
+    #[test]
+    fn every_variant_has_its_code() {
+        assert_eq!(Error::AlreadyBound.code(), -1);
+        assert_eq!(Error::AlreadyBound.method(), Method::Bind);
+        let e = Error::InvalidType {
+            given: "tcp".into(),
+        };
+        assert_eq!(e.to_string(), "createUDPSocket:fail invalid type");
+        assert_eq!(e.code(), -1);
+        let e = Error::NotPermitted {
+            method: Method::Send,
+            destination: "1.2.3.4".into(),
+        };
+        assert_eq!(e.code(), -3);
+        let e = Error::InvalidPort {
+            method: Method::Send,
+            reason: "0".into(),
+        };
+        assert_eq!(e.code(), 2);
+    }
+}

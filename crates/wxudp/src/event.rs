@@ -1,0 +1,222 @@
+//! Events, and the listener registry both front ends use.
+//!
+//! The registry is generic over the listener type: the Rust API stores
+//! `Arc<dyn Fn(&Event) + Send + Sync>`, the JavaScript runtime stores its own function
+//! handles. The rules of WeChat's `onX`/`offX` live here once:
+//! listeners run in registration order, the same listener may be registered twice, and a
+//! dispatch works on the [`snapshot`](Registry::snapshot) taken when it starts, so a
+//! listener that adds or removes listeners affects the next event only.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::error::Error;
+
+/// The four events of a `UDPSocket`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EventKind {
+    /// A datagram arrived (`onMessage`).
+    Message,
+    /// A call failed, or the OS reported an error (`onError`).
+    Error,
+    /// The socket was bound (`onListening`).
+    Listening,
+    /// The socket was closed (`onClose`).
+    Close,
+}
+
+impl EventKind {
+    /// All four kinds, in the order of the WeChat documentation.
+    pub const ALL: [EventKind; 4] = [
+        EventKind::Close,
+        EventKind::Error,
+        EventKind::Listening,
+        EventKind::Message,
+    ];
+}
+
+/// One event of a socket.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// A datagram arrived.
+    Message(Message),
+    /// A call failed or the OS reported an error: `{errMsg, errCode}` is
+    /// `error.to_string()` and [`Error::code`].
+    Error(Error),
+    /// The socket was bound (`{errMsg: 'bind:ok'}`).
+    Listening,
+    /// The socket was closed (`{errMsg: 'close:ok'}`).
+    Close,
+}
+
+impl Event {
+    /// The kind of this event.
+    pub fn kind(&self) -> EventKind {
+        match self {
+            Event::Message(_) => EventKind::Message,
+            Event::Error(_) => EventKind::Error,
+            Event::Listening => EventKind::Listening,
+            Event::Close => EventKind::Close,
+        }
+    }
+}
+
+/// A received datagram: WeChat's `{message, remoteInfo, localInfo}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    /// The datagram's bytes, whole (up to 65535 bytes).
+    pub data: Vec<u8>,
+    /// The sender (`remoteInfo.address` and `.port`). On a udp6 socket IPv4 senders
+    /// appear as IPv4-mapped IPv6 addresses.
+    pub remote: SocketAddr,
+    /// The receiving socket's address and port (`localInfo`): for a wildcard bind, the
+    /// address the datagram was sent to, as the OS reports it (IP_PKTINFO).
+    pub local: SocketAddr,
+}
+
+impl Message {
+    /// `remoteInfo.size`: the datagram's length in bytes.
+    pub fn size(&self) -> usize {
+        self.data.len()
+    }
+
+    /// `remoteInfo.family`: `"IPv4"` or `"IPv6"`.
+    pub fn remote_family(&self) -> &'static str {
+        family_name(&self.remote)
+    }
+
+    /// `localInfo.family`: `"IPv4"` or `"IPv6"`.
+    pub fn local_family(&self) -> &'static str {
+        family_name(&self.local)
+    }
+}
+
+/// WeChat's family name of an address: `"IPv4"` or `"IPv6"`.
+pub fn family_name(addr: &SocketAddr) -> &'static str {
+    if addr.is_ipv4() {
+        "IPv4"
+    } else {
+        "IPv6"
+    }
+}
+
+/// Identifies one listener registration; returned by `on_*`, taken by `off`.
+///
+/// Ids are unique within the process, so an id never removes another socket's listener.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ListenerId(u64);
+
+static NEXT_LISTENER: AtomicU64 = AtomicU64::new(1);
+
+/// Listener registrations of one socket, in registration order.
+///
+/// ```
+/// use wxudp::{EventKind, Registry};
+/// let mut reg: Registry<&str> = Registry::default();
+/// let a = reg.add(EventKind::Message, "a");
+/// reg.add(EventKind::Message, "b");
+/// reg.add(EventKind::Message, "a");
+/// assert_eq!(reg.snapshot(EventKind::Message), ["a", "b", "a"]);
+/// assert!(reg.remove(a));
+/// assert_eq!(reg.snapshot(EventKind::Message), ["b", "a"]);
+/// // Removing by value removes every registration of it, as `offMessage(fn)` does.
+/// assert_eq!(reg.remove_where(EventKind::Message, |l| *l == "a"), 1);
+/// reg.clear(EventKind::Message);
+/// assert!(reg.snapshot(EventKind::Message).is_empty());
+/// ```
+#[derive(Debug)]
+pub struct Registry<L> {
+    entries: Vec<Entry<L>>,
+}
+
+#[derive(Debug)]
+struct Entry<L> {
+    id: ListenerId,
+    kind: EventKind,
+    listener: L,
+}
+
+impl<L> Default for Registry<L> {
+    fn default() -> Self {
+        Registry {
+            entries: Vec::new(),
+        }
+    }
+}
+
+impl<L> Registry<L> {
+    /// Registers `listener` for `kind`, after every listener already registered.
+    pub fn add(&mut self, kind: EventKind, listener: L) -> ListenerId {
+        let id = ListenerId(NEXT_LISTENER.fetch_add(1, Ordering::Relaxed));
+        self.entries.push(Entry { id, kind, listener });
+        id
+    }
+
+    /// Removes the registration `id`; false if it was not registered here.
+    pub fn remove(&mut self, id: ListenerId) -> bool {
+        let before = self.entries.len();
+        self.entries.retain(|e| e.id != id);
+        self.entries.len() != before
+    }
+
+    /// Removes every registration for `kind` whose listener matches `pred` (WeChat's
+    /// `offX(fn)`, which compares by identity); returns how many were removed.
+    pub fn remove_where(&mut self, kind: EventKind, mut pred: impl FnMut(&L) -> bool) -> usize {
+        let before = self.entries.len();
+        self.entries
+            .retain(|e| !(e.kind == kind && pred(&e.listener)));
+        before - self.entries.len()
+    }
+
+    /// Removes every listener of `kind` (WeChat's `offX()` without an argument); returns
+    /// how many were removed.
+    pub fn clear(&mut self, kind: EventKind) -> usize {
+        self.remove_where(kind, |_| true)
+    }
+
+    /// How many listeners `kind` has.
+    pub fn count(&self, kind: EventKind) -> usize {
+        self.entries.iter().filter(|e| e.kind == kind).count()
+    }
+}
+
+impl<L: Clone> Registry<L> {
+    /// The listeners of `kind` at this moment, in registration order. A dispatch calls
+    /// exactly these, whatever they register or remove while it runs.
+    pub fn snapshot(&self, kind: EventKind) -> Vec<L> {
+        self.entries
+            .iter()
+            .filter(|e| e.kind == kind)
+            .map(|e| e.listener.clone())
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_are_kept_apart() {
+        let mut reg: Registry<u32> = Registry::default();
+        reg.add(EventKind::Message, 1);
+        let e = reg.add(EventKind::Error, 2);
+        reg.add(EventKind::Close, 3);
+        assert_eq!(reg.clear(EventKind::Message), 1);
+        assert_eq!(reg.snapshot(EventKind::Error), [2]);
+        assert_eq!(reg.count(EventKind::Close), 1);
+        assert!(reg.remove(e));
+        assert!(!reg.remove(e), "an id is removed once");
+        assert_eq!(reg.remove_where(EventKind::Close, |l| *l == 99), 0);
+    }
+
+    #[test]
+    fn ids_are_unique_across_registries() {
+        let mut a: Registry<()> = Registry::default();
+        let mut b: Registry<()> = Registry::default();
+        let id = a.add(EventKind::Message, ());
+        b.add(EventKind::Message, ());
+        assert!(!b.remove(id));
+        assert_eq!(b.count(EventKind::Message), 1);
+    }
+}

@@ -1,0 +1,492 @@
+//! Arguments of the socket methods: untrusted input is parsed here, once, into typed
+//! values (ports, destinations, byte ranges, TTLs), each failure mapped to its errCode.
+//!
+//! The typed Rust API ([`SendOptions`]) and the loosely typed front ends (JavaScript, the
+//! CLI) share these rules: a front end turns its values into a [`PortArg`] or a number and
+//! calls the parsers below, so `"9"` and `9` mean the same port everywhere.
+
+use std::net::{IpAddr, SocketAddr};
+
+use crate::error::{Error, Method};
+
+/// The address family of a socket: `udp4` or `udp6` (dual-stack).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum SocketType {
+    /// An IPv4 socket (`'udp4'`, the default). SO_BROADCAST is on.
+    #[default]
+    Udp4,
+    /// An IPv6 socket (`'udp6'`) with IPV6_V6ONLY off: IPv4 peers appear as
+    /// `::ffff:a.b.c.d`.
+    Udp6,
+}
+
+impl SocketType {
+    /// Parses WeChat's type name, `"udp4"` or `"udp6"`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidType`] for any other name.
+    ///
+    /// ```
+    /// use wxudp::SocketType;
+    /// assert_eq!(SocketType::parse("udp6").unwrap(), SocketType::Udp6);
+    /// assert_eq!(SocketType::parse("tcp").unwrap_err().code(), -1);
+    /// ```
+    pub fn parse(name: &str) -> Result<Self, Error> {
+        match name {
+            "udp4" => Ok(SocketType::Udp4),
+            "udp6" => Ok(SocketType::Udp6),
+            other => Err(Error::InvalidType {
+                given: other.to_owned(),
+            }),
+        }
+    }
+
+    /// WeChat's name of this type.
+    pub fn name(self) -> &'static str {
+        match self {
+            SocketType::Udp4 => "udp4",
+            SocketType::Udp6 => "udp6",
+        }
+    }
+
+    /// The largest UDP payload this family can carry: 65507 bytes for IPv4, 65527 for
+    /// IPv6.
+    pub fn max_payload(self) -> usize {
+        match self {
+            SocketType::Udp4 => MAX_PAYLOAD_V4,
+            SocketType::Udp6 => MAX_PAYLOAD_V6,
+        }
+    }
+}
+
+/// The largest UDP payload over IPv4 (65535 - 20 - 8).
+pub const MAX_PAYLOAD_V4: usize = 65507;
+/// The largest UDP payload over IPv6 without jumbograms (65535 - 8).
+pub const MAX_PAYLOAD_V6: usize = 65527;
+
+/// The payload of a send: UTF-8 text or bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Payload<'a> {
+    /// Sent as UTF-8; `offset` and `length` are ignored, as in WeChat.
+    Text(&'a str),
+    /// Bytes; `offset` and `length` select the range that is sent.
+    Bytes(&'a [u8]),
+}
+
+impl<'a> From<&'a str> for Payload<'a> {
+    fn from(text: &'a str) -> Self {
+        Payload::Text(text)
+    }
+}
+
+impl<'a> From<&'a String> for Payload<'a> {
+    fn from(text: &'a String) -> Self {
+        Payload::Text(text)
+    }
+}
+
+impl<'a> From<&'a [u8]> for Payload<'a> {
+    fn from(bytes: &'a [u8]) -> Self {
+        Payload::Bytes(bytes)
+    }
+}
+
+impl<'a, const N: usize> From<&'a [u8; N]> for Payload<'a> {
+    fn from(bytes: &'a [u8; N]) -> Self {
+        Payload::Bytes(bytes)
+    }
+}
+
+impl<'a> From<&'a Vec<u8>> for Payload<'a> {
+    fn from(bytes: &'a Vec<u8>) -> Self {
+        Payload::Bytes(bytes)
+    }
+}
+
+/// What `send` and `write` take: WeChat's `SendOption`.
+///
+/// The bytes are copied (or handed to the kernel) during the call, so the caller may
+/// reuse its buffer as soon as `send` returns.
+///
+/// ```
+/// use wxudp::SendOptions;
+/// let data = [0u8, 1, 2, 3, 4, 5];
+/// let opts = SendOptions::new("127.0.0.1", 9000, &data).offset(2).length(3);
+/// assert_eq!(opts.bytes(wxudp::Method::Send).unwrap(), &[2, 3, 4]);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SendOptions<'a> {
+    /// An IPv4/IPv6 literal or a host name.
+    pub address: &'a str,
+    /// The destination port, 1..=65535.
+    pub port: u16,
+    /// What to send.
+    pub message: Payload<'a>,
+    /// Start of the range sent from a byte payload (default 0).
+    pub offset: usize,
+    /// Length of the range sent from a byte payload (default: to the end).
+    pub length: Option<usize>,
+    /// WeChat's `setBroadcast`. Accepted for compatibility: udp4 sockets always have
+    /// SO_BROADCAST on.
+    pub set_broadcast: bool,
+}
+
+impl<'a> SendOptions<'a> {
+    /// Options to send `message` to `address:port`.
+    pub fn new(address: &'a str, port: u16, message: impl Into<Payload<'a>>) -> Self {
+        SendOptions {
+            address,
+            port,
+            message: message.into(),
+            offset: 0,
+            length: None,
+            set_broadcast: false,
+        }
+    }
+
+    /// Sets the start of the range sent from a byte payload.
+    pub fn offset(mut self, offset: usize) -> Self {
+        self.offset = offset;
+        self
+    }
+
+    /// Sets the length of the range sent from a byte payload.
+    pub fn length(mut self, length: usize) -> Self {
+        self.length = Some(length);
+        self
+    }
+
+    /// Sets WeChat's `setBroadcast` flag.
+    pub fn set_broadcast(mut self, on: bool) -> Self {
+        self.set_broadcast = on;
+        self
+    }
+
+    /// The bytes this send puts in the datagram.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] (errCode -1) when `offset`/`length` fall outside a byte
+    /// payload: the range is never clamped.
+    pub fn bytes(&self, method: Method) -> Result<&'a [u8], Error> {
+        match self.message {
+            Payload::Text(text) => Ok(text.as_bytes()),
+            Payload::Bytes(bytes) => {
+                let total = bytes.len();
+                let out_of_range = || Error::InvalidArgument {
+                    method,
+                    reason: format!(
+                        "offset {} and length {} are out of range for a message of {total} bytes",
+                        self.offset,
+                        self.length
+                            .map_or_else(|| "(rest)".to_owned(), |l| l.to_string())
+                    ),
+                };
+                if self.offset > total {
+                    return Err(out_of_range());
+                }
+                let length = self.length.unwrap_or(total - self.offset);
+                let end = self
+                    .offset
+                    .checked_add(length)
+                    .filter(|end| *end <= total)
+                    .ok_or_else(out_of_range)?;
+                Ok(&bytes[self.offset..end])
+            }
+        }
+    }
+}
+
+/// A port as a loosely typed front end received it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum PortArg<'a> {
+    /// Not given (`undefined`).
+    Missing,
+    /// A number (JavaScript numbers are doubles).
+    Number(f64),
+    /// A string; only decimal digits are a port (`"9"`, `"7550"`).
+    Text(&'a str),
+    /// Any other type; the name is JavaScript's (`Boolean`, `Object`, `Null`).
+    Other(&'static str),
+}
+
+impl PortArg<'_> {
+    /// Parses a port for `bind`: missing or 0 means "a port chosen by the system".
+    ///
+    /// # Errors
+    /// errCode 2 for anything that is not an integer in 0..=65535.
+    ///
+    /// ```
+    /// use wxudp::PortArg;
+    /// assert_eq!(PortArg::Missing.bind_port().unwrap(), 0);
+    /// assert_eq!(PortArg::Text("4210").bind_port().unwrap(), 4210);
+    /// assert_eq!(PortArg::Number(70000.0).bind_port().unwrap_err().code(), 2);
+    /// ```
+    pub fn bind_port(&self) -> Result<u16, Error> {
+        match self {
+            PortArg::Missing => Ok(0),
+            _ => self.parse(Method::Bind),
+        }
+    }
+
+    /// Parses a destination port for `send`, `write` or `connect`: 1..=65535.
+    ///
+    /// # Errors
+    /// errCode 2 when the port is missing, 0, or not an integer in range.
+    ///
+    /// ```
+    /// use wxudp::{Method, PortArg};
+    /// assert_eq!(PortArg::Text("9").destination_port(Method::Send).unwrap(), 9);
+    /// assert_eq!(PortArg::Number(0.0).destination_port(Method::Send).unwrap_err().code(), 2);
+    /// ```
+    pub fn destination_port(&self, method: Method) -> Result<u16, Error> {
+        let port = self.parse(method)?;
+        check_destination_port(method, port)?;
+        Ok(port)
+    }
+
+    fn parse(&self, method: Method) -> Result<u16, Error> {
+        let invalid = |reason: String| Error::InvalidPort { method, reason };
+        match *self {
+            PortArg::Missing => Err(Error::Parameter {
+                method,
+                name: "port",
+                expected: "Number",
+                found: "Undefined".into(),
+            }),
+            PortArg::Other(found) => Err(Error::Parameter {
+                method,
+                name: "port",
+                expected: "Number",
+                found: found.into(),
+            }),
+            PortArg::Number(n) => {
+                if n.fract() == 0.0 && (0.0..=65535.0).contains(&n) {
+                    // In range and integral, so the cast is exact.
+                    Ok(n as u16)
+                } else {
+                    Err(invalid(format!("{n} is not an integer in 0..65535")))
+                }
+            }
+            PortArg::Text(text) => {
+                let digits = text.trim();
+                if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(invalid(format!("{text:?} is not a number")));
+                }
+                digits
+                    .parse::<u16>()
+                    .map_err(|_| invalid(format!("{text:?} is not in 0..65535")))
+            }
+        }
+    }
+}
+
+pub(crate) fn check_destination_port(method: Method, port: u16) -> Result<(), Error> {
+    if port == 0 {
+        return Err(Error::InvalidPort {
+            method,
+            reason: "0 is not a valid destination port".into(),
+        });
+    }
+    Ok(())
+}
+
+/// Parses a TTL given as a JavaScript number: an integer in 0..=255.
+///
+/// # Errors
+/// [`Error::InvalidArgument`] (errCode -1) otherwise.
+///
+/// ```
+/// assert_eq!(wxudp::options::parse_ttl(64.0).unwrap(), 64);
+/// assert_eq!(wxudp::options::parse_ttl(256.0).unwrap_err().code(), -1);
+/// assert!(wxudp::options::parse_ttl(1.5).is_err());
+/// ```
+pub fn parse_ttl(ttl: f64) -> Result<u8, Error> {
+    if ttl.fract() == 0.0 && (0.0..=255.0).contains(&ttl) {
+        // In range and integral, so the cast is exact.
+        Ok(ttl as u8)
+    } else {
+        Err(invalid_ttl(ttl))
+    }
+}
+
+pub(crate) fn invalid_ttl(ttl: impl std::fmt::Display) -> Error {
+    Error::InvalidArgument {
+        method: Method::SetTtl,
+        reason: format!("invalid ttl {ttl}: it must be an integer in 0..255"),
+    }
+}
+
+/// Parses an `offset` or `length` given as a JavaScript number: a non-negative integer.
+///
+/// # Errors
+/// [`Error::InvalidArgument`] (errCode -1) otherwise.
+pub fn parse_index(method: Method, name: &str, value: f64) -> Result<usize, Error> {
+    if value.fract() == 0.0 && value >= 0.0 && value <= usize::MAX as f64 {
+        // Non-negative, integral and in range, so the cast is exact.
+        Ok(value as usize)
+    } else {
+        Err(Error::InvalidArgument {
+            method,
+            reason: format!("invalid {name} {value}: it must be a non-negative integer"),
+        })
+    }
+}
+
+/// A parsed destination: an IP address now, or a host name to resolve.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Destination {
+    Ip(SocketAddr),
+    Host(String, u16),
+}
+
+impl Destination {
+    pub(crate) fn parse(method: Method, address: &str, port: u16) -> Result<Self, Error> {
+        check_destination_port(method, port)?;
+        let invalid = |reason: String| Error::InvalidAddress { method, reason };
+        let trimmed = address.trim();
+        let literal = trimmed
+            .strip_prefix('[')
+            .and_then(|rest| rest.strip_suffix(']'))
+            .unwrap_or(trimmed);
+        if let Ok(ip) = literal.parse::<IpAddr>() {
+            return Ok(Destination::Ip(SocketAddr::new(ip, port)));
+        }
+        if is_host_name(trimmed) {
+            return Ok(Destination::Host(trimmed.to_owned(), port));
+        }
+        if trimmed.is_empty() {
+            Err(invalid("the address is empty".into()))
+        } else {
+            Err(invalid(format!(
+                "{address:?} is neither an IP address nor a host name"
+            )))
+        }
+    }
+}
+
+/// A syntactically valid DNS host name (RFC 1123 letters, digits, `-`, `_` and dots).
+fn is_host_name(name: &str) -> bool {
+    let name = name.strip_suffix('.').unwrap_or(name);
+    !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+        // All-numeric names that failed to parse as IPs (`256.1.1.1`) are invalid.
+        && !name.split('.').all(|label| label.bytes().all(|b| b.is_ascii_digit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_ignores_offset_and_length() {
+        let opts = SendOptions::new("127.0.0.1", 1, "héllo")
+            .offset(100)
+            .length(1);
+        assert_eq!(opts.bytes(Method::Send).unwrap(), "héllo".as_bytes());
+    }
+
+    #[test]
+    fn byte_ranges_are_checked_not_clamped() {
+        let data = [1u8, 2, 3];
+        let ok = |o, l| SendOptions::new("h", 1, &data).offset(o).length(l);
+        assert_eq!(ok(3, 0).bytes(Method::Send).unwrap(), &[] as &[u8]);
+        assert_eq!(ok(1, 2).bytes(Method::Send).unwrap(), &[2, 3]);
+        assert_eq!(ok(1, 3).bytes(Method::Send).unwrap_err().code(), -1);
+        assert_eq!(ok(4, 0).bytes(Method::Send).unwrap_err().code(), -1);
+        assert_eq!(
+            ok(1, usize::MAX).bytes(Method::Send).unwrap_err().code(),
+            -1
+        );
+        let rest = SendOptions::new("h", 1, &data).offset(4);
+        assert!(rest.bytes(Method::Write).is_err());
+    }
+
+    #[test]
+    fn ports_from_loose_input() {
+        assert_eq!(PortArg::Number(65535.0).bind_port().unwrap(), 65535);
+        assert_eq!(PortArg::Number(-1.0).bind_port().unwrap_err().code(), 2);
+        assert_eq!(PortArg::Number(1.5).bind_port().unwrap_err().code(), 2);
+        assert_eq!(PortArg::Number(f64::NAN).bind_port().unwrap_err().code(), 2);
+        assert_eq!(PortArg::Text("").bind_port().unwrap_err().code(), 2);
+        assert_eq!(PortArg::Text("12a").bind_port().unwrap_err().code(), 2);
+        assert_eq!(PortArg::Text("-1").bind_port().unwrap_err().code(), 2);
+        assert_eq!(PortArg::Text("65536").bind_port().unwrap_err().code(), 2);
+        let err = PortArg::Other("Boolean")
+            .destination_port(Method::Send)
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "send:fail parameter error: parameter.port should be Number instead of Boolean;"
+        );
+        assert_eq!(
+            PortArg::Missing
+                .destination_port(Method::Send)
+                .unwrap_err()
+                .code(),
+            2
+        );
+    }
+
+    #[test]
+    fn destinations() {
+        let d = |a: &str| Destination::parse(Method::Send, a, 9);
+        assert_eq!(
+            d("127.0.0.1").unwrap(),
+            Destination::Ip("127.0.0.1:9".parse().unwrap())
+        );
+        assert_eq!(
+            d("[::1]").unwrap(),
+            Destination::Ip("[::1]:9".parse().unwrap())
+        );
+        assert_eq!(
+            d("::1").unwrap(),
+            Destination::Ip("[::1]:9".parse().unwrap())
+        );
+        assert_eq!(
+            d("localhost").unwrap(),
+            Destination::Host("localhost".into(), 9)
+        );
+        for bad in [
+            "",
+            "256.1.1.1",
+            "a b",
+            "exa mple.com",
+            "-x.com",
+            "a..b",
+            "1.2.3",
+        ] {
+            assert_eq!(d(bad).unwrap_err().code(), 1, "{bad:?}");
+        }
+        assert_eq!(
+            Destination::parse(Method::Send, "127.0.0.1", 0)
+                .unwrap_err()
+                .code(),
+            2
+        );
+    }
+
+    #[test]
+    fn ttl_and_index() {
+        assert_eq!(parse_ttl(0.0).unwrap(), 0);
+        assert_eq!(parse_ttl(255.0).unwrap(), 255);
+        assert!(parse_ttl(-1.0).is_err());
+        assert!(parse_ttl(f64::INFINITY).is_err());
+        assert_eq!(parse_index(Method::Send, "offset", 3.0).unwrap(), 3);
+        assert_eq!(
+            parse_index(Method::Send, "offset", -3.0)
+                .unwrap_err()
+                .code(),
+            -1
+        );
+        assert!(parse_index(Method::Send, "length", 0.5).is_err());
+    }
+}

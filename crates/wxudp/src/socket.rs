@@ -1,0 +1,518 @@
+//! The Rust front end: [`UdpSocket`], an event-style socket whose listeners run on a
+//! background driver thread, plus async [`Events`] and [`Messages`] streams.
+
+use std::net::SocketAddr;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::task::{Context, Poll};
+
+use tokio::sync::mpsc;
+
+use crate::engine::{Delivery, Engine};
+use crate::error::{Error, Method};
+use crate::event::{Event, EventKind, ListenerId, Message, Registry};
+use crate::options::{SendOptions, SocketType};
+use crate::policy::Policy;
+
+type Listener = Arc<dyn Fn(&Event) + Send + Sync>;
+type Listeners = Arc<Mutex<Registry<Listener>>>;
+
+/// A WeChat-style UDP socket for Rust: synchronous methods, events delivered to
+/// listeners.
+///
+/// Methods mirror `UDPSocket` (`bind`, `send`, `connect`, `write`, `set_ttl`, `close`).
+/// Each failure is returned *and* delivered to the `error` listeners, exactly as the
+/// JavaScript API reports it. Listeners run on one background thread, the driver, which
+/// also does the socket's I/O; a listener that panics is reported and the others still
+/// run. Events of one socket arrive in the order they happened.
+///
+/// `UdpSocket` is cheap to clone; the socket closes when `close()` is called or the last
+/// clone is dropped. (A listener that holds a clone of its own socket keeps it open until
+/// `close()`.)
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::mpsc;
+/// use wxudp::{SendOptions, SocketType, UdpSocket};
+///
+/// let server = UdpSocket::new(SocketType::Udp4)?;
+/// let (tx, rx) = mpsc::channel();
+/// server.on_message(move |msg| tx.send(msg.clone()).unwrap());
+/// let port = server.bind(0)?;
+///
+/// let client = UdpSocket::new(SocketType::Udp4)?;
+/// client.send(&SendOptions::new("127.0.0.1", port, "hello, how are you"))?;
+///
+/// let msg = rx.recv_timeout(std::time::Duration::from_secs(10)).unwrap();
+/// assert_eq!(msg.data, b"hello, how are you");
+/// assert_eq!(msg.remote.port(), client.local_addr().unwrap().port());
+/// # Ok::<(), wxudp::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct UdpSocket {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    engine: Engine,
+    listeners: Listeners,
+}
+
+impl std::fmt::Debug for UdpSocket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UdpSocket")
+            .field("engine", &self.shared.engine)
+            .finish_non_exhaustive()
+    }
+}
+
+impl UdpSocket {
+    /// A new unbound socket (`wx.createUDPSocket(type)`), allowed to send anywhere.
+    ///
+    /// # Errors
+    /// Only if the driver thread cannot be started (the OS refused a thread or an epoll
+    /// instance): an [`Error::Os`].
+    pub fn new(ty: SocketType) -> Result<Self, Error> {
+        Self::with_policy(ty, Policy::Any)
+    }
+
+    /// A new unbound socket whose destinations are checked against `policy`.
+    ///
+    /// # Errors
+    /// As [`new`](UdpSocket::new).
+    pub fn with_policy(ty: SocketType, policy: Policy) -> Result<Self, Error> {
+        let driver = Driver::get()?;
+        let listeners: Listeners = Arc::default();
+        let tx = driver.tx.clone();
+        let target = listeners.clone();
+        let sink = move |delivery: Delivery| {
+            // The driver lives for the whole process, so the send only fails while the
+            // process exits; the event then has nobody to go to anyway.
+            let _ = tx.send((target.clone(), delivery));
+        };
+        let engine = Engine::new(ty, policy, sink, driver.runtime.clone());
+        Ok(UdpSocket {
+            shared: Arc::new(Shared { engine, listeners }),
+        })
+    }
+
+    /// The socket's type, udp4 or udp6.
+    pub fn socket_type(&self) -> SocketType {
+        self.shared.engine.socket_type()
+    }
+
+    /// Binds the wildcard address on `port` (0 for a port chosen by the system) and
+    /// returns the bound port. A `listening` event follows; it is queued, so a listener
+    /// registered right after `bind` still sees it.
+    ///
+    /// # Errors
+    /// [`Error::AlreadyBound`] or [`Error::Closed`] (-1); [`Error::Os`] (-2) when the port
+    /// is in use or not permitted.
+    ///
+    /// # Examples
+    /// ```
+    /// let sock = wxudp::UdpSocket::new(wxudp::SocketType::Udp4)?;
+    /// let port = sock.bind(0)?;
+    /// assert_ne!(port, 0);
+    /// assert_eq!(sock.bind(0).unwrap_err().to_string(), "bind:fail socket is already bound");
+    /// # Ok::<(), wxudp::Error>(())
+    /// ```
+    pub fn bind(&self, port: u16) -> Result<u16, Error> {
+        self.shared.engine.bind(port)
+    }
+
+    /// Binds a specific local address instead of the wildcard (an extension of the WeChat
+    /// API).
+    ///
+    /// # Errors
+    /// As [`bind`](UdpSocket::bind); an IPv6 address on a udp4 socket is errCode 1.
+    ///
+    /// # Examples
+    /// ```
+    /// let sock = wxudp::UdpSocket::new(wxudp::SocketType::Udp6)?;
+    /// sock.bind_addr("[::1]:0".parse().unwrap())?;
+    /// assert!(sock.local_addr().unwrap().ip().is_loopback());
+    /// # Ok::<(), wxudp::Error>(())
+    /// ```
+    pub fn bind_addr(&self, addr: SocketAddr) -> Result<u16, Error> {
+        self.shared.engine.bind_addr(addr)
+    }
+
+    /// Sends one datagram. An unbound socket is bound to a system-chosen port first (and
+    /// a `listening` event follows). Host names are resolved in the background; the
+    /// datagrams of one socket leave in call order.
+    ///
+    /// # Errors
+    /// [`Error::Closed`] or a bad `offset`/`length` (-1), a bad address (1), port 0 (2), a
+    /// destination refused by the policy (-3), or an OS error such as EMSGSIZE (-2).
+    ///
+    /// # Examples
+    /// ```
+    /// use wxudp::{SendOptions, SocketType, UdpSocket};
+    /// let sock = UdpSocket::new(SocketType::Udp4)?;
+    /// sock.send(&SendOptions::new("127.0.0.1", 9, b"\x01\x02\x03").offset(1))?;
+    /// assert!(sock.local_addr().is_some(), "send bound the socket");
+    /// let err = sock.send(&SendOptions::new("127.0.0.1", 0, "x")).unwrap_err();
+    /// assert_eq!(err.code(), 2);
+    /// # Ok::<(), wxudp::Error>(())
+    /// ```
+    pub fn send(&self, options: &SendOptions<'_>) -> Result<(), Error> {
+        self.shared.engine.send(options)
+    }
+
+    /// Sends one datagram like [`send`](UdpSocket::send), over the connected path when
+    /// the destination is the peer given to [`connect`](UdpSocket::connect).
+    ///
+    /// # Errors
+    /// As [`send`](UdpSocket::send).
+    ///
+    /// # Examples
+    /// ```
+    /// use wxudp::{SendOptions, SocketType, UdpSocket};
+    /// let sock = UdpSocket::new(SocketType::Udp4)?;
+    /// sock.connect("127.0.0.1", 9)?;
+    /// sock.write(&SendOptions::new("127.0.0.1", 9, "ping"))?;
+    /// # Ok::<(), wxudp::Error>(())
+    /// ```
+    pub fn write(&self, options: &SendOptions<'_>) -> Result<(), Error> {
+        self.shared.engine.write(options)
+    }
+
+    /// Connects the socket to one peer: the kernel then drops datagrams from anyone else.
+    /// Binds first if unbound.
+    ///
+    /// # Errors
+    /// As [`send`](UdpSocket::send) for the address and port.
+    ///
+    /// # Examples
+    /// ```
+    /// let sock = wxudp::UdpSocket::new(wxudp::SocketType::Udp4)?;
+    /// sock.connect("127.0.0.1", 9)?;
+    /// assert_eq!(sock.peer_addr(), Some("127.0.0.1:9".parse().unwrap()));
+    /// # Ok::<(), wxudp::Error>(())
+    /// ```
+    pub fn connect(&self, address: &str, port: u16) -> Result<(), Error> {
+        self.shared.engine.connect(address, port)
+    }
+
+    /// Sets the TTL of outgoing datagrams (IP_TTL for udp4, IPV6_UNICAST_HOPS for udp6),
+    /// 0..=255. Before bind the value is remembered and applied at bind.
+    ///
+    /// # Errors
+    /// A value above 255 or a closed socket (-1); the OS refusing the value (-2).
+    ///
+    /// # Examples
+    /// ```
+    /// let sock = wxudp::UdpSocket::new(wxudp::SocketType::Udp4)?;
+    /// sock.set_ttl(7)?;
+    /// sock.bind(0)?;
+    /// assert_eq!(sock.ttl(), Some(7));
+    /// assert_eq!(sock.set_ttl(256).unwrap_err().code(), -1);
+    /// # Ok::<(), wxudp::Error>(())
+    /// ```
+    pub fn set_ttl(&self, ttl: u32) -> Result<(), Error> {
+        self.shared.engine.set_ttl(ttl)
+    }
+
+    /// The TTL the OS applies to this socket's datagrams, while it is open.
+    pub fn ttl(&self) -> Option<u32> {
+        self.shared.engine.ttl()
+    }
+
+    /// Closes the socket. Datagrams already sent are handed to the kernel first, the OS
+    /// socket is closed before this returns (its port is free at once), undelivered
+    /// received datagrams are discarded and a `close` event is queued. Later calls fail
+    /// with [`Error::Closed`]; a second `close` does nothing.
+    ///
+    /// # Errors
+    /// None today: a datagram that cannot be flushed is reported as an `error` event.
+    ///
+    /// # Examples
+    /// ```
+    /// use wxudp::{SocketType, UdpSocket};
+    /// let a = UdpSocket::new(SocketType::Udp4)?;
+    /// let port = a.bind(0)?;
+    /// a.close()?;
+    /// let b = UdpSocket::new(SocketType::Udp4)?;
+    /// assert_eq!(b.bind(port)?, port, "the port is free again at once");
+    /// assert_eq!(a.bind(0).unwrap_err().to_string(), "bind:fail socket is closed");
+    /// # Ok::<(), wxudp::Error>(())
+    /// ```
+    pub fn close(&self) -> Result<(), Error> {
+        self.shared.engine.close()
+    }
+
+    /// The bound local address, while the socket is open.
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.shared.engine.local_addr()
+    }
+
+    /// The connected peer, if any.
+    pub fn peer_addr(&self) -> Option<SocketAddr> {
+        self.shared.engine.peer_addr()
+    }
+
+    /// Whether `close()` was called.
+    pub fn is_closed(&self) -> bool {
+        self.shared.engine.is_closed()
+    }
+
+    /// Adds a `message` listener (`onMessage`).
+    pub fn on_message(&self, f: impl Fn(&Message) + Send + Sync + 'static) -> ListenerId {
+        self.add(EventKind::Message, move |e| {
+            if let Event::Message(m) = e {
+                f(m)
+            }
+        })
+    }
+
+    /// Adds an `error` listener (`onError`).
+    pub fn on_error(&self, f: impl Fn(&Error) + Send + Sync + 'static) -> ListenerId {
+        self.add(EventKind::Error, move |e| {
+            if let Event::Error(err) = e {
+                f(err)
+            }
+        })
+    }
+
+    /// Adds a `listening` listener (`onListening`).
+    pub fn on_listening(&self, f: impl Fn() + Send + Sync + 'static) -> ListenerId {
+        self.add(EventKind::Listening, move |_| f())
+    }
+
+    /// Adds a `close` listener (`onClose`).
+    pub fn on_close(&self, f: impl Fn() + Send + Sync + 'static) -> ListenerId {
+        self.add(EventKind::Close, move |_| f())
+    }
+
+    /// Adds a listener for events of `kind`, called with the whole [`Event`].
+    pub fn on(&self, kind: EventKind, f: impl Fn(&Event) + Send + Sync + 'static) -> ListenerId {
+        self.add(kind, f)
+    }
+
+    /// Removes one listener (`offX(fn)`); false if it was not registered.
+    ///
+    /// # Examples
+    /// ```
+    /// let sock = wxudp::UdpSocket::new(wxudp::SocketType::Udp4)?;
+    /// let id = sock.on_close(|| {});
+    /// assert!(sock.off(id));
+    /// assert!(!sock.off(id));
+    /// # Ok::<(), wxudp::Error>(())
+    /// ```
+    pub fn off(&self, id: ListenerId) -> bool {
+        self.listeners().remove(id)
+    }
+
+    /// Removes every listener of `kind` (`offX()`); returns how many there were.
+    pub fn off_all(&self, kind: EventKind) -> usize {
+        self.listeners().clear(kind)
+    }
+
+    /// A stream of every event of this socket from now on (for tokio users).
+    ///
+    /// Dropping the stream removes its listeners.
+    ///
+    /// # Examples
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), wxudp::Error> {
+    /// use wxudp::{Event, SocketType, UdpSocket};
+    /// let sock = UdpSocket::new(SocketType::Udp4)?;
+    /// let mut events = sock.events();
+    /// sock.bind(0)?;
+    /// assert!(matches!(events.recv().await, Some(Event::Listening)));
+    /// # Ok(()) }
+    /// ```
+    pub fn events(&self) -> Events {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let ids = EventKind::ALL
+            .iter()
+            .map(|kind| {
+                let tx = tx.clone();
+                self.add(*kind, move |e| {
+                    let _ = tx.send(e.clone());
+                })
+            })
+            .collect();
+        Events {
+            rx,
+            ids,
+            listeners: Arc::downgrade(&self.shared.listeners),
+        }
+    }
+
+    /// A stream of the datagrams this socket receives from now on; it ends when the
+    /// socket closes.
+    ///
+    /// # Examples
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), wxudp::Error> {
+    /// use wxudp::{SendOptions, SocketType, UdpSocket};
+    /// let sock = UdpSocket::new(SocketType::Udp4)?;
+    /// let mut messages = sock.messages();
+    /// let port = sock.bind(0)?;
+    /// sock.send(&SendOptions::new("127.0.0.1", port, "to myself"))?;
+    /// let msg = messages.recv().await.unwrap();
+    /// assert_eq!(msg.data, b"to myself");
+    /// sock.close()?;
+    /// assert!(messages.recv().await.is_none());
+    /// # Ok(()) }
+    /// ```
+    pub fn messages(&self) -> Messages {
+        Messages {
+            events: self.events(),
+            done: false,
+        }
+    }
+
+    fn add(&self, kind: EventKind, f: impl Fn(&Event) + Send + Sync + 'static) -> ListenerId {
+        self.listeners().add(kind, Arc::new(f))
+    }
+
+    fn listeners(&self) -> MutexGuard<'_, Registry<Listener>> {
+        lock(&self.shared.listeners)
+    }
+}
+
+/// Every event of one socket, as an async stream; see [`UdpSocket::events`].
+#[derive(Debug)]
+pub struct Events {
+    rx: mpsc::UnboundedReceiver<Event>,
+    ids: Vec<ListenerId>,
+    listeners: std::sync::Weak<Mutex<Registry<Listener>>>,
+}
+
+impl Events {
+    /// The next event; `None` once the socket is gone.
+    pub async fn recv(&mut self) -> Option<Event> {
+        self.rx.recv().await
+    }
+
+    /// Polls for the next event.
+    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Event>> {
+        self.rx.poll_recv(cx)
+    }
+}
+
+impl futures_core::Stream for Events {
+    type Item = Event;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Event>> {
+        self.get_mut().rx.poll_recv(cx)
+    }
+}
+
+impl Drop for Events {
+    fn drop(&mut self) {
+        if let Some(listeners) = self.listeners.upgrade() {
+            let mut reg = lock(&listeners);
+            for id in &self.ids {
+                reg.remove(*id);
+            }
+        }
+    }
+}
+
+/// The datagrams one socket receives, as an async stream; see [`UdpSocket::messages`].
+#[derive(Debug)]
+pub struct Messages {
+    events: Events,
+    done: bool,
+}
+
+impl Messages {
+    /// The next datagram; `None` once the socket is closed.
+    pub async fn recv(&mut self) -> Option<Message> {
+        std::future::poll_fn(|cx| self.poll_recv(cx)).await
+    }
+
+    /// Polls for the next datagram.
+    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Message>> {
+        while !self.done {
+            match self.events.poll_recv(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Some(Event::Message(m))) => return Poll::Ready(Some(m)),
+                Poll::Ready(Some(Event::Close)) | Poll::Ready(None) => self.done = true,
+                Poll::Ready(Some(_)) => {}
+            }
+        }
+        Poll::Ready(None)
+    }
+}
+
+impl futures_core::Stream for Messages {
+    type Item = Message;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Message>> {
+        self.get_mut().poll_recv(cx)
+    }
+}
+
+/// The background thread that runs every `UdpSocket`'s I/O and listeners.
+struct Driver {
+    runtime: tokio::runtime::Handle,
+    tx: mpsc::UnboundedSender<(Listeners, Delivery)>,
+}
+
+static DRIVER: OnceLock<Driver> = OnceLock::new();
+
+impl Driver {
+    fn get() -> Result<&'static Driver, Error> {
+        if let Some(driver) = DRIVER.get() {
+            return Ok(driver);
+        }
+        let started = Driver::start().map_err(|e| Error::os(Method::CreateUdpSocket, e))?;
+        // If another thread won the race, `started` is dropped: its channel closes and its
+        // thread ends.
+        let _ = DRIVER.set(started);
+        DRIVER.get().ok_or_else(|| {
+            Error::os(
+                Method::CreateUdpSocket,
+                std::io::Error::other("the wxudp driver did not start"),
+            )
+        })
+    }
+
+    fn start() -> std::io::Result<Driver> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let handle = runtime.handle().clone();
+        let (tx, mut rx) = mpsc::unbounded_channel::<(Listeners, Delivery)>();
+        std::thread::Builder::new()
+            .name("wxudp-driver".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    while let Some((listeners, delivery)) = rx.recv().await {
+                        dispatch(&listeners, delivery);
+                    }
+                })
+            })?;
+        Ok(Driver {
+            runtime: handle,
+            tx,
+        })
+    }
+}
+
+/// Delivers one event to the listeners registered when its dispatch starts.
+fn dispatch(listeners: &Listeners, delivery: Delivery) {
+    let Some(event) = delivery.accept() else {
+        return;
+    };
+    let snapshot = lock(listeners).snapshot(event.kind());
+    for listener in snapshot {
+        if catch_unwind(AssertUnwindSafe(|| listener(&event))).is_err() {
+            tracing::error!(kind = ?event.kind(), "a wxudp listener panicked; the others still run");
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Listeners run outside this lock, so poisoning cannot leave the registry half-changed.
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
