@@ -1,0 +1,52 @@
+//! Helpers shared by the integration tests: generous deadlines, never fixed sleeps.
+#![allow(dead_code)]
+
+use std::net::UdpSocket as StdUdpSocket;
+use std::time::Duration;
+
+use wxudp::{Error, Event, Events, Message};
+
+/// How long a test waits for an event before it fails.
+pub const WAIT: Duration = Duration::from_secs(10);
+
+/// The next event, or a failure after [`WAIT`].
+pub async fn next(events: &mut Events) -> Event {
+    tokio::time::timeout(WAIT, events.recv())
+        .await
+        .expect("timed out waiting for an event")
+        .expect("the event stream ended")
+}
+
+/// The next event, which must be a message.
+pub async fn next_message(events: &mut Events) -> Message {
+    match next(events).await {
+        Event::Message(m) => m,
+        other => panic!("expected a message, got {other:?}"),
+    }
+}
+
+/// The next event, which must be an error.
+pub async fn next_error(events: &mut Events) -> Error {
+    match next(events).await {
+        Event::Error(e) => e,
+        other => panic!("expected an error, got {other:?}"),
+    }
+}
+
+/// Waits until no event arrives for `quiet`, and returns what did arrive.
+pub async fn drain(events: &mut Events, quiet: Duration) -> Vec<Event> {
+    let mut got = Vec::new();
+    while let Ok(Some(e)) = tokio::time::timeout(quiet, events.recv()).await {
+        got.push(e);
+    }
+    got
+}
+
+/// A plain std socket on 127.0.0.1 with a large receive buffer (forced as root), to
+/// count what arrives without depending on the code under test.
+pub fn raw_receiver() -> StdUdpSocket {
+    let sock = StdUdpSocket::bind("127.0.0.1:0").unwrap();
+    let _ = nix::sys::socket::setsockopt(&sock, nix::sys::socket::sockopt::RcvBufForce, &(8 << 20));
+    sock.set_read_timeout(Some(WAIT)).unwrap();
+    sock
+}
