@@ -1,0 +1,154 @@
+//! Broadcast that needs a LAN, run between network namespaces this test creates and
+//! removes itself (SPEC.md section 7). Needs root and `ip` (iproute2): CI has both, so
+//! under `CI` a missing prerequisite fails the test instead of skipping it.
+
+mod common;
+
+use std::fs::File;
+use std::net::IpAddr;
+use std::process::Command;
+
+use common::{next, next_message};
+use nix::sched::{setns, CloneFlags};
+use wxudp::{Event, SendOptions, SocketType, UdpSocket};
+
+/// A network namespace, deleted (with its interfaces) when dropped.
+struct Netns {
+    name: String,
+}
+
+impl Netns {
+    fn create(tag: &str) -> Netns {
+        let name = format!("wxudp-{}-{tag}", std::process::id());
+        run(&["ip", "netns", "add", &name]);
+        let ns = Netns { name };
+        ns.ip(&["link", "set", "lo", "up"]);
+        ns
+    }
+
+    fn ip(&self, args: &[&str]) {
+        let mut all = vec!["ip", "-n", &self.name];
+        all.extend_from_slice(args);
+        run(&all);
+    }
+
+    /// Runs `f` with the calling thread inside this namespace: sockets created there
+    /// belong to it.
+    fn within<T>(&self, f: impl FnOnce() -> T) -> T {
+        let home = File::open("/proc/thread-self/ns/net").unwrap();
+        let ns = File::open(format!("/var/run/netns/{}", self.name)).unwrap();
+        setns(&ns, CloneFlags::CLONE_NEWNET).unwrap();
+        let out = f();
+        setns(&home, CloneFlags::CLONE_NEWNET).unwrap();
+        out
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .status();
+    }
+}
+
+fn run(args: &[&str]) {
+    let status = Command::new(args[0]).args(&args[1..]).status().unwrap();
+    assert!(status.success(), "{args:?} failed");
+}
+
+/// Whether namespaces can be made here; panics under CI when they cannot.
+fn can_use_netns() -> bool {
+    let root = nix::unistd::geteuid().is_root();
+    let ip = Command::new("ip").arg("-V").output().is_ok();
+    if root && ip {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI must run the namespace tests (root: {root}, ip found: {ip})"
+    );
+    eprintln!("skipped: needs root and iproute2 (root: {root}, ip found: {ip})");
+    false
+}
+
+#[tokio::test]
+async fn limited_broadcast_reaches_wildcard_sockets_in_a_namespace() {
+    if !can_use_netns() {
+        return;
+    }
+    let ns = Netns::create("bcast");
+    ns.ip(&[
+        "route",
+        "add",
+        "255.255.255.255/32",
+        "dev",
+        "lo",
+        "src",
+        "127.0.0.1",
+    ]);
+    let (rx, tx) = ns.within(|| {
+        (
+            UdpSocket::new(SocketType::Udp4).unwrap(),
+            UdpSocket::new(SocketType::Udp4).unwrap(),
+        )
+    });
+    let mut events = rx.events();
+    // Sockets are created by bind (and by send's implicit bind): do both inside.
+    let port = ns.within(|| rx.bind(0)).unwrap();
+    assert!(matches!(next(&mut events).await, Event::Listening));
+    ns.within(|| tx.send(&SendOptions::new("255.255.255.255", port, "anyone there?")))
+        .unwrap();
+    let msg = next_message(&mut events).await;
+    assert_eq!(msg.data, b"anyone there?");
+    assert_eq!(msg.remote.ip(), IpAddr::from([127, 0, 0, 1]));
+    assert_eq!(msg.local.ip(), IpAddr::from([255, 255, 255, 255]));
+
+    // setBroadcast: true is accepted too, and the reply path works.
+    ns.within(|| tx.send(&SendOptions::new("255.255.255.255", port, "again").set_broadcast(true)))
+        .unwrap();
+    assert_eq!(next_message(&mut events).await.data, b"again");
+}
+
+#[tokio::test]
+async fn subnet_broadcast_crosses_a_veth_pair() {
+    if !can_use_netns() {
+        return;
+    }
+    let a = Netns::create("a");
+    let b = Netns::create("b");
+    a.ip(&[
+        "link", "add", "wxa", "type", "veth", "peer", "name", "wxb", "netns", &b.name,
+    ]);
+    a.ip(&["addr", "add", "10.213.0.1/24", "dev", "wxa"]);
+    b.ip(&["addr", "add", "10.213.0.2/24", "dev", "wxb"]);
+    a.ip(&["link", "set", "wxa", "up"]);
+    b.ip(&["link", "set", "wxb", "up"]);
+
+    let rx = b.within(|| UdpSocket::new(SocketType::Udp4).unwrap());
+    let mut events = rx.events();
+    let port = b.within(|| rx.bind(0)).unwrap();
+    assert!(matches!(next(&mut events).await, Event::Listening));
+
+    let tx = UdpSocket::new(SocketType::Udp4).unwrap();
+    let mut tx_events = tx.events();
+    // The device-discovery pattern: broadcast to x.y.z.255, the device answers unicast.
+    let replier = rx.clone();
+    rx.on_message(move |m| {
+        let to = m.remote.ip().to_string();
+        replier
+            .send(&SendOptions::new(&to, m.remote.port(), "I am here"))
+            .unwrap();
+    });
+    a.within(|| tx.send(&SendOptions::new("10.213.0.255", port, "who is there?")))
+        .unwrap();
+    let msg = next_message(&mut events).await;
+    assert_eq!(msg.data, b"who is there?");
+    assert_eq!(msg.remote.ip(), IpAddr::from([10, 213, 0, 1]));
+    assert_eq!(msg.local.ip(), IpAddr::from([10, 213, 0, 255]));
+    assert!(matches!(next(&mut tx_events).await, Event::Listening));
+    let reply = next_message(&mut tx_events).await;
+    assert_eq!(reply.data, b"I am here");
+    assert_eq!(reply.remote.ip(), IpAddr::from([10, 213, 0, 2]));
+    rx.close().unwrap();
+}
