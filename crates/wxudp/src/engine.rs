@@ -640,10 +640,14 @@ impl Inner {
             match io.poll_send_ready(cx) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(Err(e)) => break Err(e),
-                Poll::Ready(Ok(())) => match try_send(&st, addr, data) {
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                    other => break other,
-                },
+                // Through tokio, so that `WouldBlock` clears its readiness and the next
+                // poll waits for the kernel.
+                Poll::Ready(Ok(())) => {
+                    match io.try_io(Interest::WRITABLE, || send_raw(io, st.peer, addr, data)) {
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                        other => break other,
+                    }
+                }
             }
         };
         st.outbox.pop_front();
@@ -719,15 +723,29 @@ fn apply_ttl(sock: &SockRef<'_>, v6: bool, ttl: u8) -> io::Result<()> {
 }
 
 /// Sends without blocking; over the connected path when `addr` is the connected peer.
+///
+/// This is the plain syscall on the non-blocking descriptor, not tokio's `try_send_to`:
+/// tokio answers `WouldBlock` without asking the kernel until its reactor has seen the
+/// socket become writable, which a caller on another thread cannot wait for.
 fn try_send(st: &State, addr: SocketAddr, data: &[u8]) -> io::Result<()> {
     let io = st
         .io
         .as_ref()
         .ok_or_else(|| io::Error::from(io::ErrorKind::NotConnected))?;
-    if st.peer == Some(addr) {
-        io.try_send(data)?;
+    send_raw(io, st.peer, addr, data)
+}
+
+fn send_raw(
+    io: &tokio::net::UdpSocket,
+    peer: Option<SocketAddr>,
+    addr: SocketAddr,
+    data: &[u8],
+) -> io::Result<()> {
+    let sock = SockRef::from(io);
+    if peer == Some(addr) {
+        sock.send(data)?;
     } else {
-        io.try_send_to(data, addr)?;
+        sock.send_to(data, &addr.into())?;
     }
     Ok(())
 }
@@ -741,12 +759,7 @@ fn send_blocking(
 ) -> io::Result<()> {
     let deadline = Instant::now() + CLOSE_FLUSH_TIMEOUT;
     loop {
-        let sent = if peer == Some(addr) {
-            io.try_send(data)
-        } else {
-            io.try_send_to(data, addr)
-        };
-        match sent {
+        match send_raw(io, peer, addr, data) {
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                 let left = deadline.saturating_duration_since(Instant::now());
                 if left.is_zero() {
@@ -757,7 +770,7 @@ fn send_blocking(
                 }
                 sys::wait_writable(io, left)?;
             }
-            other => return other.map(drop),
+            other => return other,
         }
     }
 }

@@ -334,13 +334,28 @@ pub fn parse_index(method: Method, name: &str, value: f64) -> Result<usize, Erro
 
 /// A parsed destination: an IP address now, or a host name to resolve.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Destination {
+pub enum Destination {
+    /// An IPv4 or IPv6 literal (IPv6 with or without brackets).
     Ip(SocketAddr),
+    /// A syntactically valid host name, to be resolved.
     Host(String, u16),
 }
 
 impl Destination {
-    pub(crate) fn parse(method: Method, address: &str, port: u16) -> Result<Self, Error> {
+    /// Parses `address` and `port` the way `send` does.
+    ///
+    /// # Errors
+    /// errCode 2 for port 0; errCode 1 for an address that is neither an IP literal nor a
+    /// valid host name (all-numeric forms such as `1.2.3` are refused, not read the way
+    /// `inet_aton` would).
+    ///
+    /// ```
+    /// use wxudp::{options::Destination, Method};
+    /// assert!(matches!(Destination::parse(Method::Send, "[::1]", 9), Ok(Destination::Ip(_))));
+    /// assert!(matches!(Destination::parse(Method::Send, "esp.local", 9), Ok(Destination::Host(..))));
+    /// assert_eq!(Destination::parse(Method::Send, "1.2.3", 9).unwrap_err().code(), 1);
+    /// ```
+    pub fn parse(method: Method, address: &str, port: u16) -> Result<Self, Error> {
         check_destination_port(method, port)?;
         let invalid = |reason: String| Error::InvalidAddress { method, reason };
         let trimmed = address.trim();

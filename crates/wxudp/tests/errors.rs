@@ -1,6 +1,8 @@
 //! Bad input gets an error with the errCode of SPEC.md section 4, returned and delivered
 //! as an `error` event, and never stops the socket.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::{next, next_error, next_message};

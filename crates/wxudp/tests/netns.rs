@@ -2,6 +2,8 @@
 //! removes itself (SPEC.md section 7). Needs root and `ip` (iproute2): CI has both, so
 //! under `CI` a missing prerequisite fails the test instead of skipping it.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::fs::File;

@@ -1,5 +1,7 @@
 //! The UDPSocket contract (SPEC.md sections 2 and 3) on loopback, through the Rust API.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::net::{IpAddr, SocketAddr};
@@ -274,6 +276,26 @@ async fn burst_then_close_loses_nothing() {
             .recv_from(&mut buf)
             .expect("a datagram of the burst is missing");
         assert_eq!(&buf[..n], i.to_be_bytes(), "datagrams arrive in order");
+    }
+}
+
+#[tokio::test]
+async fn send_then_close_on_fresh_sockets_sends_at_once() {
+    let rx = raw_receiver();
+    let port = rx.local_addr().unwrap().port();
+    for i in 0..50u8 {
+        let tx = udp4();
+        let mut events = tx.events();
+        tx.send(&SendOptions::new("127.0.0.1", port, &[i])).unwrap();
+        tx.close().unwrap();
+        let mut buf = [0u8; 4];
+        let (n, _) = rx.recv_from(&mut buf).unwrap();
+        assert_eq!(&buf[..n], [i]);
+        assert!(matches!(next(&mut events).await, Event::Listening));
+        assert!(
+            matches!(next(&mut events).await, Event::Close),
+            "no error before close"
+        );
     }
 }
 

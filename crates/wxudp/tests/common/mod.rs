@@ -1,5 +1,5 @@
 //! Helpers shared by the integration tests: generous deadlines, never fixed sleeps.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::UdpSocket as StdUdpSocket;
 use std::time::Duration;

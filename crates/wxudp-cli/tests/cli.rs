@@ -1,0 +1,241 @@
+//! The `wxudp` binary as a user runs it: listen, send and echo talking over loopback, and
+//! clear one-line errors for bad arguments.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader};
+use std::net::UdpSocket;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+fn wxudp() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_wxudp"))
+}
+
+/// Starts a long-running subcommand and returns it with the port it printed on stderr.
+fn start(args: &[&str]) -> (Child, u16) {
+    let mut child = wxudp()
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    assert!(line.starts_with("wxudp: listening on "), "{line:?}");
+    let port = line
+        .trim_end()
+        .rsplit_once(':')
+        .and_then(|(_, rest)| rest.split(' ').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no port in {line:?}"));
+    (child, port)
+}
+
+/// Waits (bounded) for a child to exit and returns its output.
+fn finish(mut child: Child) -> Output {
+    let deadline = Instant::now() + WAIT;
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("the command did not exit in time");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn run(args: &[&str]) -> Output {
+    let child = wxudp()
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    finish(child)
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8(out.stderr.clone()).unwrap()
+}
+
+#[test]
+fn listen_prints_what_send_sends() {
+    let (listener, port) = start(&["listen", "0", "--count", "3", "--format", "json"]);
+    let to4 = format!("127.0.0.1:{port}");
+    let to6 = format!("[::1]:{port}");
+    let sent = run(&["send", &to4, "hello, how are you"]);
+    assert!(sent.status.success(), "{}", stderr(&sent));
+    assert_eq!(
+        stderr(&sent),
+        format!("wxudp: sent 1 datagram of 18 bytes to 127.0.0.1:{port}\n")
+    );
+    assert!(run(&["send", &to6, "de:ad be ef", "--hex"])
+        .status
+        .success());
+    assert!(run(&["send", &format!("localhost:{port}"), "by name"])
+        .status
+        .success());
+    let out = finish(listener);
+    assert!(out.status.success());
+    let lines: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[0]["text"], "hello, how are you");
+    assert_eq!(lines[0]["address"], "127.0.0.1");
+    assert_eq!(lines[0]["family"], "IPv4");
+    assert_eq!(lines[0]["size"], 18);
+    assert_eq!(lines[0]["local"]["port"], port);
+    assert_eq!(lines[1]["hex"], "deadbeef");
+    assert_eq!(lines[1]["address"], "::1");
+    assert_eq!(lines[1]["family"], "IPv6");
+    assert_eq!(lines[2]["text"], "by name");
+}
+
+#[test]
+fn listen_text_and_hex_formats_and_count() {
+    let (listener, port) = start(&["listen", "0", "--count", "2", "--bind", "127.0.0.1"]);
+    let to = format!("127.0.0.1:{port}");
+    let sent = run(&["send", &to, "line\r\n", "--count", "2", "--interval", "10"]);
+    assert!(sent.status.success());
+    let out = finish(listener);
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2);
+    assert!(lines[0].starts_with("127.0.0.1:"), "{text}");
+    assert!(lines[0].ends_with(" (IPv4) 6 bytes: line\\r\\n"), "{text}");
+
+    let (listener, port) = start(&["listen", "0", "--count", "1", "--format", "hex"]);
+    assert!(run(&["send", &format!("127.0.0.1:{port}"), "AB"])
+        .status
+        .success());
+    assert!(stdout(&finish(listener))
+        .trim_end()
+        .ends_with("2 bytes: 4142"));
+}
+
+#[test]
+fn echo_answers_and_send_waits_for_replies() {
+    let (echo, port) = start(&["echo", "0", "--count", "2"]);
+    let to = format!("127.0.0.1:{port}");
+    let out = run(&["send", &to, "ping", "--replies", "1", "--wait", "20000"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let reply = stdout(&out);
+    assert_eq!(reply, format!("127.0.0.1:{port} (IPv4) 4 bytes: ping\n"));
+
+    // A plain socket gets its datagram back too.
+    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.set_read_timeout(Some(WAIT)).unwrap();
+    sock.send_to(b"\x00\x01binary", &to).unwrap();
+    let mut buf = [0u8; 64];
+    let (n, from) = sock.recv_from(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"\x00\x01binary");
+    assert_eq!(from.port(), port);
+    let out = finish(echo);
+    assert!(out.status.success());
+    assert_eq!(stdout(&out).lines().count(), 2);
+}
+
+#[test]
+fn bad_arguments_are_one_clear_line_and_a_nonzero_exit() {
+    let cases: &[(&[&str], i32, &str)] = &[
+        (
+            &["send", "nope", "x"],
+            1,
+            "wxudp: error: \"nope\" is not HOST:PORT",
+        ),
+        (
+            &["send", "127.0.0.1:0", "x"],
+            1,
+            "wxudp: error: \"127.0.0.1:0\": send:fail invalid port",
+        ),
+        (
+            &["send", "127.0.0.1:99999", "x"],
+            1,
+            "wxudp: error: \"127.0.0.1:99999\": send:fail invalid port",
+        ),
+        (
+            &["send", "::1:9", "x"],
+            1,
+            "wxudp: error: \"::1:9\": write IPv6 addresses in brackets",
+        ),
+        (
+            &["send", "1.2.3:9", "x"],
+            1,
+            "wxudp: error: send:fail invalid address",
+        ),
+        (
+            &["send", "127.0.0.1:9", "zz", "--hex"],
+            1,
+            "wxudp: error: MESSAGE is not hex",
+        ),
+        (
+            &["send", "no-such-host.invalid:9", "x"],
+            1,
+            "wxudp: error: cannot resolve no-such-host.invalid",
+        ),
+        (&["listen", "70000"], 2, "error: invalid value '70000'"),
+        (&["listen", "abc"], 2, "error: invalid value 'abc'"),
+        (
+            &["listen", "0", "--format", "xml"],
+            2,
+            "error: invalid value 'xml'",
+        ),
+        (
+            &["echo", "0", "--bind", "not-an-ip"],
+            2,
+            "error: invalid value 'not-an-ip'",
+        ),
+        (&["frobnicate"], 2, "error: unrecognized subcommand"),
+        (
+            &["send", "127.0.0.1:9"],
+            2,
+            "error: the following required arguments",
+        ),
+    ];
+    for (args, code, start) in cases {
+        let out = run(args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(*code), "{args:?}: {err}");
+        assert!(err.starts_with(start), "{args:?}: {err:?}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        if *code == 1 {
+            assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        }
+    }
+}
+
+#[test]
+fn a_busy_port_is_an_error() {
+    let taken = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let out = run(&["listen", &port, "--bind", "127.0.0.1"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        "wxudp: error: bind:fail address already in use (os error 98)\n"
+    );
+}
+
+#[test]
+fn every_subcommand_has_help() {
+    for sub in [
+        &["--help"][..],
+        &["listen", "--help"],
+        &["send", "--help"],
+        &["echo", "--help"],
+    ] {
+        let out = run(sub);
+        assert!(out.status.success(), "{sub:?}");
+        assert!(stdout(&out).contains("Usage: wxudp"), "{sub:?}");
+    }
+}
