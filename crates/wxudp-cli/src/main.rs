@@ -18,6 +18,13 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run a mini-program script with a `wx` global (wx.createUDPSocket and friends).
+    ///
+    /// Exit status: 0 when the script ran and nothing went uncaught; 1 after an uncaught
+    /// exception (top level, listener, timer or promise), a syntax error or an unreadable
+    /// file; 124 when --timeout ended the run; 130 after Ctrl-C (the wx.onAppHide
+    /// listeners run and sockets close first).
+    Run(RunArgs),
     /// Print every datagram received on PORT (one line each).
     Listen(net::ListenArgs),
     /// Send MESSAGE to HOST:PORT (IPv6 as [::1]:PORT).
@@ -26,11 +33,34 @@ enum Command {
     Echo(net::EchoArgs),
 }
 
+/// Arguments of `wxudp run`.
+#[derive(Debug, clap::Args)]
+struct RunArgs {
+    /// The script to run (CommonJS: `require` and `module.exports` work).
+    file: std::path::PathBuf,
+    /// End the run after this many seconds (exit status 124).
+    #[arg(long, value_name = "SECONDS")]
+    timeout: Option<f64>,
+    /// Keep wx storage (wx.setStorageSync, ...) in this JSON file across runs.
+    #[arg(long, value_name = "FILE")]
+    storage: Option<std::path::PathBuf>,
+    /// The base library version to emulate: SDKVersion, wx.canIUse, which UDPSocket
+    /// methods exist, and below 2.9.4 the same-subnet destination policy.
+    #[arg(long, value_name = "VERSION", default_value = wxudp_js::DEFAULT_BASE_LIBRARY)]
+    base_library: String,
+    /// A host name allowed as a destination under the pre-2.9.4 policy (repeatable).
+    #[arg(long, value_name = "HOST")]
+    udp_domain: Vec<String>,
+}
+
 /// Exit status of a run that was interrupted by Ctrl-C.
 const EXIT_INTERRUPTED: u8 = 130;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Run(args) = cli.command {
+        return run_script(args);
+    }
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -40,6 +70,7 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
+            Command::Run(_) => Ok(net::Outcome::Done),
             Command::Listen(args) => net::listen(args).await,
             Command::Send(args) => net::send(args).await,
             Command::Echo(args) => net::echo(args).await,
@@ -50,6 +81,26 @@ fn main() -> ExitCode {
         Ok(net::Outcome::Interrupted) => ExitCode::from(EXIT_INTERRUPTED),
         Err(msg) => fail(&msg),
     }
+}
+
+fn run_script(args: RunArgs) -> ExitCode {
+    let timeout = match args.timeout {
+        None => None,
+        Some(s) if s.is_finite() && s > 0.0 => Some(std::time::Duration::from_secs_f64(s)),
+        Some(s) => {
+            return fail(&format!(
+                "--timeout must be a positive number of seconds, not {s}"
+            ))
+        }
+    };
+    let options = wxudp_js::RunOptions {
+        timeout,
+        storage: args.storage,
+        base_library: args.base_library,
+        udp_domains: args.udp_domain,
+    };
+    let code = wxudp_js::run(&args.file, &options);
+    ExitCode::from(u8::try_from(code).unwrap_or(1))
 }
 
 fn fail(msg: &str) -> ExitCode {

@@ -1,0 +1,296 @@
+//! The event loop: runs the main script, then timers, socket events and promise jobs on
+//! one thread until nothing is left to do.
+
+use std::cell::RefCell;
+use std::path::Path;
+use std::rc::Rc;
+
+use rquickjs::{CatchResultExt, Context, Ctx, Function, Object, Persistent, Runtime, Value};
+use tokio::signal::unix::{signal, SignalKind};
+use tokio::sync::mpsc;
+use tokio::time::{sleep_until, Instant};
+use wxudp::Delivery;
+
+use crate::convert::event_payload;
+use crate::host::{describe_exception, report_exception, Host, JsFunction, Shared};
+use crate::{natives, udp, RunOptions, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_TIMEOUT};
+
+const PRELUDE: &str = include_str!("prelude.js");
+
+/// What the prelude hands back to the loop.
+struct Hooks {
+    run_main: JsFunction,
+    app_hide: JsFunction,
+}
+
+pub(crate) async fn run(path: &Path, options: &RunOptions) -> i32 {
+    let main = match std::path::absolute(path) {
+        Ok(p) if p.is_file() => p,
+        _ => {
+            eprintln!("wxudp: cannot open {}: no such file", path.display());
+            return EXIT_ERROR;
+        }
+    };
+    let root = main.parent().map(Path::to_path_buf).unwrap_or_default();
+    let js = match Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("wxudp: cannot start QuickJS: {e}");
+            return EXIT_ERROR;
+        }
+    };
+    let context = match Context::full(&js) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("wxudp: cannot start QuickJS: {e}");
+            return EXIT_ERROR;
+        }
+    };
+    let (tx, mut rx) = mpsc::unbounded_channel::<(u64, Delivery)>();
+    let host: Shared = Rc::new(RefCell::new(Host::new(
+        options,
+        root,
+        tx,
+        tokio::runtime::Handle::current(),
+    )));
+    track_rejections(&js, &host);
+
+    let code = turn_loop(&js, &context, &host, &main, options, &mut rx).await;
+
+    // Persistent values must be gone before the JS runtime is freed.
+    context.with(|_ctx| {
+        let mut h = host.borrow_mut();
+        h.close_all();
+        h.timers.clear();
+        h.rejections.clear();
+        h.sockets.clear();
+    });
+    drop(rx);
+    let failed = host.borrow().exit_code;
+    code.max(failed)
+}
+
+async fn turn_loop(
+    js: &Runtime,
+    context: &Context,
+    host: &Shared,
+    main: &Path,
+    options: &RunOptions,
+    rx: &mut mpsc::UnboundedReceiver<(u64, Delivery)>,
+) -> i32 {
+    let hooks = match context.with(|ctx| install(&ctx, host)) {
+        Ok(hooks) => hooks,
+        Err(e) => {
+            eprintln!("wxudp: cannot set up the runtime: {e}");
+            return EXIT_ERROR;
+        }
+    };
+    let started = context.with(|ctx| {
+        let run_main = hooks.run_main.clone().restore(&ctx)?;
+        let path = main.to_string_lossy().into_owned();
+        match run_main.call::<_, ()>((path,)).catch(&ctx) {
+            Ok(()) => Ok(true),
+            Err(e) => {
+                eprintln!("{}", caught_text(&ctx, e));
+                Ok::<_, rquickjs::Error>(false)
+            }
+        }
+    });
+    if !matches!(started, Ok(true)) {
+        // An exception at the top level (a syntax error among them) ends the run, as
+        // Node.js does.
+        host.borrow().close_all();
+        return EXIT_ERROR;
+    }
+
+    let deadline = options.timeout.map(|t| Instant::now() + t);
+    let mut sigint = signal(SignalKind::interrupt()).ok();
+    loop {
+        drain_jobs(js, context, host);
+        report_rejections(context, host);
+        let (idle, next_timer) = {
+            let h = host.borrow();
+            let idle = h.timers.is_empty() && !h.has_open_socket();
+            (idle, h.timers.next_due())
+        };
+        if idle && rx.is_empty() && !js.is_job_pending() {
+            return 0;
+        }
+        let interrupted = async {
+            match sigint.as_mut() {
+                Some(s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending().await,
+            }
+        };
+        let timed_out = wait_until(deadline);
+        let timer_due = wait_until(next_timer);
+        tokio::select! {
+            () = interrupted => {
+                context.with(|ctx| {
+                    if let Ok(f) = hooks.app_hide.clone().restore(&ctx) {
+                        if let Err(e) = f.call::<_, ()>(()).catch(&ctx) {
+                            eprintln!("{}", caught_text(&ctx, e));
+                        }
+                    }
+                });
+                host.borrow().close_all();
+                return EXIT_INTERRUPTED;
+            }
+            () = timed_out => {
+                eprintln!(
+                    "wxudp: timed out after {}s",
+                    options.timeout.map(|t| t.as_secs_f64()).unwrap_or_default()
+                );
+                host.borrow().close_all();
+                return EXIT_TIMEOUT;
+            }
+            Some((id, delivery)) = rx.recv() => {
+                context.with(|ctx| dispatch(&ctx, host, id, delivery));
+            }
+            () = timer_due => {
+                context.with(|ctx| fire_timer(&ctx, host));
+            }
+        }
+    }
+}
+
+/// Sleeps until `at`, or forever without one.
+async fn wait_until(at: Option<Instant>) {
+    match at {
+        Some(at) => sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Creates the natives, runs the prelude, and returns its hooks.
+fn install(ctx: &Ctx<'_>, host: &Shared) -> rquickjs::Result<Hooks> {
+    let n = Object::new(ctx.clone())?;
+    natives::install(ctx, &n, host)?;
+    udp::install(ctx, &n, host)?;
+    let prelude: Function<'_> = ctx.eval(PRELUDE)?;
+    let hooks: Object<'_> = prelude.call((n, ctx.globals()))?;
+    Ok(Hooks {
+        run_main: Persistent::save(ctx, hooks.get::<_, Function<'_>>("runMain")?),
+        app_hide: Persistent::save(ctx, hooks.get::<_, Function<'_>>("appHide")?),
+    })
+}
+
+/// Runs every pending promise job, reporting the ones that throw.
+fn drain_jobs(js: &Runtime, context: &Context, host: &Shared) {
+    loop {
+        match js.execute_pending_job() {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err(job) => job.0.with(|ctx| {
+                let e = ctx.catch();
+                report_exception(&ctx, host, e);
+            }),
+        }
+        let _ = context;
+    }
+}
+
+/// Remembers rejected promises without a handler, and forgets them when one is added.
+fn track_rejections(js: &Runtime, host: &Shared) {
+    let h = host.clone();
+    js.set_host_promise_rejection_tracker(Some(Box::new(
+        move |ctx: Ctx<'_>, promise: Value<'_>, reason: Value<'_>, handled: bool| {
+            let mut host = h.borrow_mut();
+            if handled {
+                host.rejections.retain(|(p, _)| {
+                    p.clone()
+                        .restore(&ctx)
+                        .map(|p| p != promise)
+                        .unwrap_or(false)
+                });
+            } else {
+                host.rejections.push((
+                    Persistent::save(&ctx, promise),
+                    Persistent::save(&ctx, reason),
+                ));
+            }
+        },
+    )));
+}
+
+/// Reports promises still rejected without a handler after a turn.
+fn report_rejections(context: &Context, host: &Shared) {
+    let pending = std::mem::take(&mut host.borrow_mut().rejections);
+    if pending.is_empty() {
+        return;
+    }
+    context.with(|ctx| {
+        for (_, reason) in pending {
+            if let Ok(reason) = reason.restore(&ctx) {
+                let text = describe_exception(&ctx, reason);
+                eprintln!(
+                    "{}",
+                    text.replacen("Uncaught ", "Uncaught (in promise) ", 1)
+                );
+            }
+        }
+    });
+    host.borrow_mut().exit_code = EXIT_ERROR;
+}
+
+/// Delivers one socket event to the listeners registered when its dispatch starts.
+fn dispatch(ctx: &Ctx<'_>, host: &Shared, id: u64, delivery: Delivery) {
+    let Some(event) = delivery.accept() else {
+        return;
+    };
+    let listeners = match host.borrow().sockets.get(&id) {
+        Some(socket) => socket.listeners.snapshot(event.kind()),
+        None => return,
+    };
+    if listeners.is_empty() {
+        return;
+    }
+    let payload = match event_payload(ctx, event) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("wxudp: cannot build an event: {e}");
+            return;
+        }
+    };
+    for listener in listeners {
+        let Ok(f) = listener.restore(ctx) else {
+            continue;
+        };
+        if let Err(e) = f.call::<_, ()>((payload.clone(),)).catch(ctx) {
+            eprintln!("{}", caught_text(ctx, e));
+            host.borrow_mut().exit_code = EXIT_ERROR;
+        }
+    }
+}
+
+/// Runs the earliest due timer.
+fn fire_timer(ctx: &Ctx<'_>, host: &Shared) {
+    let due = host.borrow_mut().timers.take_due(Instant::now());
+    let Some((callback, args)) = due else {
+        return;
+    };
+    let Ok(f) = callback.restore(ctx) else {
+        return;
+    };
+    let mut call_args = rquickjs::function::Args::new(ctx.clone(), args.len());
+    for arg in args {
+        if let Ok(v) = arg.restore(ctx) {
+            let _ = call_args.push_arg(v);
+        }
+    }
+    if let Err(e) = f.call_arg::<()>(call_args).catch(ctx) {
+        eprintln!("{}", caught_text(ctx, e));
+        host.borrow_mut().exit_code = EXIT_ERROR;
+    }
+}
+
+/// The text of a caught exception, with its stack.
+fn caught_text<'js>(ctx: &Ctx<'js>, e: rquickjs::CaughtError<'js>) -> String {
+    match e {
+        rquickjs::CaughtError::Exception(ex) => describe_exception(ctx, ex.into_value()),
+        rquickjs::CaughtError::Value(v) => describe_exception(ctx, v),
+        rquickjs::CaughtError::Error(e) => format!("Uncaught InternalError: {e}"),
+    }
+}

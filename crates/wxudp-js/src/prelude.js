@@ -1,0 +1,385 @@
+// The JavaScript half of the runtime: the `wx` global, `UDPSocket`, console, timers,
+// TextEncoder/TextDecoder and CommonJS `require`, written over the native functions in
+// `N` (see natives.rs and udp.rs). Every UDPSocket rule lives in the Rust core; this file
+// only gives it WeChat's shape. Evaluated once, it returns the hooks the Rust event loop
+// calls.
+(function (N, global) {
+  'use strict';
+
+  // ---------------------------------------------------------------- console
+  function typeTag(v) {
+    return Object.prototype.toString.call(v).slice(8, -1);
+  }
+
+  function quote(s) {
+    return "'" + s.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n').replace(/\r/g, '\\r') + "'";
+  }
+
+  function inspect(v, depth, seen) {
+    if (v === null) return 'null';
+    switch (typeof v) {
+      case 'undefined': return 'undefined';
+      case 'string': return depth === 0 ? v : quote(v);
+      case 'number': return Object.is(v, -0) ? '-0' : String(v);
+      case 'bigint': return v + 'n';
+      case 'boolean': return String(v);
+      case 'symbol': return v.toString();
+      case 'function': return '[Function: ' + (v.name || '(anonymous)') + ']';
+    }
+    if (seen.indexOf(v) >= 0) return '[Circular]';
+    if (v instanceof Error) {
+      const head = v.name + ': ' + v.message;
+      return depth === 0 && v.stack ? head + '\n' + v.stack.replace(/\n$/, '') : '[' + head + ']';
+    }
+    const tag = typeTag(v);
+    if (tag === 'ArrayBuffer') return 'ArrayBuffer { byteLength: ' + v.byteLength + ' }';
+    if (tag === 'DataView') return 'DataView { byteOffset: ' + v.byteOffset + ', byteLength: ' + v.byteLength + ' }';
+    if (ArrayBuffer.isView(v)) {
+      const shown = Array.prototype.slice.call(v, 0, 100).join(', ');
+      return tag + '(' + v.length + ') [ ' + shown + (v.length > 100 ? ', ...' : '') + ' ]';
+    }
+    if (v instanceof Date) return v.toISOString();
+    if (v instanceof RegExp) return String(v);
+    if (depth > 2) return Array.isArray(v) ? '[Array]' : '[Object]';
+    const inner = seen.concat([v]);
+    if (Array.isArray(v)) {
+      if (v.length === 0) return '[]';
+      return '[ ' + v.map(function (x) { return inspect(x, depth + 1, inner); }).join(', ') + ' ]';
+    }
+    if (v instanceof Map) {
+      const parts = [];
+      v.forEach(function (val, key) { parts.push(inspect(key, depth + 1, inner) + ' => ' + inspect(val, depth + 1, inner)); });
+      return 'Map(' + v.size + ') {' + (parts.length ? ' ' + parts.join(', ') + ' ' : '') + '}';
+    }
+    if (v instanceof Set) {
+      const parts = [];
+      v.forEach(function (val) { parts.push(inspect(val, depth + 1, inner)); });
+      return 'Set(' + v.size + ') {' + (parts.length ? ' ' + parts.join(', ') + ' ' : '') + '}';
+    }
+    if (typeof v.then === 'function' && tag === 'Promise') return 'Promise {}';
+    const keys = Object.keys(v);
+    if (keys.length === 0) return '{}';
+    return '{ ' + keys.map(function (k) {
+      const name = /^[A-Za-z_$][\w$]*$/.test(k) ? k : JSON.stringify(k);
+      return name + ': ' + inspect(v[k], depth + 1, inner);
+    }).join(', ') + ' }';
+  }
+
+  function format(args) {
+    let rest = Array.prototype.slice.call(args);
+    let head = '';
+    if (typeof rest[0] === 'string' && rest.length > 1 && rest[0].indexOf('%') >= 0) {
+      const fmt = rest.shift();
+      head = fmt.replace(/%([sdifjoOc%])/g, function (m, c) {
+        if (c === '%') return '%';
+        if (rest.length === 0) return m;
+        const a = rest.shift();
+        switch (c) {
+          case 's': return typeof a === 'string' ? a : inspect(a, 1, []);
+          case 'd': case 'i': return String(c === 'i' ? parseInt(a) : Number(a));
+          case 'f': return String(parseFloat(a));
+          case 'j': try { return JSON.stringify(a); } catch (e) { return '[Circular]'; }
+          case 'c': return '';
+          default: return inspect(a, 1, []);
+        }
+      });
+      if (rest.length === 0) return head;
+      head += ' ';
+    }
+    return head + rest.map(function (a) { return inspect(a, 0, []); }).join(' ');
+  }
+
+  const console = {};
+  ['log', 'info', 'warn', 'error', 'debug'].forEach(function (level) {
+    console[level] = function () { N.print(level, format(arguments)); };
+  });
+  console.trace = function () {
+    const err = new Error(format(arguments));
+    N.print('error', 'Trace: ' + err.message + '\n' + String(err.stack || '').split('\n').slice(1).join('\n'));
+  };
+  console.assert = function (ok) {
+    if (!ok) N.print('error', 'Assertion failed' + (arguments.length > 1 ? ': ' + format(Array.prototype.slice.call(arguments, 1)) : ''));
+  };
+  const timeLabels = Object.create(null);
+  console.time = function (label) { timeLabels[label === undefined ? 'default' : label] = Date.now(); };
+  console.timeEnd = function (label) {
+    const key = label === undefined ? 'default' : label;
+    if (key in timeLabels) {
+      N.print('log', key + ': ' + (Date.now() - timeLabels[key]) + 'ms');
+      delete timeLabels[key];
+    }
+  };
+  global.console = console;
+
+  // ---------------------------------------------------------------- timers
+  function timer(repeat) {
+    return function (fn, ms) {
+      if (typeof fn !== 'function') {
+        throw new TypeError('The "callback" argument must be of type function. Received ' + inspect(fn, 1, []));
+      }
+      return N.setTimer(fn, Number(ms) || 0, repeat, Array.prototype.slice.call(arguments, 2));
+    };
+  }
+  global.setTimeout = timer(false);
+  global.setInterval = timer(true);
+  global.clearTimeout = global.clearInterval = function (id) {
+    if (typeof id === 'number') N.clearTimer(id);
+  };
+
+  // ---------------------------------------------------------------- text
+  const UTF8_LABELS = ['utf-8', 'utf8', 'unicode-1-1-utf-8'];
+  class TextEncoder {
+    get encoding() { return 'utf-8'; }
+    encode(input) { return new Uint8Array(N.utf8Encode(input === undefined ? '' : String(input))); }
+    encodeInto(input, dest) {
+      const bytes = this.encode(input);
+      const n = Math.min(bytes.length, dest.length);
+      dest.set(bytes.subarray(0, n));
+      return { read: String(input).length, written: n };
+    }
+  }
+  class TextDecoder {
+    constructor(label, options) {
+      const name = String(label === undefined ? 'utf-8' : label).trim().toLowerCase();
+      if (UTF8_LABELS.indexOf(name) < 0) {
+        throw new RangeError('The "' + label + '" encoding is not supported');
+      }
+      this.fatal = !!(options && options.fatal);
+      this.ignoreBOM = !!(options && options.ignoreBOM);
+    }
+    get encoding() { return 'utf-8'; }
+    decode(input) {
+      if (input === undefined) return '';
+      return N.utf8Decode(input, this.fatal, this.ignoreBOM);
+    }
+  }
+  global.TextEncoder = TextEncoder;
+  global.TextDecoder = TextDecoder;
+
+  // ---------------------------------------------------------------- versions
+  function versionAtLeast(since) {
+    const a = String(N.baseLibrary).split('.').map(Number);
+    const b = since.split('.').map(Number);
+    for (let i = 0; i < 3; i++) {
+      if ((a[i] || 0) !== (b[i] || 0)) return (a[i] || 0) > (b[i] || 0);
+    }
+    return true;
+  }
+
+  // ---------------------------------------------------------------- UDPSocket
+  const ID = Symbol('wxudp.socket');
+  class UDPSocket {
+    bind(port) { return N.udpBind(this[ID], port); }
+    send(option) { N.udpSend(this[ID], 'send', option); }
+    connect(option) { N.udpConnect(this[ID], option); }
+    write(option) { N.udpSend(this[ID], 'write', option); }
+    setTTL(ttl) { N.udpSetTTL(this[ID], ttl); }
+    close() { N.udpClose(this[ID]); }
+  }
+  [['Close', 'close'], ['Error', 'error'], ['Listening', 'listening'], ['Message', 'message']].forEach(function (e) {
+    UDPSocket.prototype['on' + e[0]] = function (listener) { N.udpOn(this[ID], e[1], listener); };
+    UDPSocket.prototype['off' + e[0]] = function (listener) {
+      if (listener === undefined) N.udpOff(this[ID], e[1]);
+      else N.udpOff(this[ID], e[1], listener);
+    };
+  });
+  // Methods a base library older than their version does not have.
+  const METHOD_SINCE = { connect: '2.15.0', write: '2.15.0', setTTL: '2.18.0' };
+  Object.keys(METHOD_SINCE).forEach(function (m) {
+    if (!versionAtLeast(METHOD_SINCE[m])) delete UDPSocket.prototype[m];
+  });
+
+  function createUDPSocket(type) {
+    const socket = Object.create(UDPSocket.prototype);
+    const useType = versionAtLeast('2.18.0') ? type : undefined;
+    Object.defineProperty(socket, ID, { value: N.udpCreate(useType) });
+    return socket;
+  }
+
+  // ---------------------------------------------------------------- wx
+  const wx = {};
+
+  // Runs `fn` the way WeChat's asynchronous APIs do: callbacks when any is given,
+  // otherwise a Promise.
+  function asyncApi(name, fn) {
+    return function (options) {
+      const opts = options || {};
+      const promise = new Promise(function (resolve, reject) {
+        let result;
+        try {
+          result = fn(opts);
+        } catch (e) {
+          reject({ errMsg: name + ':fail ' + (e && e.message ? e.message : String(e)) });
+          return;
+        }
+        resolve(Object.assign({ errMsg: name + ':ok' }, result));
+      });
+      const hasCallback = ['success', 'fail', 'complete'].some(function (k) { return typeof opts[k] === 'function'; });
+      if (!hasCallback) return promise;
+      promise.then(function (res) {
+        if (typeof opts.success === 'function') opts.success(res);
+        if (typeof opts.complete === 'function') opts.complete(res);
+      }, function (err) {
+        if (typeof opts.fail === 'function') opts.fail(err);
+        if (typeof opts.complete === 'function') opts.complete(err);
+      }).catch(N.reportError);
+    };
+  }
+
+  // [name, since]: what wx.canIUse answers true for.
+  const CAN_I_USE = [
+    ['createUDPSocket', '2.7.0'], ['createUDPSocket.type', '2.18.0'],
+    ['UDPSocket', '2.7.0'], ['UDPSocket.bind', '2.7.0'], ['UDPSocket.bind.port', '2.9.0'],
+    ['UDPSocket.send', '2.7.0'], ['UDPSocket.send.object.address', '2.7.0'],
+    ['UDPSocket.send.object.port', '2.7.0'], ['UDPSocket.send.object.message', '2.7.0'],
+    ['UDPSocket.send.object.offset', '2.7.0'], ['UDPSocket.send.object.length', '2.7.0'],
+    ['UDPSocket.send.object.setBroadcast', '2.24.0'],
+    ['UDPSocket.connect', '2.15.0'], ['UDPSocket.write', '2.15.0'], ['UDPSocket.setTTL', '2.18.0'],
+    ['UDPSocket.close', '2.7.0'],
+    ['UDPSocket.onClose', '2.7.0'], ['UDPSocket.offClose', '2.7.0'],
+    ['UDPSocket.onError', '2.7.0'], ['UDPSocket.offError', '2.7.0'],
+    ['UDPSocket.onListening', '2.7.0'], ['UDPSocket.offListening', '2.7.0'],
+    ['UDPSocket.onMessage', '2.7.0'], ['UDPSocket.offMessage', '2.7.0'],
+    ['UDPSocket.onMessage.callback.localInfo', '2.18.0'],
+    ['canIUse', '1.1.1'], ['getLocalIPAddress', '2.20.1'], ['getSystemInfoSync', '1.0.0'],
+    ['getSystemInfo', '1.0.0'], ['getNetworkType', '1.0.0'], ['onNetworkStatusChange', '1.1.0'],
+    ['offNetworkStatusChange', '2.9.3'],
+    ['getStorageSync', '1.0.0'], ['setStorageSync', '1.0.0'], ['removeStorageSync', '1.0.0'],
+    ['clearStorageSync', '1.0.0'], ['getStorage', '1.0.0'], ['setStorage', '1.0.0'],
+    ['removeStorage', '1.0.0'], ['clearStorage', '1.0.0'],
+    ['showToast', '1.0.0'], ['showModal', '1.0.0'], ['showLoading', '1.1.0'], ['hideLoading', '1.1.0'],
+    ['hideToast', '1.0.0'],
+    ['onAppShow', '2.1.2'], ['onAppHide', '2.1.2'], ['offAppShow', '2.1.2'], ['offAppHide', '2.1.2'],
+  ];
+  const canIUseTable = Object.create(null);
+  CAN_I_USE.forEach(function (e) { canIUseTable[e[0]] = e[1]; });
+  wx.canIUse = function (schema) {
+    const since = canIUseTable[String(schema).replace(/\.(success|fail|complete)$/, '')];
+    return since !== undefined && versionAtLeast(since);
+  };
+
+  wx.createUDPSocket = createUDPSocket;
+
+  wx.getLocalIPAddress = asyncApi('getLocalIPAddress', function () {
+    const ip = N.localIPAddress();
+    if (!ip) throw new Error('no local network address');
+    return ip;
+  });
+
+  function systemInfo() {
+    return {
+      SDKVersion: String(N.baseLibrary), version: '8.0.50', platform: 'devtools',
+      system: N.system, brand: 'wxudp', model: 'wxudp headless', language: 'zh_CN',
+      pixelRatio: 2, screenWidth: 375, screenHeight: 667, windowWidth: 375, windowHeight: 667,
+      statusBarHeight: 20, fontSizeSetting: 16, benchmarkLevel: 1,
+    };
+  }
+  wx.getSystemInfoSync = systemInfo;
+  wx.getSystemInfo = asyncApi('getSystemInfo', systemInfo);
+  wx.getNetworkType = asyncApi('getNetworkType', function () {
+    return { networkType: N.networkType(), signalStrength: 0, hasSystemProxy: false };
+  });
+
+  function listenerList() {
+    const list = [];
+    return {
+      on: function (fn) { if (typeof fn === 'function') list.push(fn); },
+      off: function (fn) {
+        for (let i = list.length - 1; i >= 0; i--) if (fn === undefined || list[i] === fn) list.splice(i, 1);
+      },
+      emit: function (arg) {
+        list.slice().forEach(function (fn) {
+          try { fn(arg); } catch (e) { N.reportError(e); }
+        });
+      },
+    };
+  }
+  const appShow = listenerList();
+  const appHide = listenerList();
+  const networkStatus = listenerList();
+  wx.onAppShow = appShow.on;
+  wx.offAppShow = appShow.off;
+  wx.onAppHide = appHide.on;
+  wx.offAppHide = appHide.off;
+  wx.onNetworkStatusChange = networkStatus.on;
+  wx.offNetworkStatusChange = networkStatus.off;
+
+  function storageKey(key) {
+    if (typeof key !== 'string') throw new TypeError('parameter.key should be String instead of ' + typeTag(key) + ';');
+    return key;
+  }
+  wx.setStorageSync = function (key, data) {
+    N.storageSet(storageKey(key), JSON.stringify(data === undefined ? '' : data));
+  };
+  wx.getStorageSync = function (key) {
+    const json = N.storageGet(storageKey(key));
+    return json === undefined ? '' : JSON.parse(json);
+  };
+  wx.removeStorageSync = function (key) { N.storageRemove(storageKey(key)); };
+  wx.clearStorageSync = function () { N.storageClear(); };
+  wx.setStorage = asyncApi('setStorage', function (o) { wx.setStorageSync(o.key, o.data); return {}; });
+  wx.getStorage = asyncApi('getStorage', function (o) {
+    const json = N.storageGet(storageKey(o.key));
+    if (json === undefined) throw new Error('data not found');
+    return { data: JSON.parse(json) };
+  });
+  wx.removeStorage = asyncApi('removeStorage', function (o) { wx.removeStorageSync(o.key); return {}; });
+  wx.clearStorage = asyncApi('clearStorage', function () { N.storageClear(); return {}; });
+
+  function ui(name, describe, result) {
+    return asyncApi(name, function (o) {
+      N.print('ui', '[wx.' + name + '] ' + describe(o));
+      return result || {};
+    });
+  }
+  wx.showToast = ui('showToast', function (o) { return String(o.title === undefined ? '' : o.title); });
+  wx.hideToast = ui('hideToast', function () { return ''; });
+  wx.showLoading = ui('showLoading', function (o) { return String(o.title === undefined ? '' : o.title); });
+  wx.hideLoading = ui('hideLoading', function () { return ''; });
+  wx.showModal = ui('showModal', function (o) {
+    return [o.title, o.content].filter(function (x) { return x !== undefined && x !== ''; }).join(': ');
+  }, { confirm: true, cancel: false });
+
+  global.wx = wx;
+
+  // ---------------------------------------------------------------- modules
+  const cache = Object.create(null);
+  function dirname(path) {
+    const i = path.lastIndexOf('/');
+    return i <= 0 ? '/' : path.slice(0, i);
+  }
+  function load(path) {
+    if (cache[path]) return cache[path].exports;
+    const module = { id: path, filename: path, exports: {}, loaded: false, children: [] };
+    cache[path] = module;
+    try {
+      if (/\.json$/.test(path)) {
+        module.exports = JSON.parse(N.readFile(path));
+      } else {
+        const dir = dirname(path);
+        N.compile(path).call(module.exports, module.exports, makeRequire(dir), module, path, dir);
+      }
+    } catch (e) {
+      delete cache[path];
+      throw e;
+    }
+    module.loaded = true;
+    return module.exports;
+  }
+  function makeRequire(dir) {
+    function require(request) {
+      if (typeof request !== 'string' || request === '') {
+        throw new TypeError('require: the module name must be a non-empty string');
+      }
+      return load(N.resolve(dir, request));
+    }
+    require.cache = cache;
+    require.resolve = function (request) { return N.resolve(dir, String(request)); };
+    return require;
+  }
+
+  return {
+    runMain: function (path) { load(path); },
+    appHide: function () { appHide.emit({}); },
+  };
+})
