@@ -1,0 +1,2 @@
+exports.partial = 'a';
+exports.fromB = require('./b.js').seen;

@@ -1,0 +1,3 @@
+exports.makeSocket = function () {
+  return wx.createUDPSocket();
+};
