@@ -78,6 +78,9 @@ async fn turn_loop(
     options: &RunOptions,
     rx: &mut mpsc::UnboundedReceiver<(u64, Delivery)>,
 ) -> i32 {
+    // Catch Ctrl-C from the start, so that it cannot kill the run before the loop begins.
+    let mut sigint = signal(SignalKind::interrupt()).ok();
+    let deadline = options.timeout.map(|t| Instant::now() + t);
     let hooks = match context.with(|ctx| install(&ctx, host)) {
         Ok(hooks) => hooks,
         Err(e) => {
@@ -103,8 +106,6 @@ async fn turn_loop(
         return EXIT_ERROR;
     }
 
-    let deadline = options.timeout.map(|t| Instant::now() + t);
-    let mut sigint = signal(SignalKind::interrupt()).ok();
     loop {
         drain_jobs(js, context, host);
         report_rejections(context, host);
@@ -169,7 +170,9 @@ fn install(ctx: &Ctx<'_>, host: &Shared) -> rquickjs::Result<Hooks> {
     let n = Object::new(ctx.clone())?;
     natives::install(ctx, &n, host)?;
     udp::install(ctx, &n, host)?;
-    let prelude: Function<'_> = ctx.eval(PRELUDE)?;
+    let prelude = natives::eval_named(ctx, PRELUDE, "wxudp:internal/prelude.js")?
+        .into_function()
+        .ok_or_else(|| rquickjs::Exception::throw_type(ctx, "the prelude is not a function"))?;
     let hooks: Object<'_> = prelude.call((n, ctx.globals()))?;
     Ok(Hooks {
         run_main: Persistent::save(ctx, hooks.get::<_, Function<'_>>("runMain")?),

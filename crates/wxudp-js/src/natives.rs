@@ -285,7 +285,11 @@ pub(crate) fn compile_module<'js>(ctx: &Ctx<'js>, path: &Path) -> rquickjs::Resu
 /// Evaluates `source` as a global script whose stack frames and syntax errors name
 /// `filename` (rquickjs' own `eval` names every script `eval_script`).
 #[allow(unsafe_code)]
-fn eval_named<'js>(ctx: &Ctx<'js>, source: &str, filename: &str) -> rquickjs::Result<Value<'js>> {
+pub(crate) fn eval_named<'js>(
+    ctx: &Ctx<'js>,
+    source: &str,
+    filename: &str,
+) -> rquickjs::Result<Value<'js>> {
     let len = source.len();
     let source = CString::new(source).map_err(|_| {
         Exception::throw_syntax(ctx, &format!("{filename}: the file contains a NUL byte"))

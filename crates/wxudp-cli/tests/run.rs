@@ -1,0 +1,390 @@
+//! `wxudp run`: exit statuses, error reports, Ctrl-C, --timeout, --storage, and the wx
+//! APIs that need a real network (inside network namespaces the test makes).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const WAIT: Duration = Duration::from_secs(30);
+
+/// A script in a temporary folder of its own, removed when dropped.
+struct Script {
+    dir: PathBuf,
+    path: PathBuf,
+}
+
+impl Script {
+    fn new(name: &str, source: &str) -> Script {
+        let dir = std::env::temp_dir().join(format!("wxudp-run-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(format!("{name}.js"));
+        std::fs::write(&path, source).unwrap();
+        Script { dir, path }
+    }
+}
+
+impl Drop for Script {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn wxudp(args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_wxudp"));
+    cmd.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd
+}
+
+fn finish(mut child: std::process::Child) -> Output {
+    let deadline = Instant::now() + WAIT;
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("wxudp did not exit in time");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn run(args: &[&str]) -> Output {
+    finish(wxudp(args).spawn().unwrap())
+}
+
+fn run_script(script: &Script, extra: &[&str]) -> Output {
+    let mut args = vec!["run", script.path.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    run(&args)
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn the_main_job_prints_the_reply() {
+    let hello = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/hello.js");
+    let out = run(&["run", hello.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("onListening: { errMsg: 'bind:ok' }"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("onMessage: hello, how are you"), "{stdout}");
+    assert!(
+        stdout.contains("remoteInfo: { address: '127.0.0.1', family: 'IPv4', port: "),
+        "{stdout}"
+    );
+    assert!(stdout.contains("size: 18 }"), "{stdout}");
+    assert!(
+        stdout.contains("onClose: { errMsg: 'close:ok' }"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_throwing_listener_is_reported_and_the_loop_goes_on() {
+    let script = Script::new(
+        "listener",
+        r#"
+const s = wx.createUDPSocket();
+const port = s.bind();
+let second = 0;
+s.onMessage(function broken() { throw new Error('listener failed'); });
+s.onMessage(function () { second++; if (second === 2) { console.log('second listener ran twice'); s.close(); } });
+s.send({ address: '127.0.0.1', port: port, message: 'one' });
+s.send({ address: '127.0.0.1', port: port, message: 'two' });
+setTimeout(function () { throw new TypeError('timer failed'); }, 1);
+"#,
+    );
+    let out = run_script(&script, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(stdout_has(&out, "second listener ran twice"));
+    assert_eq!(
+        stderr.matches("Uncaught Error: listener failed").count(),
+        2,
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("at broken ("),
+        "the stack is printed: {stderr}"
+    );
+    assert!(
+        stderr.contains("listener.js:5"),
+        "with file and line: {stderr}"
+    );
+    assert!(
+        stderr.contains("Uncaught TypeError: timer failed"),
+        "{stderr}"
+    );
+}
+
+fn stdout_has(out: &Output, needle: &str) -> bool {
+    text(&out.stdout).contains(needle)
+}
+
+#[test]
+fn syntax_errors_name_file_and_line() {
+    let script = Script::new("syntax", "const a = 1;\nconst b = ;\n");
+    let out = run_script(&script, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("SyntaxError"), "{stderr}");
+    assert!(stderr.contains("syntax.js:2"), "{stderr}");
+}
+
+#[test]
+fn an_exception_at_the_top_level_ends_the_run() {
+    let script = Script::new(
+        "toplevel",
+        "const s = wx.createUDPSocket(); s.bind();\nnull.x;\n",
+    );
+    let out = run_script(&script, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("Uncaught TypeError"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn unhandled_rejections_are_reported() {
+    let script = Script::new(
+        "rejection",
+        "Promise.reject(new Error('nobody caught me'));\nPromise.reject(1).catch(() => {});\n",
+    );
+    let out = run_script(&script, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("Uncaught (in promise) Error: nobody caught me"),
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr.matches("Uncaught").count(),
+        1,
+        "a handled rejection is not reported: {stderr}"
+    );
+}
+
+#[test]
+fn timeout_ends_the_run_with_124() {
+    let script = Script::new(
+        "forever",
+        "const s = wx.createUDPSocket(); s.bind();\nsetInterval(function () {}, 1000);\n",
+    );
+    let out = run_script(&script, &["--timeout", "0.3"]);
+    assert_eq!(out.status.code(), Some(124));
+    assert!(text(&out.stderr).contains("timed out after 0.3s"));
+    let bad = run_script(&script, &["--timeout", "0"]);
+    assert_eq!(bad.status.code(), Some(1));
+}
+
+#[test]
+fn ctrl_c_runs_on_app_hide_closes_sockets_and_exits_130() {
+    let script = Script::new(
+        "interrupt",
+        r#"
+const s = wx.createUDPSocket();
+s.onClose(function () { console.log('socket closed'); });
+wx.onAppHide(function () { console.log('onAppHide ran'); });
+console.log('bound ' + s.bind());
+"#,
+    );
+    let mut child = wxudp(&["run", script.path.to_str().unwrap()])
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut stdout, &mut line).unwrap();
+    assert!(line.starts_with("bound "), "{line:?}");
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap());
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+    let out = finish(child);
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    assert!(rest.contains("onAppHide ran"), "{rest}");
+    // The port is free again: the socket was closed.
+    let port: u16 = line.trim()["bound ".len()..].parse().unwrap();
+    std::net::UdpSocket::bind(("0.0.0.0", port)).unwrap();
+}
+
+#[test]
+fn a_missing_file_is_an_error() {
+    let out = run(&["run", "/nonexistent/app.js"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        "wxudp: cannot open /nonexistent/app.js: no such file\n"
+    );
+}
+
+#[test]
+fn storage_persists_in_a_file() {
+    let script = Script::new(
+        "storage",
+        r#"
+const n = wx.getStorageSync('runs') || 0;
+wx.setStorageSync('runs', n + 1);
+console.log('run ' + (n + 1));
+"#,
+    );
+    let file = script.dir.join("storage.json");
+    let file = file.to_str().unwrap();
+    assert!(stdout_has(
+        &run_script(&script, &["--storage", file]),
+        "run 1"
+    ));
+    assert!(stdout_has(
+        &run_script(&script, &["--storage", file]),
+        "run 2"
+    ));
+    assert!(
+        stdout_has(&run_script(&script, &[]), "run 1"),
+        "in memory without --storage"
+    );
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+    assert_eq!(saved["runs"], 2);
+}
+
+/// Runs `wxudp run` inside a fresh namespace set up by `setup` (`ip -n NS ...` argument
+/// lists), removing the namespace afterwards. None when namespaces are not available
+/// outside CI.
+fn run_in_netns(tag: &str, setup: &[&[&str]], script: &Script) -> Option<Output> {
+    let root = nix::unistd::geteuid().is_root();
+    let ip = Command::new("ip").arg("-V").output().is_ok();
+    if !(root && ip) {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run the namespace tests"
+        );
+        eprintln!("skipped: needs root and iproute2");
+        return None;
+    }
+    struct Netns(String);
+    impl Drop for Netns {
+        fn drop(&mut self) {
+            let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
+        }
+    }
+    let ns = Netns(format!("wxudp-{}-{tag}", std::process::id()));
+    let ok = |args: &[&str]| {
+        let status = Command::new("ip").args(args).status().unwrap();
+        assert!(status.success(), "ip {args:?}");
+    };
+    ok(&["netns", "add", &ns.0]);
+    ok(&["-n", &ns.0, "link", "set", "lo", "up"]);
+    for args in setup {
+        let mut all = vec!["-n", ns.0.as_str()];
+        all.extend_from_slice(args);
+        ok(&all);
+    }
+    let child = Command::new("ip")
+        .args(["netns", "exec", &ns.0, env!("CARGO_BIN_EXE_wxudp"), "run"])
+        .arg(&script.path)
+        .args(["--timeout", "20"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    Some(finish(child))
+}
+
+#[test]
+fn get_local_ip_address_reports_the_interface() {
+    let script = Script::new(
+        "localip",
+        r#"
+wx.getLocalIPAddress({
+  success(res) { console.log(JSON.stringify(res)); },
+  fail(err) { console.log('fail ' + err.errMsg); },
+});
+wx.getNetworkType().then(function (res) { console.log('network ' + res.networkType); });
+"#,
+    );
+    let Some(out) = run_in_netns(
+        "localip",
+        &[
+            &[
+                "link", "add", "wxv0", "type", "veth", "peer", "name", "wxv1",
+            ],
+            &["addr", "add", "10.214.7.20/20", "dev", "wxv0"],
+            &["link", "set", "wxv0", "up"],
+            &["link", "set", "wxv1", "up"],
+        ],
+        &script,
+    ) else {
+        return;
+    };
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains(
+            r#"{"errMsg":"getLocalIPAddress:ok","localip":"10.214.7.20","netmask":"255.255.240.0"}"#
+        ),
+        "{stdout}"
+    );
+    assert!(stdout.contains("network wifi"), "{stdout}");
+
+    // With only loopback there is no local network: fail, and networkType none.
+    let Some(out) = run_in_netns("nonet", &[], &script) else {
+        return;
+    };
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("fail getLocalIPAddress:fail no local network address"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("network none"), "{stdout}");
+}
+
+#[test]
+fn broadcast_to_255_255_255_255_in_a_namespace() {
+    let script = Script::new(
+        "bcast",
+        r#"
+const device = wx.createUDPSocket();
+const port = device.bind();
+device.onMessage(function (res) {
+  console.log('device got ' + new TextDecoder().decode(res.message) + ' to ' + res.localInfo.address);
+  device.send({ address: res.remoteInfo.address, port: res.remoteInfo.port, message: 'here' });
+});
+const app = wx.createUDPSocket();
+app.onMessage(function (res) {
+  console.log('app got ' + new TextDecoder().decode(res.message) + ' from ' + res.remoteInfo.address);
+  app.close();
+  device.close();
+});
+app.send({ address: '255.255.255.255', port: port, message: 'anyone?' });
+"#,
+    );
+    let Some(out) = run_in_netns(
+        "bcast",
+        &[&[
+            "route",
+            "add",
+            "255.255.255.255/32",
+            "dev",
+            "lo",
+            "src",
+            "127.0.0.1",
+        ]],
+        &script,
+    ) else {
+        return;
+    };
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("device got anyone? to 255.255.255.255"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("app got here from 127.0.0.1"), "{stdout}");
+}
