@@ -31,10 +31,12 @@ nic.onMessage(function (res) {
   if (!ok) throw new Error('not the magic packet');
 });
 
-// The app: no bind(), the packet as a Uint8Array, port as the string an input box gives.
+// The app: no bind() before send. (The runtime also takes the port as a string from an
+// input box and the packet as a Uint8Array, as many apps pass them; WeChat's typings
+// declare a number and an ArrayBuffer, which this example keeps to.)
 const wol = wx.createUDPSocket();
 wol.onError(function (err) { console.error('send failed', err); });
-wol.send({ address: '127.255.255.255', port: String(port), message: magicPacket(MAC) });
+wol.send({ address: '127.255.255.255', port: port, message: magicPacket(MAC).buffer });
 wol.close(); // close right after send: the packet still goes out
 console.log('magic packet for', MAC, 'sent to 127.255.255.255:' + port);
 
