@@ -193,6 +193,7 @@ fn ctrl_c_runs_on_app_hide_closes_sockets_and_exits_130() {
 const s = wx.createUDPSocket();
 s.onClose(function () { console.log('socket closed'); });
 wx.onAppHide(function () { console.log('onAppHide ran'); });
+Page({ onHide() { console.log('page onHide'); }, onUnload() { console.log('page onUnload'); } });
 console.log('bound ' + s.bind());
 "#,
     );
@@ -209,7 +210,10 @@ console.log('bound ' + s.bind());
     let mut rest = String::new();
     std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
     assert_eq!(out.status.code(), Some(130));
-    assert!(rest.contains("onAppHide ran"), "{rest}");
+    assert!(
+        rest.contains("onAppHide ran\npage onHide\npage onUnload\n"),
+        "{rest}"
+    );
     // The port is free again: the socket was closed.
     let port: u16 = line.trim()["bound ".len()..].parse().unwrap();
     std::net::UdpSocket::bind(("0.0.0.0", port)).unwrap();
@@ -254,47 +258,119 @@ console.log('run ' + (n + 1));
     assert_eq!(saved["runs"], 2);
 }
 
-/// Runs `wxudp run` inside a fresh namespace set up by `setup` (`ip -n NS ...` argument
-/// lists), removing the namespace afterwards. None when namespaces are not available
-/// outside CI.
-fn run_in_netns(tag: &str, setup: &[&[&str]], script: &Script) -> Option<Output> {
-    let root = nix::unistd::geteuid().is_root();
-    let ip = Command::new("ip").arg("-V").output().is_ok();
-    if !(root && ip) {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must run the namespace tests"
-        );
-        eprintln!("skipped: needs root and iproute2");
-        return None;
-    }
-    struct Netns(String);
-    impl Drop for Netns {
-        fn drop(&mut self) {
-            let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
+/// A network namespace of this test process, deleted (with its interfaces) when dropped.
+struct Netns(String);
+
+impl Netns {
+    /// A new namespace with `lo` up; None when namespaces are not available outside CI.
+    fn create(tag: &str) -> Option<Netns> {
+        let root = nix::unistd::geteuid().is_root();
+        let ip = Command::new("ip").arg("-V").output().is_ok();
+        if !(root && ip) {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI must run the namespace tests"
+            );
+            eprintln!("skipped: needs root and iproute2");
+            return None;
         }
+        let ns = Netns(format!("wxudp-{}-{tag}", std::process::id()));
+        ip_ok(&["netns", "add", &ns.0]);
+        ns.ip(&["link", "set", "lo", "up"]);
+        Some(ns)
     }
-    let ns = Netns(format!("wxudp-{}-{tag}", std::process::id()));
-    let ok = |args: &[&str]| {
-        let status = Command::new("ip").args(args).status().unwrap();
-        assert!(status.success(), "ip {args:?}");
-    };
-    ok(&["netns", "add", &ns.0]);
-    ok(&["-n", &ns.0, "link", "set", "lo", "up"]);
-    for args in setup {
-        let mut all = vec!["-n", ns.0.as_str()];
+
+    fn ip(&self, args: &[&str]) {
+        let mut all = vec!["-n", self.0.as_str()];
         all.extend_from_slice(args);
-        ok(&all);
+        ip_ok(&all);
     }
-    let child = Command::new("ip")
-        .args(["netns", "exec", &ns.0, env!("CARGO_BIN_EXE_wxudp"), "run"])
-        .arg(&script.path)
-        .args(["--timeout", "20"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+
+    /// `wxudp run SCRIPT --timeout 20` inside this namespace.
+    fn wxudp_run(&self, script: &Path) -> Command {
+        let mut cmd = Command::new("ip");
+        cmd.args(["netns", "exec", &self.0, env!("CARGO_BIN_EXE_wxudp"), "run"])
+            .arg(script)
+            .args(["--timeout", "20"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        cmd
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
+    }
+}
+
+fn ip_ok(args: &[&str]) {
+    let status = Command::new("ip").args(args).status().unwrap();
+    assert!(status.success(), "ip {args:?}");
+}
+
+/// Runs `wxudp run` inside a fresh namespace set up by `setup` (`ip -n NS ...` argument
+/// lists).
+fn run_in_netns(tag: &str, setup: &[&[&str]], script: &Script) -> Option<Output> {
+    let ns = Netns::create(tag)?;
+    for args in setup {
+        ns.ip(args);
+    }
+    Some(finish(ns.wxudp_run(&script.path).spawn().unwrap()))
+}
+
+#[test]
+fn a_softap_provisioning_page_runs_unchanged() {
+    // The phone and the ESP8266 as two namespaces joined by a veth pair, with the
+    // module's usual SoftAP addresses.
+    let (Some(phone), Some(device)) = (Netns::create("phone"), Netns::create("esp")) else {
+        return;
+    };
+    phone.ip(&[
+        "link", "add", "wxp", "type", "veth", "peer", "name", "wxd", "netns", &device.0,
+    ]);
+    phone.ip(&["addr", "add", "192.168.4.2/24", "dev", "wxp"]);
+    device.ip(&["addr", "add", "192.168.4.1/24", "dev", "wxd"]);
+    phone.ip(&["link", "set", "wxp", "up"]);
+    device.ip(&["link", "set", "wxd", "up"]);
+
+    let project = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/projects/softap");
+    let mut esp = device
+        .wxudp_run(&project.join("device.js"))
         .spawn()
         .unwrap();
-    Some(finish(child))
+    let mut esp_out = std::io::BufReader::new(esp.stdout.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut esp_out, &mut line).unwrap();
+    assert_eq!(line, "device listening\n");
+
+    let page = finish(
+        phone
+            .wxudp_run(&project.join("pages/provision/provision.js"))
+            .spawn()
+            .unwrap(),
+    );
+    let esp_status = finish(esp);
+    let mut esp_rest = String::new();
+    std::io::Read::read_to_string(&mut esp_out, &mut esp_rest).unwrap();
+    assert_eq!(page.status.code(), Some(0), "{}", text(&page.stderr));
+    let stdout = text(&page.stdout);
+    assert!(stdout.contains("udp listening"), "{stdout}");
+    assert!(
+        stdout.contains("recv from 192.168.4.1:8266 {\"ok\":true"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("configured: 5c:cf:7f:00:00:01"), "{stdout}");
+    assert!(
+        text(&page.stderr).contains("[wx.showToast] 配网成功"),
+        "{}",
+        text(&page.stderr)
+    );
+    assert_eq!(esp_status.status.code(), Some(0));
+    assert!(
+        esp_rest.contains("device got ssid=home-wifi from 192.168.4.2 to 192.168.4.1"),
+        "{esp_rest}"
+    );
 }
 
 #[test]

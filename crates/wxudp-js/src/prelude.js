@@ -342,6 +342,97 @@
 
   global.wx = wx;
 
+  // ---------------------------------------------------------------- App / Page / Component
+  // Enough of the framework for page and app files copied from a project to run: the
+  // registration functions, `this.data`/`setData`, and the lifecycle (launch, load, show,
+  // ready; hide and unload on Ctrl-C).
+  function setPath(target, path, value) {
+    const keys = [];
+    path.replace(/[^.[\]]+|\[(\d+)\]/g, function (m, index) { keys.push(index !== undefined ? Number(index) : m); });
+    let obj = target;
+    for (let i = 0; i < keys.length - 1; i++) {
+      if (obj[keys[i]] === null || typeof obj[keys[i]] !== 'object') obj[keys[i]] = typeof keys[i + 1] === 'number' ? [] : {};
+      obj = obj[keys[i]];
+    }
+    obj[keys[keys.length - 1]] = value;
+  }
+  function setData(data, callback) {
+    const self = this;
+    Object.keys(data || {}).forEach(function (path) { setPath(self.data, path, data[path]); });
+    if (typeof callback === 'function') setTimeout(function () { callback.call(self); }, 0);
+  }
+  function call(obj, name, arg) {
+    if (obj && typeof obj[name] === 'function') {
+      try { obj[name](arg); } catch (e) { N.reportError(e); }
+    }
+  }
+  function copyData(data) {
+    return data === undefined ? {} : JSON.parse(JSON.stringify(data));
+  }
+
+  let appInstance = null;
+  const pages = [];
+  const launch = { path: '', query: {}, scene: 1001, referrerInfo: {} };
+  global.App = function (options) {
+    appInstance = Object.assign({}, options);
+    if (!appInstance.globalData) appInstance.globalData = {};
+    setTimeout(function () {
+      call(appInstance, 'onLaunch', launch);
+      call(appInstance, 'onShow', launch);
+      appShow.emit(launch);
+    }, 0);
+  };
+  global.getApp = function () {
+    if (!appInstance) appInstance = { globalData: {} };
+    return appInstance;
+  };
+  global.getCurrentPages = function () { return pages.slice(); };
+  global.Page = function (options) {
+    const page = Object.assign({}, options || {});
+    page.data = copyData(page.data);
+    page.route = '';
+    page.options = {};
+    page.setData = setData;
+    pages.push(page);
+    setTimeout(function () {
+      call(page, 'onLoad', {});
+      call(page, 'onShow');
+      call(page, 'onReady');
+    }, 0);
+  };
+  global.Component = function (options) {
+    const opts = options || {};
+    const comp = Object.assign({}, opts.methods || {});
+    comp.data = copyData(opts.data);
+    comp.properties = {};
+    comp.setData = setData;
+    const life = opts.lifetimes || {};
+    const hook = function (name) { return life[name] || opts[name]; };
+    pages.push(comp);
+    setTimeout(function () {
+      ['created', 'attached', 'ready'].forEach(function (name) {
+        const fn = hook(name);
+        if (typeof fn === 'function') call({ f: fn.bind(comp) }, 'f');
+      });
+      if (opts.methods) {
+        call(comp, 'onLoad', {});
+        call(comp, 'onShow');
+      }
+    }, 0);
+    comp.__detached = hook('detached');
+  };
+  global.Behavior = function (options) { return options; };
+
+  function hideAll() {
+    appHide.emit({});
+    call(appInstance, 'onHide');
+    pages.slice().reverse().forEach(function (p) {
+      call(p, 'onHide');
+      call(p, 'onUnload');
+      if (typeof p.__detached === 'function') call({ f: p.__detached.bind(p) }, 'f');
+    });
+  }
+
   // ---------------------------------------------------------------- modules
   const cache = Object.create(null);
   function dirname(path) {
@@ -380,6 +471,6 @@
 
   return {
     runMain: function (path) { load(path); },
-    appHide: function () { appHide.emit({}); },
+    appHide: hideAll,
   };
 })

@@ -74,8 +74,20 @@ fn udp_socket_has_every_member_the_typings_declare() {
     };
     let dts = std::fs::read_to_string(path).unwrap();
     let members = interface_members(&dts, "UDPSocket");
-    for expected in ["bind", "send", "connect", "write", "setTTL", "close", "onMessage", "offMessage"] {
-        assert!(members.iter().any(|m| m == expected), "typings lack {expected}: {members:?}");
+    for expected in [
+        "bind",
+        "send",
+        "connect",
+        "write",
+        "setTTL",
+        "close",
+        "onMessage",
+        "offMessage",
+    ] {
+        assert!(
+            members.iter().any(|m| m == expected),
+            "typings lack {expected}: {members:?}"
+        );
     }
     let dir = std::env::temp_dir().join(format!("wxudp-typings-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
