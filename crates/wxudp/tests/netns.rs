@@ -154,3 +154,31 @@ async fn subnet_broadcast_crosses_a_veth_pair() {
     assert_eq!(reply.remote.ip(), IpAddr::from([10, 213, 0, 2]));
     rx.close().unwrap();
 }
+
+#[tokio::test]
+async fn multicast_destinations_need_no_membership() {
+    if !can_use_netns() {
+        return;
+    }
+    let ns = Netns::create("mcast");
+    ns.ip(&["link", "set", "lo", "multicast", "on"]);
+    ns.ip(&["route", "add", "239.0.0.0/8", "dev", "lo"]);
+    // An SSDP-style listener that joined the group (the sender never does).
+    let group = std::net::Ipv4Addr::new(239, 255, 255, 250);
+    let listener = ns.within(|| {
+        let sock = std::net::UdpSocket::bind("0.0.0.0:0").unwrap();
+        sock.join_multicast_v4(&group, &std::net::Ipv4Addr::LOCALHOST)
+            .unwrap();
+        sock.set_read_timeout(Some(common::WAIT)).unwrap();
+        sock
+    });
+    let port = listener.local_addr().unwrap().port();
+    let tx = UdpSocket::new(SocketType::Udp4).unwrap();
+    let search = "M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\n\r\n";
+    ns.within(|| tx.send(&SendOptions::new("239.255.255.250", port, search)))
+        .unwrap();
+    let mut buf = [0u8; 256];
+    let (n, from) = listener.recv_from(&mut buf).unwrap();
+    assert_eq!(&buf[..n], search.as_bytes());
+    assert_eq!(from.port(), tx.local_addr().unwrap().port());
+}
