@@ -126,6 +126,42 @@ impl Gate {
 /// and may be called from any thread.
 ///
 /// Most users want the [`UdpSocket`](crate::UdpSocket) front end instead.
+///
+/// # Examples
+///
+/// A front end of its own: the engine's events go to a channel, and this thread applies
+/// the delivery rules and handles them.
+///
+/// ```
+/// use std::sync::mpsc;
+/// use wxudp::{Delivery, Engine, Event, Policy, SendOptions, SocketType};
+///
+/// // The I/O runs on a runtime driven by a thread of its own.
+/// let runtime = tokio::runtime::Builder::new_current_thread()
+///     .enable_all()
+///     .build()
+///     .unwrap();
+/// let handle = runtime.handle().clone();
+/// std::thread::spawn(move || runtime.block_on(std::future::pending::<()>()));
+///
+/// let (tx, rx) = mpsc::channel::<Delivery>();
+/// let sink = move |d: Delivery| {
+///     let _ = tx.send(d);
+/// };
+/// let engine = Engine::new(SocketType::Udp4, Policy::Any, sink, handle);
+/// let port = engine.bind(0)?;
+/// engine.send(&SendOptions::new("127.0.0.1", port, "to myself"))?;
+///
+/// let timeout = std::time::Duration::from_secs(10);
+/// let first = rx.recv_timeout(timeout).unwrap().accept();
+/// assert!(matches!(first, Some(Event::Listening)));
+/// match rx.recv_timeout(timeout).unwrap().accept() {
+///     Some(Event::Message(m)) => assert_eq!(m.data, b"to myself"),
+///     other => panic!("{other:?}"),
+/// }
+/// engine.close()?;
+/// # Ok::<(), wxudp::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct Engine {
     inner: Arc<Inner>,

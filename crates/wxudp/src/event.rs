@@ -36,6 +36,18 @@ impl EventKind {
 }
 
 /// One event of a socket.
+///
+/// ```
+/// use wxudp::{Event, EventKind, SocketType, UdpSocket};
+/// let sock = UdpSocket::new(SocketType::Udp4)?;
+/// sock.on(EventKind::Error, |event| {
+///     if let Event::Error(e) = event {
+///         eprintln!("{{errMsg: {e}, errCode: {}}}", e.code());
+///     }
+/// });
+/// assert_eq!(Event::Close.kind(), EventKind::Close);
+/// # Ok::<(), wxudp::Error>(())
+/// ```
 #[derive(Debug, Clone)]
 pub enum Event {
     /// A datagram arrived.
@@ -62,6 +74,17 @@ impl Event {
 }
 
 /// A received datagram: WeChat's `{message, remoteInfo, localInfo}`.
+///
+/// ```
+/// let msg = wxudp::Message {
+///     data: b"hi".to_vec(),
+///     remote: "[::ffff:127.0.0.1]:5000".parse().unwrap(),
+///     local: "[::ffff:127.0.0.1]:9000".parse().unwrap(),
+/// };
+/// assert_eq!(msg.size(), 2);
+/// // A udp6 socket sees IPv4 peers as IPv4-mapped IPv6 addresses.
+/// assert_eq!(msg.remote_family(), "IPv6");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
     /// The datagram's bytes, whole (up to 65535 bytes).
@@ -92,6 +115,11 @@ impl Message {
 }
 
 /// WeChat's family name of an address: `"IPv4"` or `"IPv6"`.
+///
+/// ```
+/// assert_eq!(wxudp::family_name(&"127.0.0.1:9".parse().unwrap()), "IPv4");
+/// assert_eq!(wxudp::family_name(&"[::1]:9".parse().unwrap()), "IPv6");
+/// ```
 pub fn family_name(addr: &SocketAddr) -> &'static str {
     if addr.is_ipv4() {
         "IPv4"

@@ -65,6 +65,12 @@ pub const MAX_PAYLOAD_V4: usize = 65507;
 pub const MAX_PAYLOAD_V6: usize = 65527;
 
 /// The payload of a send: UTF-8 text or bytes.
+///
+/// ```
+/// use wxudp::Payload;
+/// assert_eq!(Payload::from("AT\r\n"), Payload::Text("AT\r\n"));
+/// assert_eq!(Payload::from(&[1u8, 2]), Payload::Bytes(&[1, 2]));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Payload<'a> {
     /// Sent as UTF-8; `offset` and `length` are ignored, as in WeChat.
@@ -320,6 +326,12 @@ pub(crate) fn invalid_ttl(ttl: impl std::fmt::Display) -> Error {
 ///
 /// # Errors
 /// [`Error::InvalidArgument`] (errCode -1) otherwise.
+///
+/// ```
+/// use wxudp::{options::parse_index, Method};
+/// assert_eq!(parse_index(Method::Send, "offset", 4.0).unwrap(), 4);
+/// assert_eq!(parse_index(Method::Send, "offset", -1.0).unwrap_err().code(), -1);
+/// ```
 pub fn parse_index(method: Method, name: &str, value: f64) -> Result<usize, Error> {
     if value.fract() == 0.0 && value >= 0.0 && value <= usize::MAX as f64 {
         // Non-negative, integral and in range, so the cast is exact.
