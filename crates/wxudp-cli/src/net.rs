@@ -82,8 +82,7 @@ pub struct EchoArgs {
 pub async fn listen(args: ListenArgs) -> Result<Outcome, String> {
     let (sock, mut events) = open(args.bind, args.port)?;
     serve(&mut events, args.count, |msg| {
-        println!("{}", output::line(msg, args.format));
-        Ok(())
+        print_line(&output::line(msg, args.format))
     })
     .await
     .inspect(|_| close(&sock))
@@ -96,8 +95,7 @@ pub async fn echo(args: EchoArgs) -> Result<Outcome, String> {
         let to = msg.remote.ip().to_string();
         sock.send(&SendOptions::new(&to, msg.remote.port(), &msg.data))
             .map_err(|e| e.to_string())?;
-        println!("{}", output::line(msg, Format::Text));
-        Ok(())
+        print_line(&output::line(msg, Format::Text))
     })
     .await
     .inspect(|_| close(&sock))
@@ -145,8 +143,7 @@ pub async fn send(args: SendArgs) -> Result<Outcome, String> {
             .wait
             .map(|ms| Instant::now() + Duration::from_millis(ms));
         outcome = until(&mut events, deadline, args.replies, |msg| {
-            println!("{}", output::line(msg, args.format));
-            Ok(())
+            print_line(&output::line(msg, args.format))
         })
         .await?;
     }
@@ -240,6 +237,13 @@ async fn until(
         }
     }
     Ok(Outcome::Done)
+}
+
+/// Prints one line on stdout; a closed stdout (`wxudp listen 9000 | head -1`) ends the
+/// command with an error instead of a panic.
+fn print_line(line: &str) -> Result<(), String> {
+    use std::io::Write;
+    writeln!(std::io::stdout().lock(), "{line}").map_err(|e| format!("stdout: {e}"))
 }
 
 fn close(sock: &UdpSocket) {

@@ -2,6 +2,7 @@
 //! CommonJS module loading, and the host facts `wx` reports (network address, storage).
 
 use std::ffi::CString;
+use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -17,10 +18,11 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, n: &Object<'js>, host: &Shared) -> rq
     n.set(
         "print",
         Function::new(ctx.clone(), |level: String, text: String| {
-            match level.as_str() {
-                "warn" | "error" | "ui" => eprintln!("{text}"),
-                _ => println!("{text}"),
-            }
+            // A closed pipe (`wxudp run app.js | head -1`) must not stop the script.
+            let _ = match level.as_str() {
+                "warn" | "error" | "ui" => writeln!(std::io::stderr().lock(), "{text}"),
+                _ => writeln!(std::io::stdout().lock(), "{text}"),
+            };
         })?,
     )?;
 
