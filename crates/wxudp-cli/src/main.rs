@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod bench;
 mod net;
 mod output;
 
@@ -31,6 +32,9 @@ enum Command {
     Send(net::SendArgs),
     /// Echo every datagram received on PORT back to its sender.
     Echo(net::EchoArgs),
+    /// Measure round trips over loopback: std sockets, the wxudp Rust API, a wxudp run
+    /// script and Node.js' dgram (when node is installed), side by side.
+    Bench(bench::BenchArgs),
 }
 
 /// Arguments of `wxudp run`.
@@ -58,8 +62,15 @@ const EXIT_INTERRUPTED: u8 = 130;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Command::Run(args) = cli.command {
-        return run_script(args);
+    match cli.command {
+        Command::Run(args) => return run_script(args),
+        Command::Bench(args) => {
+            return match bench::bench(&args) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(msg) => fail(&msg),
+            }
+        }
+        _ => {}
     }
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -70,7 +81,7 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Run(_) => Ok(net::Outcome::Done),
+            Command::Run(_) | Command::Bench(_) => Ok(net::Outcome::Done),
             Command::Listen(args) => net::listen(args).await,
             Command::Send(args) => net::send(args).await,
             Command::Echo(args) => net::echo(args).await,

@@ -239,3 +239,24 @@ fn every_subcommand_has_help() {
         assert!(stdout(&out).contains("Usage: wxudp"), "{sub:?}");
     }
 }
+
+#[test]
+fn bench_reports_every_implementation() {
+    let out = run(&["bench", "--count", "50", "--size", "16"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.starts_with("50 round trips of 16 bytes over 127.0.0.1"),
+        "{text}"
+    );
+    for row in ["std::net::UdpSocket", "wxudp (Rust API)", "wxudp run (JS)"] {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(row))
+            .unwrap_or_else(|| panic!("no {row} row: {text}"));
+        assert!(line.ends_with('x'), "{row} has a ratio: {line}");
+    }
+    assert!(text.lines().any(|l| l.starts_with("node dgram")), "{text}");
+    let bad = run(&["bench", "--count", "0"]);
+    assert_eq!(bad.status.code(), Some(1));
+}

@@ -17,6 +17,9 @@ use crate::{natives, udp, RunOptions, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_TIMEOUT
 
 const PRELUDE: &str = include_str!("prelude.js");
 
+/// Socket events delivered in one turn of the loop before timers get a look in.
+const EVENT_BATCH: usize = 64;
+
 /// What the prelude hands back to the loop.
 struct Hooks {
     run_main: JsFunction,
@@ -149,6 +152,15 @@ async fn turn_loop(
             }
             Some((id, delivery)) = rx.recv() => {
                 context.with(|ctx| dispatch(&ctx, host, id, delivery));
+                // Deliver what else is ready without setting up the select again, with
+                // promise jobs run between events as between any two tasks.
+                for _ in 1..EVENT_BATCH {
+                    let Ok((id, delivery)) = rx.try_recv() else {
+                        break;
+                    };
+                    drain_jobs(js, context, host);
+                    context.with(|ctx| dispatch(&ctx, host, id, delivery));
+                }
             }
             () = timer_due => {
                 context.with(|ctx| fire_timer(&ctx, host));
