@@ -456,8 +456,8 @@ impl Inner {
         self.emit(Event::Listening);
         let me = self.clone();
         self.runtime.spawn(async move {
-            let mut buf = vec![0u8; 65536];
-            poll_fn(|cx| me.poll_read(cx, &mut buf)).await;
+            let mut batch = sys::RecvBatch::new();
+            poll_fn(|cx| me.poll_read(cx, &mut batch)).await;
         });
         Ok(local.port())
     }
@@ -695,7 +695,7 @@ impl Inner {
 
     /// Reads datagrams until the kernel has none, the backlog is full, or the socket
     /// closes.
-    fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<()> {
+    fn poll_read(&self, cx: &mut Context<'_>, batch: &mut sys::RecvBatch) -> Poll<()> {
         for _ in 0..READ_BUDGET {
             if self.gate.backlog.load(Ordering::Acquire) >= BACKLOG_HIGH {
                 *lock(&self.gate.reader) = Some(cx.waker().clone());
@@ -715,14 +715,24 @@ impl Inner {
                 }
                 Poll::Ready(Ok(())) => {}
             }
-            match io.try_io(Interest::READABLE, || sys::recv_with_dst(io, buf)) {
-                Ok(got) => {
-                    let local = SocketAddr::new(got.to.unwrap_or(local.ip()), local.port());
-                    self.emit(Event::Message(Message {
-                        data: buf[..got.len].to_vec(),
-                        remote: got.from,
-                        local,
-                    }));
+            match io.try_io(Interest::READABLE, || batch.recv(io)) {
+                Ok(n) => {
+                    for (data, got) in batch.datagrams() {
+                        let local = SocketAddr::new(got.to.unwrap_or(local.ip()), local.port());
+                        self.emit(Event::Message(Message {
+                            data: data.to_vec(),
+                            remote: got.from,
+                            local,
+                        }));
+                    }
+                    if n < sys::BATCH {
+                        // A short batch means the queue was empty: forget the readiness
+                        // now instead of asking the kernel once more to hear "would
+                        // block". Datagrams arriving later raise a new readiness event.
+                        let _ = io.try_io(Interest::READABLE, || {
+                            Err::<(), _>(io::Error::from(io::ErrorKind::WouldBlock))
+                        });
+                    }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 // ICMP errors reported on a connected socket (port unreachable, ...):

@@ -26,9 +26,12 @@
 //!
 //! Methods are synchronous and never block on the network (host names are resolved in
 //! the background). Events are *queued*, never delivered inside the call that caused
-//! them, so a listener registered right after `bind()` still sees `listening`. Events of
-//! one socket are delivered in the order they happened; each is delivered to the
-//! listeners registered when its dispatch starts. A failure is both returned as an
+//! them; a front end delivers them on its own thread. In the JavaScript runtime that is
+//! the script's thread, so a listener registered right after `bind()` in the same turn
+//! still sees `listening`; [`UdpSocket`] delivers on a background driver thread, so
+//! register listeners before the call whose events they must see. Events of one socket
+//! are delivered in the order they happened; each is delivered to the listeners
+//! registered when its dispatch starts. A failure is both returned as an
 //! [`Error`] and delivered as an `error` event; its `Display` form is WeChat's `errMsg`
 //! and [`Error::code`] its `errCode`.
 //!

@@ -104,8 +104,9 @@ impl UdpSocket {
     }
 
     /// Binds the wildcard address on `port` (0 for a port chosen by the system) and
-    /// returns the bound port. A `listening` event follows; it is queued, so a listener
-    /// registered right after `bind` still sees it.
+    /// returns the bound port. A `listening` event follows. It is queued, never delivered
+    /// inside `bind`, but the driver thread may deliver it as soon as `bind` has queued
+    /// it: register the listeners that must see it before calling `bind`.
     ///
     /// # Errors
     /// [`Error::AlreadyBound`] or [`Error::Closed`] (-1); [`Error::Os`] (-2) when the port

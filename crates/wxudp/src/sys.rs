@@ -1,6 +1,7 @@
-//! The system calls the standard library and tokio do not offer: receiving a datagram
-//! together with the address it was sent to (IP_PKTINFO / IPV6_PKTINFO), and waiting for
-//! a socket to become writable without an event loop. All through `nix`'s safe wrappers.
+//! The system calls the standard library and tokio do not offer: receiving datagrams in
+//! batches (recvmmsg) together with the address each was sent to (IP_PKTINFO /
+//! IPV6_PKTINFO), and waiting for a socket to become writable without an event loop. All
+//! through `nix`'s safe wrappers.
 
 use std::io::{self, IoSliceMut};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -9,7 +10,8 @@ use std::time::Duration;
 
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::socket::{
-    recvmsg, setsockopt, sockopt, ControlMessageOwned, MsgFlags, SockaddrLike, SockaddrStorage,
+    recvmmsg, setsockopt, sockopt, ControlMessageOwned, MsgFlags, MultiHeaders, RecvMsg,
+    SockaddrLike, SockaddrStorage,
 };
 
 /// Asks the kernel to report each datagram's destination address.
@@ -29,18 +31,8 @@ pub(crate) struct Received {
     pub(crate) to: Option<IpAddr>,
 }
 
-/// Receives one datagram into `buf` without blocking (the socket is non-blocking).
-///
-/// Returns `WouldBlock` when nothing is queued.
-pub(crate) fn recv_with_dst(socket: &impl AsRawFd, buf: &mut [u8]) -> io::Result<Received> {
-    let mut cmsg = nix::cmsg_space!(nix::libc::in6_pktinfo, nix::libc::in_pktinfo);
-    let mut iov = [IoSliceMut::new(buf)];
-    let msg = recvmsg::<SockaddrStorage>(
-        socket.as_raw_fd(),
-        &mut iov,
-        Some(&mut cmsg),
-        MsgFlags::MSG_DONTWAIT,
-    )?;
+/// The length, sender and destination of one received message.
+fn received(msg: &RecvMsg<'_, '_, SockaddrStorage>) -> io::Result<Received> {
     let from = msg
         .address
         .as_ref()
@@ -69,6 +61,69 @@ pub(crate) fn recv_with_dst(socket: &impl AsRawFd, buf: &mut [u8]) -> io::Result
     })
 }
 
+/// Room for a whole datagram of any size.
+const SLOT: usize = 65536;
+/// Datagrams one `recvmmsg` call can take.
+pub(crate) const BATCH: usize = 16;
+
+/// Buffers for receiving up to [`BATCH`] datagrams in one system call.
+///
+/// The buffer is allocated zeroed and untouched, so only the pages datagrams are written
+/// to become resident.
+pub(crate) struct RecvBatch {
+    buf: Box<[u8]>,
+    got: Vec<Received>,
+}
+
+impl RecvBatch {
+    pub(crate) fn new() -> Self {
+        RecvBatch {
+            buf: vec![0u8; BATCH * SLOT].into_boxed_slice(),
+            got: Vec::with_capacity(BATCH),
+        }
+    }
+
+    /// Receives what is queued, up to [`BATCH`] datagrams, without blocking, and returns
+    /// how many arrived (`WouldBlock` for none). Fewer than [`BATCH`] means the queue was
+    /// empty when the call returned.
+    pub(crate) fn recv(&mut self, socket: &impl AsRawFd) -> io::Result<usize> {
+        self.got.clear();
+        // The headers hold raw pointers, which would make the read task !Send if kept;
+        // they are a few small allocations, made per call.
+        let mut headers = MultiHeaders::<SockaddrStorage>::preallocate(
+            BATCH,
+            Some(nix::cmsg_space!(
+                nix::libc::in6_pktinfo,
+                nix::libc::in_pktinfo
+            )),
+        );
+        let mut iovs: Vec<[IoSliceMut<'_>; 1]> = self
+            .buf
+            .chunks_mut(SLOT)
+            .map(|chunk| [IoSliceMut::new(chunk)])
+            .collect();
+        let results = recvmmsg(
+            socket.as_raw_fd(),
+            &mut headers,
+            iovs.iter_mut(),
+            MsgFlags::MSG_DONTWAIT,
+            None,
+        )?;
+        for msg in results {
+            self.got.push(received(&msg)?);
+        }
+        Ok(self.got.len())
+    }
+
+    /// The datagrams of the last [`recv`](RecvBatch::recv): bytes, sender, destination.
+    pub(crate) fn datagrams(&self) -> impl Iterator<Item = (&[u8], &Received)> {
+        self.got
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (&self.buf[i * SLOT..i * SLOT + r.len.min(SLOT)], r))
+    }
+}
+
 fn to_socket_addr(addr: &SockaddrStorage) -> Option<SocketAddr> {
     if let Some(v4) = addr.as_sockaddr_in() {
         return Some(SocketAddr::from(*v4));
@@ -90,5 +145,45 @@ pub(crate) fn wait_writable(socket: &impl AsFd, timeout: Duration) -> io::Result
         Ok(n) => Ok(n > 0),
         Err(nix::errno::Errno::EINTR) => Ok(false),
         Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_are_full_then_short_then_empty() {
+        let rx = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        enable_pktinfo(&rx, false).unwrap();
+        let tx = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let n = BATCH + 4;
+        for i in 0..n {
+            tx.send_to(&vec![i as u8; i + 1], rx.local_addr().unwrap()).unwrap();
+        }
+        // Loopback delivers synchronously; wait (bounded) until the last one is queued.
+        rx.set_nonblocking(true).unwrap();
+        let mut batch = RecvBatch::new();
+        let mut seen = Vec::new();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while seen.len() < n && std::time::Instant::now() < deadline {
+            match batch.recv(&rx) {
+                Ok(got) => {
+                    assert!(got <= BATCH);
+                    for (data, r) in batch.datagrams() {
+                        assert_eq!(r.from, tx.local_addr().unwrap());
+                        assert_eq!(r.to, Some(IpAddr::from([127, 0, 0, 1])));
+                        seen.push(data.to_vec());
+                    }
+                }
+                Err(e) => assert_eq!(e.kind(), io::ErrorKind::WouldBlock),
+            }
+        }
+        let expected: Vec<Vec<u8>> = (0..n).map(|i| vec![i as u8; i + 1]).collect();
+        assert_eq!(seen, expected);
+        assert_eq!(
+            batch.recv(&rx).unwrap_err().kind(),
+            io::ErrorKind::WouldBlock
+        );
     }
 }
