@@ -159,7 +159,8 @@ mod tests {
         let tx = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
         let n = BATCH + 4;
         for i in 0..n {
-            tx.send_to(&vec![i as u8; i + 1], rx.local_addr().unwrap()).unwrap();
+            tx.send_to(&vec![i as u8; i + 1], rx.local_addr().unwrap())
+                .unwrap();
         }
         // Loopback delivers synchronously; wait (bounded) until the last one is queued.
         rx.set_nonblocking(true).unwrap();
