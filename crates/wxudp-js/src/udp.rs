@@ -2,11 +2,11 @@
 //! and raw JavaScript values. Nothing here throws: every failure is reported through the
 //! core engine as an `error` event (and `bind` returns 0).
 
+use std::rc::Rc;
+
 use rquickjs::function::Opt;
 use rquickjs::{Ctx, Function, Object, Persistent, Value};
-use std::rc::Rc;
 use wxudp::options::parse_ttl;
-
 use wxudp::{Engine, Error, EventKind, Method, SocketType};
 
 use crate::convert::{address_port, option_object, port_arg, type_name, with_send_options};
@@ -44,18 +44,12 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, n: &Object<'js>, host: &Shared) -> rq
         Function::new(
             ctx.clone(),
             move |ctx: Ctx<'js>, id: Value<'js>, port: Opt<Value<'js>>| -> u16 {
-                let Some(engine) = engine(&h, &id) else {
+                let Some(engine) = live_engine(&h, &id, Method::Bind) else {
                     return 0;
                 };
-                if engine.is_closed() {
-                    engine.report(Error::Closed {
-                        method: Method::Bind,
-                    });
-                    return 0;
-                }
-                let port = port.0.unwrap_or_else(|| Value::new_undefined(ctx.clone()));
                 let mut text = String::new();
-                match port_arg(&port, &mut text).bind_port() {
+                match port_arg(&arg(&ctx, port), &mut text).bind_port() {
+                    // The engine reports its own failures.
                     Ok(port) => engine.bind(port).unwrap_or(0),
                     Err(e) => {
                         engine.report(e);
@@ -72,24 +66,17 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, n: &Object<'js>, host: &Shared) -> rq
         Function::new(
             ctx.clone(),
             move |ctx: Ctx<'js>, id: Value<'js>, method: String, option: Opt<Value<'js>>| {
-                let Some(engine) = engine(&h, &id) else {
-                    return;
-                };
                 let method = if method == "write" {
                     Method::Write
                 } else {
                     Method::Send
                 };
-                if engine.is_closed() {
-                    engine.report(Error::Closed { method });
+                let Some(engine) = live_engine(&h, &id, method) else {
                     return;
-                }
-                let option = option
-                    .0
-                    .unwrap_or_else(|| Value::new_undefined(ctx.clone()));
+                };
                 // The engine reports its own failures; conversion failures are reported here.
                 let mut from_engine = false;
-                let result = with_send_options(method, &option, |opts| {
+                let result = with_send_options(method, &arg(&ctx, option), |opts| {
                     from_engine = true;
                     match method {
                         Method::Write => engine.write(opts),
@@ -109,17 +96,11 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, n: &Object<'js>, host: &Shared) -> rq
         Function::new(
             ctx.clone(),
             move |ctx: Ctx<'js>, id: Value<'js>, option: Opt<Value<'js>>| {
-                let Some(engine) = engine(&h, &id) else {
+                let method = Method::Connect;
+                let Some(engine) = live_engine(&h, &id, method) else {
                     return;
                 };
-                let method = Method::Connect;
-                if engine.is_closed() {
-                    engine.report(Error::Closed { method });
-                    return;
-                }
-                let option = option
-                    .0
-                    .unwrap_or_else(|| Value::new_undefined(ctx.clone()));
+                let option = arg(&ctx, option);
                 match option_object(method, &option).and_then(|obj| address_port(method, &obj)) {
                     // The engine reports its own failures.
                     Ok((address, port)) => {
@@ -139,26 +120,22 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, n: &Object<'js>, host: &Shared) -> rq
         Function::new(
             ctx.clone(),
             move |ctx: Ctx<'js>, id: Value<'js>, ttl: Opt<Value<'js>>| {
-                let Some(engine) = engine(&h, &id) else {
+                let method = Method::SetTtl;
+                let Some(engine) = live_engine(&h, &id, method) else {
                     return;
                 };
-                if engine.is_closed() {
-                    engine.report(Error::Closed {
-                        method: Method::SetTtl,
-                    });
-                    return;
-                }
-                let ttl = ttl.0.unwrap_or_else(|| Value::new_undefined(ctx.clone()));
+                let ttl = arg(&ctx, ttl);
                 let parsed = match ttl.as_number() {
                     Some(n) => parse_ttl(n),
                     None => Err(Error::Parameter {
-                        method: Method::SetTtl,
+                        method,
                         name: "ttl",
                         expected: "Number",
                         found: type_name(&ttl).into(),
                     }),
                 };
                 match parsed {
+                    // The engine reports its own failures.
                     Ok(ttl) => {
                         let _ = engine.set_ttl(u32::from(ttl));
                     }
@@ -237,6 +214,22 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, n: &Object<'js>, host: &Shared) -> rq
 fn engine(host: &Shared, id: &Value<'_>) -> Option<Rc<Engine>> {
     let id = socket_id(id)?;
     host.borrow().sockets.get(&id).map(|s| s.engine.clone())
+}
+
+/// The engine of the socket `id` unless it is closed; a closed socket reports
+/// `<method>:fail socket is closed` first, whatever the arguments.
+fn live_engine(host: &Shared, id: &Value<'_>, method: Method) -> Option<Rc<Engine>> {
+    let engine = engine(host, id)?;
+    if engine.is_closed() {
+        engine.report(Error::Closed { method });
+        return None;
+    }
+    Some(engine)
+}
+
+/// An optional argument, `undefined` when it was not passed.
+fn arg<'js>(ctx: &Ctx<'js>, value: Opt<Value<'js>>) -> Value<'js> {
+    value.0.unwrap_or_else(|| Value::new_undefined(ctx.clone()))
 }
 
 fn socket_id(value: &Value<'_>) -> Option<u64> {

@@ -490,11 +490,11 @@ impl Inner {
 
     fn send(self: &Arc<Self>, method: Method, options: &SendOptions<'_>) -> Result<(), Error> {
         let result = (|| {
-            let data = options.bytes(method)?;
             let mut st = self.lock();
             if st.phase == Phase::Closed {
                 return Err(Error::Closed { method });
             }
+            let data = options.bytes(method)?;
             let target = self.target(method, options.address, options.port)?;
             let max = match &target {
                 Target::Addr(addr) if addr.ip().to_canonical().is_ipv6() => MAX_PAYLOAD_V6,
