@@ -319,13 +319,11 @@ fn run_in_netns(tag: &str, setup: &[&[&str]], script: &Script) -> Option<Output>
     Some(finish(ns.wxudp_run(&script.path).spawn().unwrap()))
 }
 
-#[test]
-fn a_softap_provisioning_page_runs_unchanged() {
-    // The phone and the ESP8266 as two namespaces joined by a veth pair, with the
-    // module's usual SoftAP addresses.
-    let (Some(phone), Some(device)) = (Netns::create("phone"), Netns::create("esp")) else {
-        return;
-    };
+/// The phone and an ESP8266 as two namespaces joined by a veth pair, with the module's
+/// usual SoftAP addresses (phone 192.168.4.2, module 192.168.4.1).
+fn softap_pair(tag: &str) -> Option<(Netns, Netns)> {
+    let phone = Netns::create(&format!("{tag}-phone"))?;
+    let device = Netns::create(&format!("{tag}-esp"))?;
     phone.ip(&[
         "link", "add", "wxp", "type", "veth", "peer", "name", "wxd", "netns", &device.0,
     ]);
@@ -333,26 +331,66 @@ fn a_softap_provisioning_page_runs_unchanged() {
     device.ip(&["addr", "add", "192.168.4.1/24", "dev", "wxd"]);
     phone.ip(&["link", "set", "wxp", "up"]);
     device.ip(&["link", "set", "wxd", "up"]);
+    Some((phone, device))
+}
 
+/// Runs the device script in `device` until it says it listens, then the page in
+/// `phone`; returns the page's output, the device's, and the device's stdout after its
+/// first line.
+fn page_and_device(
+    phone: &Netns,
+    device: &Netns,
+    page: &str,
+    device_js: &str,
+) -> (Output, Output, String) {
     let project = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/projects/softap");
-    let mut esp = device
-        .wxudp_run(&project.join("device.js"))
-        .spawn()
-        .unwrap();
+    let mut esp = device.wxudp_run(&project.join(device_js)).spawn().unwrap();
     let mut esp_out = std::io::BufReader::new(esp.stdout.take().unwrap());
     let mut line = String::new();
     std::io::BufRead::read_line(&mut esp_out, &mut line).unwrap();
     assert_eq!(line, "device listening\n");
-
-    let page = finish(
-        phone
-            .wxudp_run(&project.join("pages/provision/provision.js"))
-            .spawn()
-            .unwrap(),
-    );
+    let page = finish(phone.wxudp_run(&project.join(page)).spawn().unwrap());
     let esp_status = finish(esp);
     let mut esp_rest = String::new();
     std::io::Read::read_to_string(&mut esp_out, &mut esp_rest).unwrap();
+    (page, esp_status, esp_rest)
+}
+
+#[test]
+fn a_discovery_page_finds_the_device_by_subnet_broadcast() {
+    let Some((phone, device)) = softap_pair("disc") else {
+        return;
+    };
+    let (page, esp, esp_rest) = page_and_device(
+        &phone,
+        &device,
+        "pages/discover/discover.js",
+        "discover_device.js",
+    );
+    assert_eq!(page.status.code(), Some(0), "{}", text(&page.stderr));
+    let stdout = text(&page.stdout);
+    assert!(
+        stdout.contains("probing 192.168.4.255 from 192.168.4.2"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("found esp8266-5ccf7f at 192.168.4.1:4210"),
+        "{stdout}"
+    );
+    assert_eq!(esp.status.code(), Some(0));
+    assert!(
+        esp_rest.contains("probe from 192.168.4.2 to 192.168.4.255"),
+        "{esp_rest}"
+    );
+}
+
+#[test]
+fn a_softap_provisioning_page_runs_unchanged() {
+    let Some((phone, device)) = softap_pair("prov") else {
+        return;
+    };
+    let (page, esp_status, esp_rest) =
+        page_and_device(&phone, &device, "pages/provision/provision.js", "device.js");
     assert_eq!(page.status.code(), Some(0), "{}", text(&page.stderr));
     let stdout = text(&page.stdout);
     assert!(stdout.contains("udp listening"), "{stdout}");
@@ -463,4 +501,59 @@ app.send({ address: '255.255.255.255', port: port, message: 'anyone?' });
         "{stdout}"
     );
     assert!(stdout.contains("app got here from 127.0.0.1"), "{stdout}");
+}
+
+#[test]
+fn an_ssdp_search_goes_to_the_multicast_group_without_joining_it() {
+    let script = Script::new(
+        "ssdp",
+        r#"
+const ssdp = wx.createUDPSocket();
+ssdp.onMessage(function (res) {
+  const text = new TextDecoder().decode(res.message);
+  console.log('reply from ' + res.remoteInfo.address + ': ' + text.split('\r\n')[0]);
+  ssdp.close();
+});
+ssdp.send({
+  address: '239.255.255.250',
+  port: 1900,
+  message: 'M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nMAN: "ssdp:discover"\r\nMX: 1\r\nST: ssdp:all\r\n\r\n',
+});
+"#,
+    );
+    let Some(ns) = Netns::create("ssdp") else {
+        return;
+    };
+    ns.ip(&["link", "set", "lo", "multicast", "on"]);
+    ns.ip(&["route", "add", "239.0.0.0/8", "dev", "lo"]);
+    // A UPnP device in the namespace: joined to the group, answering unicast.
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let ns_path = format!("/var/run/netns/{}", ns.0);
+    let device = std::thread::spawn(move || {
+        let ns_file = std::fs::File::open(ns_path).unwrap();
+        nix::sched::setns(ns_file, nix::sched::CloneFlags::CLONE_NEWNET).unwrap();
+        let sock = std::net::UdpSocket::bind("0.0.0.0:1900").unwrap();
+        sock.join_multicast_v4(
+            &"239.255.255.250".parse().unwrap(),
+            &std::net::Ipv4Addr::LOCALHOST,
+        )
+        .unwrap();
+        sock.set_read_timeout(Some(WAIT)).unwrap();
+        ready_tx.send(()).unwrap();
+        let mut buf = [0u8; 1024];
+        let (n, from) = sock.recv_from(&mut buf).unwrap();
+        sock.send_to(b"HTTP/1.1 200 OK\r\nST: ssdp:all\r\n\r\n", from)
+            .unwrap();
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    });
+    ready_rx.recv_timeout(WAIT).unwrap();
+    let out = finish(ns.wxudp_run(&script.path).spawn().unwrap());
+    let search = device.join().unwrap();
+    assert!(search.starts_with("M-SEARCH * HTTP/1.1\r\n"), "{search}");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("reply from 127.0.0.1: HTTP/1.1 200 OK"),
+        "{}",
+        text(&out.stdout)
+    );
 }
