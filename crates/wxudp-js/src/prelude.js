@@ -250,6 +250,7 @@
     ['showToast', '1.0.0'], ['showModal', '1.0.0'], ['showLoading', '1.1.0'], ['hideLoading', '1.1.0'],
     ['hideToast', '1.0.0'],
     ['onAppShow', '2.1.2'], ['onAppHide', '2.1.2'], ['offAppShow', '2.1.2'], ['offAppHide', '2.1.2'],
+    ['arrayBufferToBase64', '1.1.0'], ['base64ToArrayBuffer', '1.1.0'],
   ];
   const canIUseTable = Object.create(null);
   CAN_I_USE.forEach(function (e) { canIUseTable[e[0]] = e[1]; });
@@ -339,6 +340,36 @@
   wx.showModal = ui('showModal', function (o) {
     return [o.title, o.content].filter(function (x) { return x !== undefined && x !== ''; }).join(': ');
   }, { confirm: true, cancel: false });
+
+  // Base64 helpers (deprecated by WeChat, still used to move binary payloads around).
+  const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+  wx.arrayBufferToBase64 = function (buffer) {
+    const bytes = ArrayBuffer.isView(buffer)
+      ? new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)
+      : new Uint8Array(buffer);
+    let out = '';
+    for (let i = 0; i < bytes.length; i += 3) {
+      const n = (bytes[i] << 16) | ((bytes[i + 1] || 0) << 8) | (bytes[i + 2] || 0);
+      out += B64[(n >> 18) & 63] + B64[(n >> 12) & 63] +
+        (i + 1 < bytes.length ? B64[(n >> 6) & 63] : '=') +
+        (i + 2 < bytes.length ? B64[n & 63] : '=');
+    }
+    return out;
+  };
+  wx.base64ToArrayBuffer = function (text) {
+    const clean = String(text).replace(/[^A-Za-z0-9+/]/g, '');
+    const bytes = new Uint8Array(Math.floor(clean.length * 3 / 4));
+    let n = 0, bits = 0, j = 0;
+    for (let i = 0; i < clean.length; i++) {
+      n = (n << 6) | B64.indexOf(clean[i]);
+      bits += 6;
+      if (bits >= 8) {
+        bits -= 8;
+        bytes[j++] = (n >> bits) & 255;
+      }
+    }
+    return bytes.buffer.slice(0, j);
+  };
 
   global.wx = wx;
 

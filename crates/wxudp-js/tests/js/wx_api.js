@@ -71,6 +71,14 @@ run(async function () {
   eq(ui, ['toast', 'loading', 'confirm'], 'ui');
   eq((await wx.showModal({ title: 'x' })).confirm, true, 'showModal promise');
 
+  // Base64 helpers.
+  eq(wx.arrayBufferToBase64(new Uint8Array([0xde, 0xad, 0xbe, 0xef]).buffer), '3q2+7w==', 'arrayBufferToBase64');
+  eq(wx.arrayBufferToBase64(new TextEncoder().encode('hello')), 'aGVsbG8=', 'from a view');
+  eq(wx.arrayBufferToBase64(new ArrayBuffer(0)), '', 'empty');
+  eq(Array.from(new Uint8Array(wx.base64ToArrayBuffer('3q2+7w=='))), [0xde, 0xad, 0xbe, 0xef], 'base64ToArrayBuffer');
+  eq(new TextDecoder().decode(wx.base64ToArrayBuffer('aGVsbG8gd29ybGQ=')), 'hello world', 'round trip');
+  assert(wx.base64ToArrayBuffer('') instanceof ArrayBuffer, 'an ArrayBuffer');
+
   // App and network listeners register and unregister.
   const f = () => {};
   wx.onAppShow(f); wx.offAppShow(f);
