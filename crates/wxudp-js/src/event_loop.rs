@@ -110,7 +110,7 @@ async fn turn_loop(
     }
 
     loop {
-        drain_jobs(js, context, host);
+        drain_jobs(js, host);
         report_rejections(context, host);
         let (idle, next_timer) = {
             let h = host.borrow();
@@ -158,7 +158,7 @@ async fn turn_loop(
                     let Ok((id, delivery)) = rx.try_recv() else {
                         break;
                     };
-                    drain_jobs(js, context, host);
+                    drain_jobs(js, host);
                     context.with(|ctx| dispatch(&ctx, host, id, delivery));
                 }
             }
@@ -193,7 +193,7 @@ fn install(ctx: &Ctx<'_>, host: &Shared) -> rquickjs::Result<Hooks> {
 }
 
 /// Runs every pending promise job, reporting the ones that throw.
-fn drain_jobs(js: &Runtime, context: &Context, host: &Shared) {
+fn drain_jobs(js: &Runtime, host: &Shared) {
     loop {
         match js.execute_pending_job() {
             Ok(true) => {}
@@ -203,7 +203,6 @@ fn drain_jobs(js: &Runtime, context: &Context, host: &Shared) {
                 report_exception(&ctx, host, e);
             }),
         }
-        let _ = context;
     }
 }
 

@@ -237,7 +237,6 @@ pub(crate) fn report_exception<'js>(ctx: &Ctx<'js>, host: &Shared, value: Value<
 
 /// `Uncaught Error: message` and the stack, for an exception value.
 pub(crate) fn describe_exception<'js>(ctx: &Ctx<'js>, value: Value<'js>) -> String {
-    let _ = ctx;
     if let Some(obj) = value.as_object() {
         let name: Option<String> = obj.get("name").ok();
         let message: Option<String> = obj.get("message").ok();

@@ -11,7 +11,7 @@ use std::time::Duration;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::socket::{
     recvmmsg, setsockopt, sockopt, ControlMessageOwned, MsgFlags, MultiHeaders, RecvMsg,
-    SockaddrLike, SockaddrStorage,
+    SockaddrStorage,
 };
 
 /// Asks the kernel to report each datagram's destination address.
@@ -131,8 +131,7 @@ fn to_socket_addr(addr: &SockaddrStorage) -> Option<SocketAddr> {
     if let Some(v6) = addr.as_sockaddr_in6() {
         return Some(SocketAddr::from(*v6));
     }
-    // An unnamed sender (family AF_UNSPEC) cannot happen for UDP over IP.
-    let _ = addr.family();
+    // Anything else (an unnamed sender) cannot happen for UDP over IP.
     None
 }
 
