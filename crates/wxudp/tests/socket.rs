@@ -362,7 +362,6 @@ async fn close_discards_undelivered_messages_and_fires_once() {
     let blocker_port = blocker.bind(0).unwrap();
 
     let rx = udp4();
-    let mut events = rx.events();
     let count = Arc::new(AtomicUsize::new(0));
     let closes = Arc::new(AtomicUsize::new(0));
     let (c, cl, closer) = (count.clone(), closes.clone(), rx.clone());
@@ -373,6 +372,8 @@ async fn close_discards_undelivered_messages_and_fires_once() {
     rx.on_close(move || {
         cl.fetch_add(1, Ordering::SeqCst);
     });
+    // Registered last: when it sees an event, the listeners above have run for it.
+    let mut events = rx.events();
     let port = rx.bind(0).unwrap();
     assert!(matches!(next(&mut events).await, Event::Listening));
 
@@ -661,7 +662,6 @@ async fn a_panicking_listener_does_not_stop_the_others() {
 #[tokio::test]
 async fn the_same_listener_twice_runs_twice() {
     let rx = udp4();
-    let mut events = rx.events();
     let calls = Arc::new(AtomicUsize::new(0));
     let c = calls.clone();
     let f = Arc::new(move |_: &wxudp::Event| {
@@ -670,6 +670,8 @@ async fn the_same_listener_twice_runs_twice() {
     let f2 = f.clone();
     rx.on(EventKind::Listening, move |e| f(e));
     rx.on(EventKind::Listening, move |e| f2(e));
+    // Registered last: when it sees the event, the two registrations above have run.
+    let mut events = rx.events();
     rx.bind(0).unwrap();
     next(&mut events).await;
     assert_eq!(calls.load(Ordering::SeqCst), 2);
