@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
-use common::{drain, next, next_error, next_message, raw_receiver, WAIT};
+use common::{burst_size, drain, next, next_error, next_message, raw_receiver, WAIT};
 use wxudp::{Event, EventKind, SendOptions, SocketType, UdpSocket};
 
 fn udp4() -> UdpSocket {
@@ -272,18 +272,18 @@ async fn burst_then_close_loses_nothing() {
     let rx = raw_receiver();
     let port = rx.local_addr().unwrap().port();
     let tx = udp4();
-    const N: u32 = 2000;
-    for i in 0..N {
+    let n = burst_size(&rx, 2000);
+    for i in 0..n {
         tx.send(&SendOptions::new("127.0.0.1", port, &i.to_be_bytes()))
             .unwrap();
     }
     tx.close().unwrap();
     let mut buf = [0u8; 16];
-    for i in 0..N {
-        let (n, _) = rx
+    for i in 0..n {
+        let (len, _) = rx
             .recv_from(&mut buf)
             .expect("a datagram of the burst is missing");
-        assert_eq!(&buf[..n], i.to_be_bytes(), "datagrams arrive in order");
+        assert_eq!(&buf[..len], i.to_be_bytes(), "datagrams arrive in order");
     }
 }
 

@@ -50,3 +50,13 @@ pub fn raw_receiver() -> StdUdpSocket {
     sock.set_read_timeout(Some(WAIT)).unwrap();
     sock
 }
+
+/// How many small datagrams `sock` can hold unread without the kernel dropping any:
+/// its receive buffer over a generous 2 KiB of kernel overhead per datagram, at most
+/// `max`.
+pub fn burst_size(sock: &StdUdpSocket, max: u32) -> u32 {
+    let buffer = nix::sys::socket::getsockopt(sock, nix::sys::socket::sockopt::RcvBuf).unwrap_or(0);
+    u32::try_from(buffer / 2048)
+        .unwrap_or(u32::MAX)
+        .clamp(50, max)
+}
