@@ -2,6 +2,7 @@
 //! one thread until nothing is left to do.
 
 use std::cell::RefCell;
+use std::future::poll_fn;
 use std::path::Path;
 use std::rc::Rc;
 
@@ -109,6 +110,7 @@ async fn turn_loop(
         return EXIT_ERROR;
     }
 
+    let mut io = host.borrow().io.driver();
     loop {
         drain_jobs(js, host);
         report_rejections(context, host);
@@ -130,7 +132,12 @@ async fn turn_loop(
         };
         let timed_out = wait_until(deadline);
         let timer_due = wait_until(next_timer);
+        let io_progress = poll_fn(|cx| io.poll(cx));
         tokio::select! {
+            // Socket I/O first, so that what it reads is seen by the `rx` branch in the
+            // same turn.
+            biased;
+            () = io_progress => {}
             () = interrupted => {
                 context.with(|ctx| {
                     if let Ok(f) = hooks.app_hide.clone().restore(&ctx) {
@@ -150,6 +157,9 @@ async fn turn_loop(
                 host.borrow().close_all();
                 return EXIT_TIMEOUT;
             }
+            () = timer_due => {
+                context.with(|ctx| fire_timer(&ctx, host));
+            }
             Some((id, delivery)) = rx.recv() => {
                 context.with(|ctx| dispatch(&ctx, host, id, delivery));
                 // Deliver what else is ready without setting up the select again, with
@@ -161,9 +171,6 @@ async fn turn_loop(
                     drain_jobs(js, host);
                     context.with(|ctx| dispatch(&ctx, host, id, delivery));
                 }
-            }
-            () = timer_due => {
-                context.with(|ctx| fire_timer(&ctx, host));
             }
         }
     }

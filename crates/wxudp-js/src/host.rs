@@ -11,7 +11,7 @@ use std::time::Duration;
 use rquickjs::{Ctx, Function, Persistent, Value};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::time::Instant;
-use wxudp::{Delivery, Engine, Policy, Registry};
+use wxudp::{Delivery, Engine, IoQueue, Policy, Registry};
 
 use crate::RunOptions;
 
@@ -36,6 +36,10 @@ pub(crate) struct Host {
     pub(crate) rejections: Vec<(Persistent<Value<'static>>, Persistent<Value<'static>>)>,
     events: UnboundedSender<(u64, Delivery)>,
     runtime: tokio::runtime::Handle,
+    /// The sockets' I/O tasks, which the event loop polls itself (see
+    /// [`wxudp::Engine::with_spawner`]): a datagram then reaches the loop without a wake
+    /// from another task.
+    pub(crate) io: IoQueue,
 }
 
 /// One `UDPSocket`: the core engine and its JavaScript listeners.
@@ -63,6 +67,7 @@ impl Host {
             rejections: Vec::new(),
             events,
             runtime,
+            io: IoQueue::default(),
         }
     }
 
@@ -75,7 +80,13 @@ impl Host {
             // The loop owns the receiver for as long as any socket exists.
             let _ = tx.send((id, delivery));
         };
-        let engine = Engine::new(ty, self.policy.clone(), sink, self.runtime.clone());
+        let engine = Engine::with_spawner(
+            ty,
+            self.policy.clone(),
+            sink,
+            self.runtime.clone(),
+            self.io.clone(),
+        );
         self.sockets.insert(
             id,
             Socket {

@@ -10,14 +10,16 @@
 //! emitted as [`Event::Error`].
 
 use std::collections::VecDeque;
-use std::future::poll_fn;
+use std::future::{poll_fn, Future};
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
+use futures_util::stream::{FuturesUnordered, StreamExt};
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 use tokio::io::Interest;
 use tokio::runtime::Handle;
@@ -78,6 +80,138 @@ impl Drop for Delivery {
     fn drop(&mut self) {
         if let Some(Event::Message(_)) = self.event {
             self.gate.release();
+        }
+    }
+}
+
+/// A task of an engine's I/O: reading one socket, or flushing its outbox.
+pub type IoTask = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+
+/// Runs an engine's I/O tasks.
+///
+/// By default ([`Engine::new`]) they are spawned on the tokio runtime. A front end with an
+/// event loop of its own can poll them inside that loop instead
+/// ([`Engine::with_spawner`]): a datagram then reaches the loop without waking it from
+/// another task, which on a current-thread runtime costs an extra poll of the OS.
+pub trait Spawn: Send + Sync + 'static {
+    /// Runs `task` to completion on the thread that drives the engine's runtime.
+    fn spawn(&self, task: IoTask);
+}
+
+impl Spawn for Handle {
+    fn spawn(&self, task: IoTask) {
+        drop(Handle::spawn(self, task));
+    }
+}
+
+/// A [`Spawn`] for a front end that polls its engines' I/O inside its own event loop:
+/// engines put their tasks here (from any thread), and the loop polls them with an
+/// [`IoDriver`].
+#[derive(Clone, Default)]
+pub struct IoQueue {
+    shared: Arc<Mutex<QueueState>>,
+}
+
+#[derive(Default)]
+struct QueueState {
+    new: Vec<IoTask>,
+    waker: Option<Waker>,
+}
+
+impl std::fmt::Debug for IoQueue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IoQueue").finish_non_exhaustive()
+    }
+}
+
+impl IoQueue {
+    /// A new, empty queue.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The driver that runs this queue's tasks; poll it from the event loop.
+    pub fn driver(&self) -> IoDriver {
+        IoDriver {
+            queue: self.clone(),
+            running: FuturesUnordered::new(),
+        }
+    }
+}
+
+impl Spawn for IoQueue {
+    fn spawn(&self, task: IoTask) {
+        let waker = {
+            let mut state = lock(&self.shared);
+            state.new.push(task);
+            state.waker.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+}
+
+/// Runs the tasks of an [`IoQueue`] when polled.
+///
+/// ```
+/// use wxudp::{Engine, IoQueue, Policy, SendOptions, SocketType};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), wxudp::Error> {
+/// let queue = IoQueue::new();
+/// let mut io = queue.driver();
+/// let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+/// let sink = move |d| {
+///     let _ = tx.send(d);
+/// };
+/// let handle = tokio::runtime::Handle::current();
+/// let engine = Engine::with_spawner(SocketType::Udp4, Policy::Any, sink, handle, queue);
+/// let port = engine.bind(0)?;
+/// engine.send(&SendOptions::new("127.0.0.1", port, "hi"))?;
+/// let mut seen = Vec::new();
+/// while seen.len() < 2 {
+///     tokio::select! {
+///         biased;
+///         () = std::future::poll_fn(|cx| io.poll(cx)) => {}
+///         Some(delivery) = rx.recv() => seen.extend(delivery.accept()),
+///     }
+/// }
+/// assert!(matches!(seen[1], wxudp::Event::Message(ref m) if m.data == b"hi"));
+/// # Ok(()) }
+/// ```
+pub struct IoDriver {
+    queue: IoQueue,
+    running: FuturesUnordered<IoTask>,
+}
+
+impl std::fmt::Debug for IoDriver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IoDriver")
+            .field("running", &self.running.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl IoDriver {
+    /// Polls every task (new ones first) until none can make progress. Never completes:
+    /// poll it alongside the loop's other work.
+    pub fn poll(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        loop {
+            let new = {
+                let mut state = lock(&self.queue.shared);
+                state.waker = Some(cx.waker().clone());
+                std::mem::take(&mut state.new)
+            };
+            self.running.extend(new);
+            match self.running.poll_next_unpin(cx) {
+                Poll::Ready(Some(())) => continue,
+                Poll::Ready(None) | Poll::Pending => {
+                    if lock(&self.queue.shared).new.is_empty() {
+                        return Poll::Pending;
+                    }
+                }
+            }
         }
     }
 }
@@ -173,6 +307,7 @@ struct Inner {
     sink: Box<dyn EventSink>,
     gate: Arc<Gate>,
     runtime: Handle,
+    spawner: Box<dyn Spawn>,
     state: Mutex<State>,
 }
 
@@ -225,6 +360,18 @@ impl Engine {
     /// A new, unbound socket of type `ty` whose events go to `sink` and whose I/O runs on
     /// `runtime`.
     pub fn new(ty: SocketType, policy: Policy, sink: impl EventSink, runtime: Handle) -> Self {
+        Self::with_spawner(ty, policy, sink, runtime.clone(), runtime)
+    }
+
+    /// A new, unbound socket like [`new`](Engine::new), whose I/O tasks go to `spawner`
+    /// instead of being spawned on `runtime` (which still hosts the sockets' reactor).
+    pub fn with_spawner(
+        ty: SocketType,
+        policy: Policy,
+        sink: impl EventSink,
+        runtime: Handle,
+        spawner: impl Spawn,
+    ) -> Self {
         Engine {
             inner: Arc::new(Inner {
                 ty,
@@ -232,6 +379,7 @@ impl Engine {
                 sink: Box::new(sink),
                 gate: Arc::default(),
                 runtime,
+                spawner: Box::new(spawner),
                 state: Mutex::new(State {
                     phase: Phase::Created,
                     io: None,
@@ -455,10 +603,10 @@ impl Inner {
         st.phase = Phase::Open;
         self.emit(Event::Listening);
         let me = self.clone();
-        self.runtime.spawn(async move {
+        self.spawner.spawn(Box::pin(async move {
             let mut batch = sys::RecvBatch::new();
             poll_fn(|cx| me.poll_read(cx, &mut batch)).await;
-        });
+        }));
         Ok(local.port())
     }
 
@@ -614,7 +762,8 @@ impl Inner {
         if !st.flushing {
             st.flushing = true;
             let me = self.clone();
-            self.runtime.spawn(async move { me.flush().await });
+            self.spawner
+                .spawn(Box::pin(async move { me.flush().await }));
         }
     }
 

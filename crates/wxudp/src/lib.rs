@@ -78,7 +78,7 @@ mod policy;
 mod socket;
 mod sys;
 
-pub use engine::{Delivery, Engine, EventSink};
+pub use engine::{Delivery, Engine, EventSink, IoDriver, IoQueue, IoTask, Spawn};
 pub use error::{Error, Method};
 pub use event::{family_name, Event, EventKind, ListenerId, Message, Registry};
 pub use options::{Payload, PortArg, SendOptions, SocketType};

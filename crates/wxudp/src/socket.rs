@@ -9,7 +9,7 @@ use std::task::{Context, Poll};
 
 use tokio::sync::mpsc;
 
-use crate::engine::{Delivery, Engine};
+use crate::engine::{Delivery, Engine, IoQueue};
 use crate::error::{Error, Method};
 use crate::event::{Event, EventKind, ListenerId, Message, Registry};
 use crate::options::{SendOptions, SocketType};
@@ -92,7 +92,8 @@ impl UdpSocket {
             // process exits; the event then has nobody to go to anyway.
             let _ = tx.send((target.clone(), delivery));
         };
-        let engine = Engine::new(ty, policy, sink, driver.runtime.clone());
+        let engine =
+            Engine::with_spawner(ty, policy, sink, driver.runtime.clone(), driver.io.clone());
         Ok(UdpSocket {
             shared: Arc::new(Shared { engine, listeners }),
         })
@@ -457,6 +458,9 @@ impl futures_core::Stream for Messages {
 struct Driver {
     runtime: tokio::runtime::Handle,
     tx: mpsc::UnboundedSender<(Listeners, Delivery)>,
+    /// The sockets' I/O tasks, polled by the driver's loop itself, so that a datagram
+    /// reaches dispatch without a wake from another task.
+    io: IoQueue,
 }
 
 static DRIVER: OnceLock<Driver> = OnceLock::new();
@@ -484,18 +488,29 @@ impl Driver {
             .build()?;
         let handle = runtime.handle().clone();
         let (tx, mut rx) = mpsc::unbounded_channel::<(Listeners, Delivery)>();
+        let io = IoQueue::new();
+        let mut io_driver = io.driver();
         std::thread::Builder::new()
             .name("wxudp-driver".into())
             .spawn(move || {
                 runtime.block_on(async move {
-                    while let Some((listeners, delivery)) = rx.recv().await {
-                        dispatch(&listeners, delivery);
+                    loop {
+                        tokio::select! {
+                            // I/O first, so that what it reads is dispatched in this turn.
+                            biased;
+                            () = std::future::poll_fn(|cx| io_driver.poll(cx)) => {}
+                            next = rx.recv() => match next {
+                                Some((listeners, delivery)) => dispatch(&listeners, delivery),
+                                None => break,
+                            },
+                        }
                     }
                 })
             })?;
         Ok(Driver {
             runtime: handle,
             tx,
+            io,
         })
     }
 }
