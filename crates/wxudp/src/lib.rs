@@ -13,7 +13,9 @@
 //!   `listening` event, SO_BROADCAST on udp4, dual-stack udp6, ordered sends to host names
 //!   resolved off the caller's thread, `close()` that flushes what was sent and frees the
 //!   port before it returns. It reports events to an [`EventSink`] and knows nothing of
-//!   listeners.
+//!   listeners. Its I/O tasks run wherever a [`Spawn`] puts them: on a tokio runtime, or
+//!   (with an [`IoQueue`]) inside the front end's own event loop, so a datagram reaches
+//!   dispatch without a wake-up from another task.
 //! * [`Registry`] holds listeners of any type with WeChat's `on`/`off` rules, and
 //!   [`Delivery::accept`] applies the delivery rules at dispatch time (no `message` after
 //!   `close`).
