@@ -10,247 +10,32 @@
 //! emitted as [`Event::Error`].
 
 use std::collections::VecDeque;
-use std::future::{poll_fn, Future};
+use std::future::poll_fn;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::task::{Context, Poll, Waker};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use futures_util::stream::{FuturesUnordered, StreamExt};
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 use tokio::io::Interest;
 use tokio::runtime::Handle;
 
+use crate::delivery::{Delivery, EventSink, Gate, BACKLOG_HIGH};
 use crate::error::{Error, Method};
 use crate::event::{Event, Message};
 use crate::options::{Destination, SendOptions, SocketType, MAX_PAYLOAD_V4, MAX_PAYLOAD_V6};
 use crate::policy::Policy;
-use crate::sys;
+use crate::spawn::Spawn;
+use crate::{lock, sys};
 
-/// Receives the events of an [`Engine`], from the thread that calls the engine's methods
-/// and from the engine's I/O tasks.
-///
-/// An implementation only queues the [`Delivery`] (for example on a channel); the front
-/// end later calls [`Delivery::accept`] on its own thread and, if it yields an event,
-/// calls its listeners.
-pub trait EventSink: Send + Sync + 'static {
-    /// Queues one event for delivery.
-    fn emit(&self, delivery: Delivery);
-}
-
-impl<F: Fn(Delivery) + Send + Sync + 'static> EventSink for F {
-    fn emit(&self, delivery: Delivery) {
-        self(delivery)
-    }
-}
-
-/// An event on its way from an engine to a front end's listeners.
-///
-/// [`accept`](Delivery::accept) applies the delivery rules at the moment of dispatch:
-/// a datagram received before `close()` but not yet delivered is discarded.
-#[derive(Debug)]
-pub struct Delivery {
-    event: Option<Event>,
-    gate: Arc<Gate>,
-}
-
-impl Delivery {
-    /// The event, unless the rules say it must not be delivered any more.
-    pub fn accept(mut self) -> Option<Event> {
-        let event = self.event.take()?;
-        if let Event::Message(_) = event {
-            self.gate.release();
-            if self.gate.closed.load(Ordering::Acquire) {
-                return None;
-            }
-        }
-        Some(event)
-    }
-
-    /// The event this delivery carries.
-    pub fn event(&self) -> Option<&Event> {
-        self.event.as_ref()
-    }
-}
-
-impl Drop for Delivery {
-    fn drop(&mut self) {
-        if let Some(Event::Message(_)) = self.event {
-            self.gate.release();
-        }
-    }
-}
-
-/// A task of an engine's I/O: reading one socket, or flushing its outbox.
-pub type IoTask = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
-
-/// Runs an engine's I/O tasks.
-///
-/// By default ([`Engine::new`]) they are spawned on the tokio runtime. A front end with an
-/// event loop of its own can poll them inside that loop instead
-/// ([`Engine::with_spawner`]): a datagram then reaches the loop without waking it from
-/// another task, which on a current-thread runtime costs an extra poll of the OS.
-pub trait Spawn: Send + Sync + 'static {
-    /// Runs `task` to completion on the thread that drives the engine's runtime.
-    fn spawn(&self, task: IoTask);
-}
-
-impl Spawn for Handle {
-    fn spawn(&self, task: IoTask) {
-        drop(Handle::spawn(self, task));
-    }
-}
-
-/// A [`Spawn`] for a front end that polls its engines' I/O inside its own event loop:
-/// engines put their tasks here (from any thread), and the loop polls them with an
-/// [`IoDriver`].
-#[derive(Clone, Default)]
-pub struct IoQueue {
-    shared: Arc<Mutex<QueueState>>,
-}
-
-#[derive(Default)]
-struct QueueState {
-    new: Vec<IoTask>,
-    waker: Option<Waker>,
-}
-
-impl std::fmt::Debug for IoQueue {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("IoQueue").finish_non_exhaustive()
-    }
-}
-
-impl IoQueue {
-    /// A new, empty queue.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// The driver that runs this queue's tasks; poll it from the event loop.
-    pub fn driver(&self) -> IoDriver {
-        IoDriver {
-            queue: self.clone(),
-            running: FuturesUnordered::new(),
-        }
-    }
-}
-
-impl Spawn for IoQueue {
-    fn spawn(&self, task: IoTask) {
-        let waker = {
-            let mut state = lock(&self.shared);
-            state.new.push(task);
-            state.waker.take()
-        };
-        if let Some(waker) = waker {
-            waker.wake();
-        }
-    }
-}
-
-/// Runs the tasks of an [`IoQueue`] when polled.
-///
-/// ```
-/// use wxudp::{Engine, IoQueue, Policy, SendOptions, SocketType};
-///
-/// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() -> Result<(), wxudp::Error> {
-/// let queue = IoQueue::new();
-/// let mut io = queue.driver();
-/// let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-/// let sink = move |d| {
-///     let _ = tx.send(d);
-/// };
-/// let handle = tokio::runtime::Handle::current();
-/// let engine = Engine::with_spawner(SocketType::Udp4, Policy::Any, sink, handle, queue);
-/// let port = engine.bind(0)?;
-/// engine.send(&SendOptions::new("127.0.0.1", port, "hi"))?;
-/// let mut seen = Vec::new();
-/// while seen.len() < 2 {
-///     tokio::select! {
-///         biased;
-///         () = std::future::poll_fn(|cx| io.poll(cx)) => {}
-///         Some(delivery) = rx.recv() => seen.extend(delivery.accept()),
-///     }
-/// }
-/// assert!(matches!(seen[1], wxudp::Event::Message(ref m) if m.data == b"hi"));
-/// # Ok(()) }
-/// ```
-pub struct IoDriver {
-    queue: IoQueue,
-    running: FuturesUnordered<IoTask>,
-}
-
-impl std::fmt::Debug for IoDriver {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("IoDriver")
-            .field("running", &self.running.len())
-            .finish_non_exhaustive()
-    }
-}
-
-impl IoDriver {
-    /// Polls every task (new ones first) until none can make progress. Never completes:
-    /// poll it alongside the loop's other work.
-    pub fn poll(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        loop {
-            let new = {
-                let mut state = lock(&self.queue.shared);
-                state.waker = Some(cx.waker().clone());
-                std::mem::take(&mut state.new)
-            };
-            self.running.extend(new);
-            match self.running.poll_next_unpin(cx) {
-                Poll::Ready(Some(())) => continue,
-                Poll::Ready(None) | Poll::Pending => {
-                    if lock(&self.queue.shared).new.is_empty() {
-                        return Poll::Pending;
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// Received datagrams emitted but not yet delivered, per socket, above which the engine
-/// stops reading (the kernel then queues, and drops when its buffer is full, as it would
-/// for a slow reader anywhere).
-const BACKLOG_HIGH: usize = 4096;
-/// Below this the engine reads again.
-const BACKLOG_LOW: usize = BACKLOG_HIGH / 2;
 /// Datagrams read in one go before the read task yields to others.
 const READ_BUDGET: usize = 64;
 /// Receive buffer asked of the kernel (it caps it at `net.core.rmem_max`).
 const RECV_BUFFER: usize = 4 << 20;
 /// How long `close()` waits for the kernel to take datagrams already sent.
 const CLOSE_FLUSH_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// State shared between an engine, its deliveries and its read task.
-#[derive(Debug, Default)]
-pub struct Gate {
-    closed: AtomicBool,
-    backlog: AtomicUsize,
-    reader: Mutex<Option<Waker>>,
-}
-
-impl Gate {
-    fn release(&self) {
-        let before = self.backlog.fetch_sub(1, Ordering::AcqRel);
-        if before <= BACKLOG_LOW + 1 {
-            self.wake_reader();
-        }
-    }
-
-    fn wake_reader(&self) {
-        if let Some(waker) = lock(&self.reader).take() {
-            waker.wake();
-        }
-    }
-}
 
 /// One `UDPSocket`: its state machine and I/O.
 ///
@@ -524,10 +309,7 @@ impl Inner {
         if let Event::Message(_) = event {
             self.gate.backlog.fetch_add(1, Ordering::AcqRel);
         }
-        self.sink.emit(Delivery {
-            event: Some(event),
-            gate: self.gate.clone(),
-        });
+        self.sink.emit(Delivery::new(event, self.gate.clone()));
     }
 
     fn reported<T>(&self, result: Result<T, Error>) -> Result<T, Error> {
@@ -898,12 +680,6 @@ impl Drop for Engine {
     fn drop(&mut self) {
         self.inner.close();
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // Listeners never run under these locks, so a poisoned lock only means a panic in
-    // this crate's own short critical sections; the state is still consistent.
-    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 fn apply_ttl(sock: &SockRef<'_>, v6: bool, ttl: u8) -> io::Result<()> {

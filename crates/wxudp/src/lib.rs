@@ -72,17 +72,28 @@
 
 #![deny(unsafe_code)]
 
+mod delivery;
 mod engine;
 mod error;
 mod event;
 pub mod options;
 mod policy;
 mod socket;
+mod spawn;
 mod sys;
 
-pub use engine::{Delivery, Engine, EventSink, IoDriver, IoQueue, IoTask, Spawn};
+pub use delivery::{Delivery, EventSink};
+pub use engine::Engine;
 pub use error::{Error, Method};
 pub use event::{family_name, Event, EventKind, ListenerId, Message, Registry};
 pub use options::{Payload, PortArg, SendOptions, SocketType};
 pub use policy::Policy;
 pub use socket::{Events, Messages, UdpSocket};
+pub use spawn::{IoDriver, IoQueue, IoTask, Spawn};
+
+/// Locks a mutex of this crate. Listeners never run under these locks, so a poisoned one
+/// only means a panic in a short critical section of this crate, which leaves the data
+/// consistent: go on with it.
+pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}

@@ -4,16 +4,19 @@
 use std::net::SocketAddr;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::task::{Context, Poll};
 
 use tokio::sync::mpsc;
 
-use crate::engine::{Delivery, Engine, IoQueue};
+use crate::delivery::Delivery;
+use crate::engine::Engine;
 use crate::error::{Error, Method};
 use crate::event::{Event, EventKind, ListenerId, Message, Registry};
+use crate::lock;
 use crate::options::{SendOptions, SocketType};
 use crate::policy::Policy;
+use crate::spawn::IoQueue;
 
 type Listener = Arc<dyn Fn(&Event) + Send + Sync>;
 type Listeners = Arc<Mutex<Registry<Listener>>>;
@@ -526,9 +529,4 @@ fn dispatch(listeners: &Listeners, delivery: Delivery) {
             tracing::error!(kind = ?event.kind(), "a wxudp listener panicked; the others still run");
         }
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // Listeners run outside this lock, so poisoning cannot leave the registry half-changed.
-    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
