@@ -5,7 +5,9 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+
 use std::time::{Duration, Instant};
+use wxudp_testkit::Netns;
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -258,55 +260,15 @@ console.log('run ' + (n + 1));
     assert_eq!(saved["runs"], 2);
 }
 
-/// A network namespace of this test process, deleted (with its interfaces) when dropped.
-struct Netns(String);
-
-impl Netns {
-    /// A new namespace with `lo` up; None when namespaces are not available outside CI.
-    fn create(tag: &str) -> Option<Netns> {
-        let root = nix::unistd::geteuid().is_root();
-        let ip = Command::new("ip").arg("-V").output().is_ok();
-        if !(root && ip) {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "CI must run the namespace tests"
-            );
-            eprintln!("skipped: needs root and iproute2");
-            return None;
-        }
-        let ns = Netns(format!("wxudp-{}-{tag}", std::process::id()));
-        ip_ok(&["netns", "add", &ns.0]);
-        ns.ip(&["link", "set", "lo", "up"]);
-        Some(ns)
-    }
-
-    fn ip(&self, args: &[&str]) {
-        let mut all = vec!["-n", self.0.as_str()];
-        all.extend_from_slice(args);
-        ip_ok(&all);
-    }
-
-    /// `wxudp run SCRIPT --timeout 20` inside this namespace.
-    fn wxudp_run(&self, script: &Path) -> Command {
-        let mut cmd = Command::new("ip");
-        cmd.args(["netns", "exec", &self.0, env!("CARGO_BIN_EXE_wxudp"), "run"])
-            .arg(script)
-            .args(["--timeout", "20"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        cmd
-    }
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
-    }
-}
-
-fn ip_ok(args: &[&str]) {
-    let status = Command::new("ip").args(args).status().unwrap();
-    assert!(status.success(), "ip {args:?}");
+/// `wxudp run SCRIPT --timeout 20` inside `ns`.
+fn wxudp_run_in(ns: &Netns, script: &Path) -> Command {
+    let mut cmd = ns.exec(env!("CARGO_BIN_EXE_wxudp"));
+    cmd.arg("run")
+        .arg(script)
+        .args(["--timeout", "20"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd
 }
 
 /// Runs `wxudp run` inside a fresh namespace set up by `setup` (`ip -n NS ...` argument
@@ -316,7 +278,7 @@ fn run_in_netns(tag: &str, setup: &[&[&str]], script: &Script) -> Option<Output>
     for args in setup {
         ns.ip(args);
     }
-    Some(finish(ns.wxudp_run(&script.path).spawn().unwrap()))
+    Some(finish(wxudp_run_in(&ns, &script.path).spawn().unwrap()))
 }
 
 /// The phone and an ESP8266 as two namespaces joined by a veth pair, with the module's
@@ -325,7 +287,16 @@ fn softap_pair(tag: &str) -> Option<(Netns, Netns)> {
     let phone = Netns::create(&format!("{tag}-phone"))?;
     let device = Netns::create(&format!("{tag}-esp"))?;
     phone.ip(&[
-        "link", "add", "wxp", "type", "veth", "peer", "name", "wxd", "netns", &device.0,
+        "link",
+        "add",
+        "wxp",
+        "type",
+        "veth",
+        "peer",
+        "name",
+        "wxd",
+        "netns",
+        device.name(),
     ]);
     phone.ip(&["addr", "add", "192.168.4.2/24", "dev", "wxp"]);
     device.ip(&["addr", "add", "192.168.4.1/24", "dev", "wxd"]);
@@ -344,12 +315,14 @@ fn page_and_device(
     device_js: &str,
 ) -> (Output, Output, String) {
     let project = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/projects/softap");
-    let mut esp = device.wxudp_run(&project.join(device_js)).spawn().unwrap();
+    let mut esp = wxudp_run_in(device, &project.join(device_js))
+        .spawn()
+        .unwrap();
     let mut esp_out = std::io::BufReader::new(esp.stdout.take().unwrap());
     let mut line = String::new();
     std::io::BufRead::read_line(&mut esp_out, &mut line).unwrap();
     assert_eq!(line, "device listening\n");
-    let page = finish(phone.wxudp_run(&project.join(page)).spawn().unwrap());
+    let page = finish(wxudp_run_in(phone, &project.join(page)).spawn().unwrap());
     let esp_status = finish(esp);
     let mut esp_rest = String::new();
     std::io::Read::read_to_string(&mut esp_out, &mut esp_rest).unwrap();
@@ -528,27 +501,27 @@ ssdp.send({
     ns.ip(&["route", "add", "239.0.0.0/8", "dev", "lo"]);
     // A UPnP device in the namespace: joined to the group, answering unicast.
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-    let ns_path = format!("/var/run/netns/{}", ns.0);
-    let device = std::thread::spawn(move || {
-        let ns_file = std::fs::File::open(ns_path).unwrap();
-        nix::sched::setns(ns_file, nix::sched::CloneFlags::CLONE_NEWNET).unwrap();
-        let sock = std::net::UdpSocket::bind("0.0.0.0:1900").unwrap();
-        sock.join_multicast_v4(
-            &"239.255.255.250".parse().unwrap(),
-            &std::net::Ipv4Addr::LOCALHOST,
-        )
-        .unwrap();
-        sock.set_read_timeout(Some(WAIT)).unwrap();
-        ready_tx.send(()).unwrap();
-        let mut buf = [0u8; 1024];
-        let (n, from) = sock.recv_from(&mut buf).unwrap();
-        sock.send_to(b"HTTP/1.1 200 OK\r\nST: ssdp:all\r\n\r\n", from)
+    let (search, out) = std::thread::scope(|scope| {
+        let device = scope.spawn(|| {
+            ns.enter();
+            let sock = std::net::UdpSocket::bind("0.0.0.0:1900").unwrap();
+            sock.join_multicast_v4(
+                &"239.255.255.250".parse().unwrap(),
+                &std::net::Ipv4Addr::LOCALHOST,
+            )
             .unwrap();
-        String::from_utf8_lossy(&buf[..n]).into_owned()
+            sock.set_read_timeout(Some(WAIT)).unwrap();
+            ready_tx.send(()).unwrap();
+            let mut buf = [0u8; 1024];
+            let (n, from) = sock.recv_from(&mut buf).unwrap();
+            sock.send_to(b"HTTP/1.1 200 OK\r\nST: ssdp:all\r\n\r\n", from)
+                .unwrap();
+            String::from_utf8_lossy(&buf[..n]).into_owned()
+        });
+        ready_rx.recv_timeout(WAIT).unwrap();
+        let out = finish(wxudp_run_in(&ns, &script.path).spawn().unwrap());
+        (device.join().unwrap(), out)
     });
-    ready_rx.recv_timeout(WAIT).unwrap();
-    let out = finish(ns.wxudp_run(&script.path).spawn().unwrap());
-    let search = device.join().unwrap();
     assert!(search.starts_with("M-SEARCH * HTTP/1.1\r\n"), "{search}");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(

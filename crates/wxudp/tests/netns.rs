@@ -6,80 +6,17 @@
 
 mod common;
 
-use std::fs::File;
 use std::net::IpAddr;
-use std::process::Command;
 
 use common::{next, next_message};
-use nix::sched::{setns, CloneFlags};
 use wxudp::{Event, SendOptions, SocketType, UdpSocket};
-
-/// A network namespace, deleted (with its interfaces) when dropped.
-struct Netns {
-    name: String,
-}
-
-impl Netns {
-    fn create(tag: &str) -> Netns {
-        let name = format!("wxudp-{}-{tag}", std::process::id());
-        run(&["ip", "netns", "add", &name]);
-        let ns = Netns { name };
-        ns.ip(&["link", "set", "lo", "up"]);
-        ns
-    }
-
-    fn ip(&self, args: &[&str]) {
-        let mut all = vec!["ip", "-n", &self.name];
-        all.extend_from_slice(args);
-        run(&all);
-    }
-
-    /// Runs `f` with the calling thread inside this namespace: sockets created there
-    /// belong to it.
-    fn within<T>(&self, f: impl FnOnce() -> T) -> T {
-        let home = File::open("/proc/thread-self/ns/net").unwrap();
-        let ns = File::open(format!("/var/run/netns/{}", self.name)).unwrap();
-        setns(&ns, CloneFlags::CLONE_NEWNET).unwrap();
-        let out = f();
-        setns(&home, CloneFlags::CLONE_NEWNET).unwrap();
-        out
-    }
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        let _ = Command::new("ip")
-            .args(["netns", "del", &self.name])
-            .status();
-    }
-}
-
-fn run(args: &[&str]) {
-    let status = Command::new(args[0]).args(&args[1..]).status().unwrap();
-    assert!(status.success(), "{args:?} failed");
-}
-
-/// Whether namespaces can be made here; panics under CI when they cannot.
-fn can_use_netns() -> bool {
-    let root = nix::unistd::geteuid().is_root();
-    let ip = Command::new("ip").arg("-V").output().is_ok();
-    if root && ip {
-        return true;
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "CI must run the namespace tests (root: {root}, ip found: {ip})"
-    );
-    eprintln!("skipped: needs root and iproute2 (root: {root}, ip found: {ip})");
-    false
-}
+use wxudp_testkit::Netns;
 
 #[tokio::test]
 async fn limited_broadcast_reaches_wildcard_sockets_in_a_namespace() {
-    if !can_use_netns() {
+    let Some(ns) = Netns::create("bcast") else {
         return;
-    }
-    let ns = Netns::create("bcast");
+    };
     ns.ip(&[
         "route",
         "add",
@@ -114,13 +51,20 @@ async fn limited_broadcast_reaches_wildcard_sockets_in_a_namespace() {
 
 #[tokio::test]
 async fn subnet_broadcast_crosses_a_veth_pair() {
-    if !can_use_netns() {
+    let (Some(a), Some(b)) = (Netns::create("a"), Netns::create("b")) else {
         return;
-    }
-    let a = Netns::create("a");
-    let b = Netns::create("b");
+    };
     a.ip(&[
-        "link", "add", "wxa", "type", "veth", "peer", "name", "wxb", "netns", &b.name,
+        "link",
+        "add",
+        "wxa",
+        "type",
+        "veth",
+        "peer",
+        "name",
+        "wxb",
+        "netns",
+        b.name(),
     ]);
     a.ip(&["addr", "add", "10.213.0.1/24", "dev", "wxa"]);
     b.ip(&["addr", "add", "10.213.0.2/24", "dev", "wxb"]);
@@ -157,10 +101,9 @@ async fn subnet_broadcast_crosses_a_veth_pair() {
 
 #[tokio::test]
 async fn multicast_destinations_need_no_membership() {
-    if !can_use_netns() {
+    let Some(ns) = Netns::create("mcast") else {
         return;
-    }
-    let ns = Netns::create("mcast");
+    };
     ns.ip(&["link", "set", "lo", "multicast", "on"]);
     ns.ip(&["route", "add", "239.0.0.0/8", "dev", "lo"]);
     // An SSDP-style listener that joined the group (the sender never does).
