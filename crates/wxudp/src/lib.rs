@@ -72,6 +72,11 @@
 
 #![deny(unsafe_code)]
 
+#[cfg(not(target_os = "linux"))]
+compile_error!(
+    "wxudp runs on Linux: it receives with recvmmsg and reads IP_PKTINFO (see src/sys.rs)"
+);
+
 mod delivery;
 mod engine;
 mod error;
