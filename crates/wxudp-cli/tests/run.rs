@@ -258,6 +258,19 @@ console.log('run ' + (n + 1));
     let saved: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
     assert_eq!(saved["runs"], 2);
+
+    // A file that is not storage is refused, not overwritten.
+    std::fs::write(file, "not json").unwrap();
+    let out = run_script(&script, &["--storage", file]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).starts_with(&format!(
+            "wxudp: the storage file {file} is not a JSON object"
+        )),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(file).unwrap(), "not json");
 }
 
 /// `wxudp run SCRIPT --timeout 20` inside `ns`.

@@ -51,12 +51,14 @@ pub(crate) async fn run(path: &Path, options: &RunOptions) -> i32 {
         }
     };
     let (tx, mut rx) = mpsc::unbounded_channel::<(u64, Delivery)>();
-    let host: Shared = Rc::new(RefCell::new(Host::new(
-        options,
-        root,
-        tx,
-        tokio::runtime::Handle::current(),
-    )));
+    let host = match Host::new(options, root, tx, tokio::runtime::Handle::current()) {
+        Ok(host) => host,
+        Err(e) => {
+            eprintln!("wxudp: {e}");
+            return EXIT_ERROR;
+        }
+    };
+    let host: Shared = Rc::new(RefCell::new(host));
     track_rejections(&js, &host);
 
     let code = turn_loop(&js, &context, &host, &main, options, &mut rx).await;

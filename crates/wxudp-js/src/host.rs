@@ -54,12 +54,12 @@ impl Host {
         root: PathBuf,
         events: UnboundedSender<(u64, Delivery)>,
         runtime: tokio::runtime::Handle,
-    ) -> Self {
-        Host {
+    ) -> Result<Self, String> {
+        Ok(Host {
             sockets: HashMap::new(),
             next_socket: 1,
             timers: Timers::default(),
-            storage: Storage::open(options.storage.clone()),
+            storage: Storage::open(options.storage.clone())?,
             exit_code: 0,
             policy: options.policy(),
             base_library: options.base_library.clone(),
@@ -68,7 +68,7 @@ impl Host {
             events,
             runtime,
             io: IoQueue::default(),
-        }
+        })
     }
 
     /// Creates a socket whose events go to the loop's channel; returns its id.
@@ -192,16 +192,40 @@ pub(crate) struct Storage {
 }
 
 impl Storage {
-    fn open(file: Option<PathBuf>) -> Self {
-        let values = file
-            .as_ref()
-            .and_then(|path| std::fs::read_to_string(path).ok())
-            .and_then(|text| {
-                serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&text).ok()
-            })
-            .map(|map| map.into_iter().map(|(k, v)| (k, v.to_string())).collect())
-            .unwrap_or_default();
-        Storage { values, file }
+    /// The storage kept in `file` (empty if the file does not exist yet), or in memory.
+    ///
+    /// A file that exists but is not a JSON object is an error rather than a fresh start,
+    /// which would overwrite it at the first `setStorageSync`.
+    fn open(file: Option<PathBuf>) -> Result<Self, String> {
+        let Some(path) = file else {
+            return Ok(Storage {
+                values: BTreeMap::new(),
+                file: None,
+            });
+        };
+        let values = match std::fs::read_to_string(&path) {
+            Ok(text) => serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&text)
+                .map_err(|e| {
+                    format!(
+                        "the storage file {} is not a JSON object: {e}",
+                        path.display()
+                    )
+                })?
+                .into_iter()
+                .map(|(k, v)| (k, v.to_string()))
+                .collect(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => BTreeMap::new(),
+            Err(e) => {
+                return Err(format!(
+                    "cannot read the storage file {}: {e}",
+                    path.display()
+                ))
+            }
+        };
+        Ok(Storage {
+            values,
+            file: Some(path),
+        })
     }
 
     pub(crate) fn get(&self, key: &str) -> Option<&str> {
