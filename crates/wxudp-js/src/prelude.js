@@ -168,19 +168,26 @@
 
   // ---------------------------------------------------------------- UDPSocket
   const ID = Symbol('wxudp.socket');
+  // The socket id of `self`; a method called on something else (say, detached from its
+  // socket) is a programming error, reported the way browsers do.
+  function idOf(self) {
+    const id = self === null || self === undefined ? undefined : self[ID];
+    if (id === undefined) throw new TypeError('Illegal invocation: not a UDPSocket');
+    return id;
+  }
   class UDPSocket {
-    bind(port) { return N.udpBind(this[ID], port); }
-    send(option) { N.udpSend(this[ID], 'send', option); }
-    connect(option) { N.udpConnect(this[ID], option); }
-    write(option) { N.udpSend(this[ID], 'write', option); }
-    setTTL(ttl) { N.udpSetTTL(this[ID], ttl); }
-    close() { N.udpClose(this[ID]); }
+    bind(port) { return N.udpBind(idOf(this), port); }
+    send(option) { N.udpSend(idOf(this), 'send', option); }
+    connect(option) { N.udpConnect(idOf(this), option); }
+    write(option) { N.udpSend(idOf(this), 'write', option); }
+    setTTL(ttl) { N.udpSetTTL(idOf(this), ttl); }
+    close() { N.udpClose(idOf(this)); }
   }
   [['Close', 'close'], ['Error', 'error'], ['Listening', 'listening'], ['Message', 'message']].forEach(function (e) {
-    UDPSocket.prototype['on' + e[0]] = function (listener) { N.udpOn(this[ID], e[1], listener); };
+    UDPSocket.prototype['on' + e[0]] = function (listener) { N.udpOn(idOf(this), e[1], listener); };
     UDPSocket.prototype['off' + e[0]] = function (listener) {
-      if (listener === undefined) N.udpOff(this[ID], e[1]);
-      else N.udpOff(this[ID], e[1], listener);
+      if (listener === undefined) N.udpOff(idOf(this), e[1]);
+      else N.udpOff(idOf(this), e[1], listener);
     };
   });
   // Methods a base library older than their version does not have.

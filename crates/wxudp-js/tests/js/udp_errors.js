@@ -70,5 +70,12 @@ run(async function () {
   s.send({ address: '127.0.0.1', port: port, message: 'still fine' });
   eq(text((await ok).message), 'still fine', 'after the errors');
   eq(received.length, 1, 'only the good datagram arrived');
+  // A method detached from its socket is a programming error: a TypeError, as browsers
+  // throw for "Illegal invocation".
+  const detached = s.send;
+  let illegal = null;
+  try { detached({ address: '127.0.0.1', port: port, message: 'x' }); } catch (e) { illegal = e; }
+  assert(illegal instanceof TypeError && /Illegal invocation/.test(illegal.message), 'detached method: ' + illegal);
+
   for (const x of [rx, s, t]) x.close();
 });
