@@ -104,6 +104,18 @@ fn run_script(args: RunArgs) -> ExitCode {
             ))
         }
     };
+    let version_ok = !args.base_library.is_empty()
+        && args.base_library.split('.').count() <= 3
+        && args
+            .base_library
+            .split('.')
+            .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()));
+    if !version_ok {
+        return fail(&format!(
+            "--base-library must be a version such as 2.9.3, not {:?}",
+            args.base_library
+        ));
+    }
     let options = wxudp_js::RunOptions {
         timeout,
         storage: args.storage,

@@ -185,6 +185,12 @@ fn timeout_ends_the_run_with_124() {
     assert!(text(&out.stderr).contains("timed out after 0.3s"));
     let bad = run_script(&script, &["--timeout", "0"]);
     assert_eq!(bad.status.code(), Some(1));
+    let bad = run_script(&script, &["--base-library", "latest"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert_eq!(
+        text(&bad.stderr),
+        "wxudp: error: --base-library must be a version such as 2.9.3, not \"latest\"\n"
+    );
 }
 
 #[test]
