@@ -549,3 +549,40 @@ ssdp.send({
         text(&out.stdout)
     );
 }
+
+#[test]
+fn timeout_and_ctrl_c_end_even_an_endless_loop() {
+    let spin = Script::new("spin", "console.log('spinning');\nwhile (true) {}\n");
+    let out = run_script(&spin, &["--timeout", "0.3"]);
+    assert_eq!(out.status.code(), Some(124));
+    let stderr = text(&out.stderr);
+    assert_eq!(
+        stderr, "wxudp: timed out after 0.3s\n",
+        "no report of the interruption"
+    );
+
+    let busy = Script::new(
+        "busy",
+        r#"
+const s = wx.createUDPSocket();
+s.bind();
+wx.onAppHide(function () { console.log('onAppHide ran'); });
+setTimeout(function () { console.log('spinning in a timer'); for (;;) {} }, 1);
+"#,
+    );
+    let mut child = wxudp(&["run", busy.path.to_str().unwrap()])
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut stdout, &mut line).unwrap();
+    assert_eq!(line, "spinning in a timer\n");
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap());
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+    let out = finish(child);
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    assert_eq!(rest, "onAppHide ran\n");
+    assert_eq!(text(&out.stderr), "", "no report of the interruption");
+}

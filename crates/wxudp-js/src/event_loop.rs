@@ -60,8 +60,21 @@ pub(crate) async fn run(path: &Path, options: &RunOptions) -> i32 {
     };
     let host: Shared = Rc::new(RefCell::new(host));
     track_rejections(&js, &host);
+    // Ctrl-C sets a flag even while a script runs; the engine checks it (and the
+    // deadline) now and then, so that an endless loop ends too.
+    let sigint = signal_hook::flag::register(
+        signal_hook::consts::SIGINT,
+        host.borrow().stop.interrupted.clone(),
+    )
+    .ok();
+    js.set_interrupt_handler(Some(Box::new(host.borrow().stop.interrupts())));
 
     let code = turn_loop(&js, &context, &host, &main, options, &mut rx).await;
+
+    js.set_interrupt_handler(None);
+    if let Some(id) = sigint {
+        signal_hook::low_level::unregister(id);
+    }
 
     // Persistent values must be gone before the JS runtime is freed.
     context.with(|_ctx| {
@@ -100,11 +113,14 @@ async fn turn_loop(
         match run_main.call::<_, ()>((path,)).catch(&ctx) {
             Ok(()) => Ok(true),
             Err(e) => {
-                eprintln!("{}", caught_text(&ctx, e));
+                report_caught(&ctx, host, e);
                 Ok::<_, rquickjs::Error>(false)
             }
         }
     });
+    if let Some(code) = host.borrow().stop.reason() {
+        return stop(context, host, &hooks, options, code);
+    }
     if !matches!(started, Ok(true)) {
         // An exception at the top level (a syntax error among them) ends the run, as
         // Node.js does.
@@ -116,6 +132,10 @@ async fn turn_loop(
     loop {
         drain_jobs(js, host);
         report_rejections(context, host);
+        let reason = host.borrow().stop.reason();
+        if let Some(code) = reason {
+            return stop(context, host, &hooks, options, code);
+        }
         let (idle, next_timer) = {
             let h = host.borrow();
             let idle = h.timers.is_empty() && !h.has_open_socket();
@@ -141,23 +161,10 @@ async fn turn_loop(
             biased;
             () = io_progress => {}
             () = interrupted => {
-                context.with(|ctx| {
-                    if let Ok(f) = hooks.app_hide.clone().restore(&ctx) {
-                        if let Err(e) = f.call::<_, ()>(()).catch(&ctx) {
-                            eprintln!("{}", caught_text(&ctx, e));
-                        }
-                    }
-                });
-                host.borrow().close_all();
-                return EXIT_INTERRUPTED;
+                return stop(context, host, &hooks, options, EXIT_INTERRUPTED);
             }
             () = timed_out => {
-                eprintln!(
-                    "wxudp: timed out after {}s",
-                    options.timeout.map(|t| t.as_secs_f64()).unwrap_or_default()
-                );
-                host.borrow().close_all();
-                return EXIT_TIMEOUT;
+                return stop(context, host, &hooks, options, EXIT_TIMEOUT);
             }
             () = timer_due => {
                 context.with(|ctx| fire_timer(&ctx, host));
@@ -176,6 +183,41 @@ async fn turn_loop(
             }
         }
     }
+}
+
+/// Ends the run for Ctrl-C (after the `onAppHide` listeners and page hooks) or for
+/// `--timeout`, closing every socket; returns the exit status.
+fn stop(context: &Context, host: &Shared, hooks: &Hooks, options: &RunOptions, code: i32) -> i32 {
+    if code == EXIT_INTERRUPTED {
+        host.borrow()
+            .stop
+            .hiding
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        context.with(|ctx| {
+            if let Ok(f) = hooks.app_hide.clone().restore(&ctx) {
+                if let Err(e) = f.call::<_, ()>(()).catch(&ctx) {
+                    eprintln!("{}", caught_text(&ctx, e));
+                }
+            }
+        });
+    } else {
+        eprintln!(
+            "wxudp: timed out after {}s",
+            options.timeout.map(|t| t.as_secs_f64()).unwrap_or_default()
+        );
+    }
+    host.borrow().close_all();
+    code
+}
+
+/// Prints an exception a listener, timer or the main script let through, and marks the
+/// run failed; says nothing when the script was stopped from outside.
+fn report_caught<'js>(ctx: &Ctx<'js>, host: &Shared, e: rquickjs::CaughtError<'js>) {
+    if host.borrow().stop.reason().is_some() {
+        return;
+    }
+    eprintln!("{}", caught_text(ctx, e));
+    host.borrow_mut().exit_code = EXIT_ERROR;
 }
 
 /// Sleeps until `at`, or forever without one.
@@ -241,7 +283,7 @@ fn track_rejections(js: &Runtime, host: &Shared) {
 /// Reports promises still rejected without a handler after a turn.
 fn report_rejections(context: &Context, host: &Shared) {
     let pending = std::mem::take(&mut host.borrow_mut().rejections);
-    if pending.is_empty() {
+    if pending.is_empty() || host.borrow().stop.reason().is_some() {
         return;
     }
     context.with(|ctx| {
@@ -282,8 +324,7 @@ fn dispatch(ctx: &Ctx<'_>, host: &Shared, id: u64, delivery: Delivery) {
             continue;
         };
         if let Err(e) = f.call::<_, ()>((payload.clone(),)).catch(ctx) {
-            eprintln!("{}", caught_text(ctx, e));
-            host.borrow_mut().exit_code = EXIT_ERROR;
+            report_caught(ctx, host, e);
         }
     }
 }
@@ -304,8 +345,7 @@ fn fire_timer(ctx: &Ctx<'_>, host: &Shared) {
         }
     }
     if let Err(e) = f.call_arg::<()>(call_args).catch(ctx) {
-        eprintln!("{}", caught_text(ctx, e));
-        host.borrow_mut().exit_code = EXIT_ERROR;
+        report_caught(ctx, host, e);
     }
 }
 

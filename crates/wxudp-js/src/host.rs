@@ -6,6 +6,8 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use rquickjs::{Ctx, Function, Persistent, Value};
@@ -36,10 +38,59 @@ pub(crate) struct Host {
     pub(crate) rejections: Vec<(Persistent<Value<'static>>, Persistent<Value<'static>>)>,
     events: UnboundedSender<(u64, Delivery)>,
     runtime: tokio::runtime::Handle,
+    /// Ctrl-C and `--timeout`, which end a run even in the middle of JavaScript.
+    pub(crate) stop: Stop,
     /// The sockets' I/O tasks, which the event loop polls itself (see
     /// [`wxudp::Engine::with_spawner`]): a datagram then reaches the loop without a wake
     /// from another task.
     pub(crate) io: IoQueue,
+}
+
+/// Why a run must end now, whatever the script is doing: Ctrl-C, or `--timeout`.
+///
+/// The JavaScript engine asks [`Stop::interrupts`] now and then while it runs, so an
+/// endless loop in a script ends too.
+pub(crate) struct Stop {
+    deadline: Option<std::time::Instant>,
+    /// Set by the SIGINT handler, even while JavaScript runs.
+    pub(crate) interrupted: Arc<AtomicBool>,
+    /// Set while the `onAppHide` listeners run after Ctrl-C: JavaScript may run again.
+    pub(crate) hiding: Arc<AtomicBool>,
+}
+
+impl Stop {
+    fn new(timeout: Option<Duration>) -> Self {
+        Stop {
+            deadline: timeout.map(|t| std::time::Instant::now() + t),
+            interrupted: Arc::default(),
+            hiding: Arc::default(),
+        }
+    }
+
+    /// The exit status the run must end with now, if it must.
+    pub(crate) fn reason(&self) -> Option<i32> {
+        if self.interrupted.load(Ordering::SeqCst) {
+            Some(crate::EXIT_INTERRUPTED)
+        } else if self
+            .deadline
+            .is_some_and(|d| std::time::Instant::now() >= d)
+        {
+            Some(crate::EXIT_TIMEOUT)
+        } else {
+            None
+        }
+    }
+
+    /// The JavaScript engine's interrupt handler: true stops the running script.
+    pub(crate) fn interrupts(&self) -> impl FnMut() -> bool + 'static {
+        let (deadline, interrupted, hiding) =
+            (self.deadline, self.interrupted.clone(), self.hiding.clone());
+        move || {
+            !hiding.load(Ordering::SeqCst)
+                && (interrupted.load(Ordering::SeqCst)
+                    || deadline.is_some_and(|d| std::time::Instant::now() >= d))
+        }
+    }
 }
 
 /// One `UDPSocket`: the core engine and its JavaScript listeners.
@@ -68,6 +119,7 @@ impl Host {
             events,
             runtime,
             io: IoQueue::default(),
+            stop: Stop::new(options.timeout),
         })
     }
 
@@ -266,6 +318,10 @@ impl Storage {
 
 /// Prints an uncaught exception with its stack to stderr and marks the run failed.
 pub(crate) fn report_exception<'js>(ctx: &Ctx<'js>, host: &Shared, value: Value<'js>) {
+    if host.borrow().stop.reason().is_some() {
+        // The script was stopped from outside; that is not its exception.
+        return;
+    }
     eprintln!("{}", describe_exception(ctx, value));
     host.borrow_mut().exit_code = 1;
 }
