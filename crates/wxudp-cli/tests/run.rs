@@ -305,22 +305,7 @@ fn run_in_netns(tag: &str, setup: &[&[&str]], script: &Script) -> Option<Output>
 fn softap_pair(tag: &str) -> Option<(Netns, Netns)> {
     let phone = Netns::create(&format!("{tag}-phone"))?;
     let device = Netns::create(&format!("{tag}-esp"))?;
-    phone.ip(&[
-        "link",
-        "add",
-        "wxp",
-        "type",
-        "veth",
-        "peer",
-        "name",
-        "wxd",
-        "netns",
-        device.name(),
-    ]);
-    phone.ip(&["addr", "add", "192.168.4.2/24", "dev", "wxp"]);
-    device.ip(&["addr", "add", "192.168.4.1/24", "dev", "wxd"]);
-    phone.ip(&["link", "set", "wxp", "up"]);
-    device.ip(&["link", "set", "wxd", "up"]);
+    phone.link("wxp", "192.168.4.2/24", &device, "wxd", "192.168.4.1/24");
     Some((phone, device))
 }
 

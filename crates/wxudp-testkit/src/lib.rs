@@ -59,6 +59,31 @@ impl Netns {
         ip(&all);
     }
 
+    /// Joins this namespace to `other` with a veth pair, both ends up: `ours` here with
+    /// `our_addr`, `theirs` there with `their_addr` (addresses with a prefix length, such
+    /// as `192.168.4.2/24`).
+    ///
+    /// # Panics
+    /// When `ip` fails.
+    pub fn link(&self, ours: &str, our_addr: &str, other: &Netns, theirs: &str, their_addr: &str) {
+        self.ip(&[
+            "link",
+            "add",
+            ours,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            theirs,
+            "netns",
+            &other.name,
+        ]);
+        self.ip(&["addr", "add", our_addr, "dev", ours]);
+        other.ip(&["addr", "add", their_addr, "dev", theirs]);
+        self.ip(&["link", "set", ours, "up"]);
+        other.ip(&["link", "set", theirs, "up"]);
+    }
+
     /// A command that runs `program` inside this namespace (`ip netns exec`).
     pub fn exec(&self, program: &str) -> Command {
         let mut cmd = Command::new("ip");

@@ -54,22 +54,7 @@ async fn subnet_broadcast_crosses_a_veth_pair() {
     let (Some(a), Some(b)) = (Netns::create("a"), Netns::create("b")) else {
         return;
     };
-    a.ip(&[
-        "link",
-        "add",
-        "wxa",
-        "type",
-        "veth",
-        "peer",
-        "name",
-        "wxb",
-        "netns",
-        b.name(),
-    ]);
-    a.ip(&["addr", "add", "10.213.0.1/24", "dev", "wxa"]);
-    b.ip(&["addr", "add", "10.213.0.2/24", "dev", "wxb"]);
-    a.ip(&["link", "set", "wxa", "up"]);
-    b.ip(&["link", "set", "wxb", "up"]);
+    a.link("wxa", "10.213.0.1/24", &b, "wxb", "10.213.0.2/24");
 
     let rx = b.within(|| UdpSocket::new(SocketType::Udp4).unwrap());
     let mut events = rx.events();
