@@ -91,7 +91,8 @@ pub(crate) enum MessageBytes<'js> {
 }
 
 impl MessageBytes<'_> {
-    fn payload(&self) -> Result<Payload<'_>, &'static str> {
+    /// The payload these bytes make; an error for a detached buffer or a view outside it.
+    pub(crate) fn payload(&self) -> Result<Payload<'_>, &'static str> {
         match self {
             MessageBytes::Text(s) => Ok(Payload::Text(s)),
             MessageBytes::Buffer(buf, start, len) => {

@@ -12,6 +12,7 @@ use rquickjs::{qjs, ArrayBuffer, Ctx, Exception, Function, Object, Persistent, V
 
 use crate::convert::{message_bytes, MessageBytes};
 use crate::host::{report_exception, Shared};
+use wxudp::Payload;
 
 /// Adds the environment natives to `n`.
 pub(crate) fn install<'js>(ctx: &Ctx<'js>, n: &Object<'js>, host: &Shared) -> rquickjs::Result<()> {
@@ -77,12 +78,8 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, n: &Object<'js>, host: &Shared) -> rq
              fatal: bool,
              ignore_bom: bool|
              -> rquickjs::Result<String> {
-                let bytes = match message_bytes(wxudp::Method::Receive, &input) {
-                    Ok(MessageBytes::Buffer(buf, start, len)) => buf
-                        .as_bytes()
-                        .and_then(|b| b.get(start..start + len))
-                        .map(<[u8]>::to_vec)
-                        .unwrap_or_default(),
+                let input = match message_bytes(wxudp::Method::Receive, &input) {
+                    Ok(view @ MessageBytes::Buffer(..)) => view,
                     _ => {
                         return Err(Exception::throw_type(
                             &ctx,
@@ -90,10 +87,15 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, n: &Object<'js>, host: &Shared) -> rq
                         ))
                     }
                 };
+                // A detached buffer (or a view outside it) decodes as nothing.
+                let bytes = match input.payload() {
+                    Ok(Payload::Bytes(bytes)) => bytes,
+                    Ok(Payload::Text(_)) | Err(_) => &[],
+                };
                 let body = if !ignore_bom && bytes.starts_with(b"\xEF\xBB\xBF") {
                     &bytes[3..]
                 } else {
-                    &bytes[..]
+                    bytes
                 };
                 if fatal {
                     std::str::from_utf8(body).map(str::to_owned).map_err(|_| {
