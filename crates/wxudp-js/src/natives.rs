@@ -9,10 +9,10 @@ use std::time::Duration;
 
 use rquickjs::function::Opt;
 use rquickjs::{qjs, ArrayBuffer, Ctx, Exception, Function, Object, Persistent, Value};
+use wxudp::Payload;
 
 use crate::convert::{message_bytes, MessageBytes};
 use crate::host::{report_exception, Shared};
-use wxudp::Payload;
 
 /// Adds the environment natives to `n`.
 pub(crate) fn install<'js>(ctx: &Ctx<'js>, n: &Object<'js>, host: &Shared) -> rquickjs::Result<()> {
