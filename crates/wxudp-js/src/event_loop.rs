@@ -13,7 +13,8 @@ use tokio::time::{sleep_until, Instant};
 use wxudp::Delivery;
 
 use crate::convert::event_payload;
-use crate::host::{describe_exception, report_exception, Host, JsFunction, Shared};
+use crate::exception::{describe_exception, report_exception};
+use crate::host::{Host, JsFunction, Shared};
 use crate::{natives, udp, RunOptions, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_TIMEOUT};
 
 const PRELUDE: &str = include_str!("prelude.js");

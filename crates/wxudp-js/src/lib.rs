@@ -23,8 +23,12 @@ use wxudp::Policy;
 
 mod convert;
 mod event_loop;
+mod exception;
 mod host;
 mod natives;
+mod stop;
+mod storage;
+mod timers;
 mod udp;
 
 /// Exit status: the script ran and nothing went uncaught.

@@ -12,7 +12,8 @@ use rquickjs::{qjs, ArrayBuffer, Ctx, Exception, Function, Object, Persistent, V
 use wxudp::Payload;
 
 use crate::convert::{message_bytes, MessageBytes};
-use crate::host::{report_exception, Shared};
+use crate::exception::report_exception;
+use crate::host::Shared;
 
 /// Adds the environment natives to `n`.
 pub(crate) fn install<'js>(ctx: &Ctx<'js>, n: &Object<'js>, host: &Shared) -> rquickjs::Result<()> {
