@@ -1,17 +1,20 @@
 //! How events travel from an engine to a front end: the [`EventSink`] an engine emits
-//! into, the [`Delivery`] that carries each event, and the gate that applies the delivery
-//! rules (no `message` after `close`) and holds reading back while too many received
-//! datagrams wait for dispatch.
+//! into, the [`Delivery`] that carries each event, and the gate that applies the
+//! delivery rules (no `message` after `close`) and the budgets of [`Limits`]: bytes of
+//! received datagrams waiting for delivery, and `error` events waiting for delivery.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::task::Waker;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
 
+use futures_util::task::AtomicWaker;
+
+use crate::error::Error;
 use crate::event::Event;
-use crate::lock;
+use crate::limits::{Limits, ReceivePool, MESSAGE_OVERHEAD};
 
-/// Receives the events of an [`Engine`](crate::Engine), from the thread that calls the engine's methods
-/// and from the engine's I/O tasks.
+/// Receives the events of an [`Engine`](crate::Engine), from the thread that calls the
+/// engine's methods and from the engine's I/O tasks. It is never called with one of the
+/// engine's locks held, so it may call back into the engine.
 ///
 /// An implementation only queues the [`Delivery`] (for example on a channel); the front
 /// end later calls [`Delivery::accept`] on its own thread and, if it yields an event,
@@ -30,7 +33,8 @@ impl<F: Fn(Delivery) + Send + Sync + 'static> EventSink for F {
 /// An event on its way from an engine to a front end's listeners.
 ///
 /// [`accept`](Delivery::accept) applies the delivery rules at the moment of dispatch:
-/// a datagram received before `close()` but not yet delivered is discarded.
+/// a datagram received before `close()` but not yet delivered is discarded. A delivery
+/// holds its share of the socket's budgets until it is accepted or dropped.
 #[derive(Debug)]
 pub struct Delivery {
     event: Option<Event>,
@@ -48,8 +52,8 @@ impl Delivery {
     /// The event, unless the rules say it must not be delivered any more.
     pub fn accept(mut self) -> Option<Event> {
         let event = self.event.take()?;
+        self.gate.release(&event);
         if let Event::Message(_) = event {
-            self.gate.release();
             if self.gate.closed.load(Ordering::Acquire) {
                 return None;
             }
@@ -65,38 +69,260 @@ impl Delivery {
 
 impl Drop for Delivery {
     fn drop(&mut self) {
-        if let Some(Event::Message(_)) = self.event {
-            self.gate.release();
+        if let Some(event) = &self.event {
+            self.gate.release(event);
         }
     }
 }
 
-/// Received datagrams emitted but not yet delivered, per socket, above which the engine
-/// stops reading (the kernel then queues, and drops when its buffer is full, as it would
-/// for a slow reader anywhere).
-pub(crate) const BACKLOG_HIGH: usize = 4096;
-/// Below this the engine reads again.
-const BACKLOG_LOW: usize = BACKLOG_HIGH / 2;
+/// What a socket has done so far: counts since it was created.
+///
+/// ```
+/// let sock = wxudp::UdpSocket::new(wxudp::SocketType::Udp4)?;
+/// assert_eq!(sock.stats().received, 0);
+/// # Ok::<(), wxudp::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Datagrams handed to the kernel.
+    pub sent: u64,
+    /// Datagrams received and queued for delivery.
+    pub received: u64,
+    /// Datagrams received but dropped because the receive budget was full.
+    pub dropped: u64,
+    /// Datagrams the kernel dropped because its receive buffer was full (as it reports
+    /// with SO_RXQ_OVFL; counted when the next datagram is read).
+    pub kernel_dropped: u64,
+    /// `error` events dropped because the error backlog was full.
+    pub errors_dropped: u64,
+}
 
-/// State shared between an engine, its deliveries and its read task.
-#[derive(Debug, Default)]
+/// How an `error` event fares against the error backlog.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Admit {
+    /// It is delivered.
+    Yes,
+    /// It takes the last place: a notice that later errors are dropped goes instead.
+    Last,
+    /// The backlog is full: it is dropped (and counted).
+    No,
+}
+
+/// State shared between an engine, its deliveries and its I/O tasks.
+#[derive(Debug)]
 pub(crate) struct Gate {
     pub(crate) closed: AtomicBool,
-    pub(crate) backlog: AtomicUsize,
-    pub(crate) reader: Mutex<Option<Waker>>,
+    /// Bytes of received datagrams emitted and not yet accepted or dropped.
+    backlog: AtomicUsize,
+    receive_buffer: usize,
+    pool: Arc<ReceivePool>,
+    /// Error events emitted and not yet accepted or dropped.
+    errors: AtomicUsize,
+    error_backlog: usize,
+    pub(crate) sent: AtomicU64,
+    received: AtomicU64,
+    dropped: AtomicU64,
+    kernel_dropped: AtomicU64,
+    errors_dropped: AtomicU64,
+    /// The read task, woken when the socket closes so that it ends.
+    pub(crate) reader: AtomicWaker,
+    /// The outbox's flush task, likewise.
+    pub(crate) flusher: AtomicWaker,
 }
 
 impl Gate {
-    fn release(&self) {
-        let before = self.backlog.fetch_sub(1, Ordering::AcqRel);
-        if before <= BACKLOG_LOW + 1 {
-            self.wake_reader();
+    pub(crate) fn new(limits: &Limits) -> Self {
+        Gate {
+            closed: AtomicBool::new(false),
+            backlog: AtomicUsize::new(0),
+            receive_buffer: limits.receive_buffer,
+            pool: limits.pool().clone(),
+            errors: AtomicUsize::new(0),
+            error_backlog: limits.error_backlog.max(1),
+            sent: AtomicU64::new(0),
+            received: AtomicU64::new(0),
+            dropped: AtomicU64::new(0),
+            kernel_dropped: AtomicU64::new(0),
+            errors_dropped: AtomicU64::new(0),
+            reader: AtomicWaker::new(),
+            flusher: AtomicWaker::new(),
         }
     }
 
-    pub(crate) fn wake_reader(&self) {
-        if let Some(waker) = lock(&self.reader).take() {
-            waker.wake();
+    /// Takes a received datagram of `len` bytes into the budgets, or counts it dropped.
+    pub(crate) fn admit_message(&self, len: usize) -> bool {
+        let cost = len + MESSAGE_OVERHEAD;
+        let fits = self
+            .backlog
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| {
+                used.checked_add(cost)
+                    .filter(|total| *total <= self.receive_buffer)
+            })
+            .is_ok();
+        if fits && self.pool.take(cost) {
+            self.received.fetch_add(1, Ordering::Relaxed);
+            return true;
         }
+        if fits {
+            self.backlog.fetch_sub(cost, Ordering::AcqRel);
+        }
+        self.dropped.fetch_add(1, Ordering::Relaxed);
+        false
+    }
+
+    /// Gives back the budget of a datagram admitted but never emitted.
+    pub(crate) fn unadmit_message(&self, len: usize) {
+        let cost = len + MESSAGE_OVERHEAD;
+        self.backlog.fetch_sub(cost, Ordering::AcqRel);
+        self.pool.give(cost);
+    }
+
+    /// Takes an `error` event into the error backlog.
+    pub(crate) fn admit_error(&self) -> Admit {
+        let before = self.errors.fetch_add(1, Ordering::AcqRel);
+        if before + 1 < self.error_backlog {
+            Admit::Yes
+        } else if before + 1 == self.error_backlog {
+            Admit::Last
+        } else {
+            self.errors.fetch_sub(1, Ordering::AcqRel);
+            self.errors_dropped.fetch_add(1, Ordering::Relaxed);
+            Admit::No
+        }
+    }
+
+    /// The kernel's drop counter, as the last datagram read reported it.
+    pub(crate) fn kernel_drops(&self, count: u32) {
+        self.kernel_dropped
+            .fetch_max(u64::from(count), Ordering::Relaxed);
+    }
+
+    fn release(&self, event: &Event) {
+        match event {
+            Event::Message(m) => self.unadmit_message(m.data.len()),
+            Event::Error(_) => {
+                self.errors.fetch_sub(1, Ordering::AcqRel);
+            }
+            Event::Listening | Event::Close => {}
+        }
+    }
+
+    /// Marks the socket closed and wakes its I/O tasks so that they end.
+    pub(crate) fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        self.reader.wake();
+        self.flusher.wake();
+    }
+
+    pub(crate) fn stats(&self) -> Stats {
+        Stats {
+            sent: self.sent.load(Ordering::Relaxed),
+            received: self.received.load(Ordering::Relaxed),
+            dropped: self.dropped.load(Ordering::Relaxed),
+            kernel_dropped: self.kernel_dropped.load(Ordering::Relaxed),
+            errors_dropped: self.errors_dropped.load(Ordering::Relaxed),
+        }
+    }
+
+    /// The event to emit for `error`, or none, after the error backlog had its say.
+    pub(crate) fn error_event(&self, error: Error) -> Option<Event> {
+        match self.admit_error() {
+            Admit::Yes => Some(Event::Error(error)),
+            Admit::Last => Some(Event::Error(Error::TooManyErrors {
+                method: error.method(),
+            })),
+            Admit::No => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Method;
+    use crate::event::Message;
+
+    fn message(len: usize) -> Event {
+        Event::Message(Message {
+            data: vec![0; len],
+            remote: "127.0.0.1:1".parse().unwrap(),
+            local: "127.0.0.1:2".parse().unwrap(),
+        })
+    }
+
+    #[test]
+    fn received_bytes_are_bounded_per_socket_and_released_on_delivery() {
+        let limits = Limits::default()
+            .with_receive_buffer(3 * (100 + MESSAGE_OVERHEAD))
+            .with_receive_total(1 << 20);
+        let gate = Arc::new(Gate::new(&limits));
+        assert!((0..3).all(|_| gate.admit_message(100)));
+        assert!(!gate.admit_message(100), "the fourth does not fit");
+        assert_eq!(gate.stats().dropped, 1);
+        let d = Delivery::new(message(100), gate.clone());
+        assert!(d.accept().is_some());
+        assert!(gate.admit_message(100), "delivery gave its bytes back");
+        // A dropped delivery gives them back too.
+        drop(Delivery::new(message(100), gate.clone()));
+        assert!(gate.admit_message(100));
+        assert_eq!(limits.receive_used(), 3 * (100 + MESSAGE_OVERHEAD));
+    }
+
+    #[test]
+    fn the_shared_pool_bounds_several_sockets() {
+        let limits = Limits::default().with_receive_total(2 * (10 + MESSAGE_OVERHEAD));
+        let (a, b) = (Gate::new(&limits), Gate::new(&limits));
+        assert!(a.admit_message(10));
+        assert!(b.admit_message(10));
+        assert!(!a.admit_message(10));
+        assert!(!b.admit_message(10));
+        a.unadmit_message(10);
+        assert!(b.admit_message(10));
+        assert_eq!(a.stats().dropped + b.stats().dropped, 2);
+    }
+
+    #[test]
+    fn messages_after_close_are_discarded_but_other_events_pass() {
+        let gate = Arc::new(Gate::new(&Limits::default()));
+        assert!(gate.admit_message(5));
+        let late = Delivery::new(message(5), gate.clone());
+        gate.close();
+        assert!(late.accept().is_none());
+        let close = Delivery::new(Event::Close, gate.clone());
+        assert!(matches!(close.accept(), Some(Event::Close)));
+    }
+
+    #[test]
+    fn the_error_backlog_keeps_its_last_place_for_a_notice() {
+        let gate = Arc::new(Gate::new(&Limits::default().with_error_backlog(3)));
+        let err = || Error::Closed {
+            method: Method::Send,
+        };
+        let mut held = Vec::new();
+        for _ in 0..5 {
+            if let Some(e) = gate.error_event(err()) {
+                held.push(Delivery::new(e, gate.clone()));
+            }
+        }
+        let texts: Vec<String> = held
+            .iter()
+            .map(|d| match d.event() {
+                Some(Event::Error(e)) => e.to_string(),
+                other => format!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(texts.len(), 3);
+        assert_eq!(texts[0], "send:fail socket is closed");
+        assert!(
+            texts[2].starts_with("send:fail too many errors"),
+            "{texts:?}"
+        );
+        assert_eq!(gate.stats().errors_dropped, 2);
+        held.clear();
+        assert!(matches!(
+            gate.error_event(err()),
+            Some(Event::Error(Error::Closed { .. }))
+        ));
     }
 }

@@ -140,6 +140,15 @@ pub enum Error {
         host: String,
     },
 
+    /// More `error` events were waiting for delivery than the socket's error backlog
+    /// holds ([`Limits::error_backlog`](crate::Limits::error_backlog)): this notice takes
+    /// the last place, and later errors are dropped until the listeners catch up.
+    #[error("{method}:fail too many errors waiting for delivery; later ones are dropped until the error listeners catch up")]
+    TooManyErrors {
+        /// The method whose error the notice replaced.
+        method: Method,
+    },
+
     // --- the system ----------------------------------------------------------
     /// The operating system refused the operation (port in use, message too long,
     /// network unreachable, ...). The text carries the OS error.
@@ -150,6 +159,21 @@ pub enum Error {
         /// The OS error.
         #[source]
         source: Arc<io::Error>,
+    },
+
+    /// The outbox (sends waiting for a host name or for room in the kernel) is full
+    /// ([`Limits::send_buffer`](crate::Limits::send_buffer)): the datagram is not sent.
+    #[error("{method}:fail no buffer space available (send queue full)")]
+    QueueFull {
+        /// The method that was called.
+        method: Method,
+    },
+    /// `close()` could not hand every queued datagram to the kernel within its bound
+    /// ([`Limits::close_timeout`](crate::Limits::close_timeout)): these were dropped.
+    #[error("send:fail {count} queued datagrams were not sent: socket closed")]
+    Unsent {
+        /// How many datagrams were dropped.
+        count: usize,
     },
 
     // --- the destination policy ----------------------------------------------
@@ -179,7 +203,8 @@ impl Error {
             | Error::AlreadyBound
             | Error::InvalidType { .. }
             | Error::InvalidArgument { .. }
-            | Error::Unresolved { .. } => -1,
+            | Error::Unresolved { .. }
+            | Error::TooManyErrors { .. } => -1,
             Error::Parameter { name, .. } => match *name {
                 "port" => 2,
                 "address" => 1,
@@ -187,7 +212,7 @@ impl Error {
             },
             Error::InvalidPort { .. } => 2,
             Error::InvalidAddress { .. } => 1,
-            Error::Os { .. } => -2,
+            Error::Os { .. } | Error::QueueFull { .. } | Error::Unsent { .. } => -2,
             Error::NotPermitted { .. } => -3,
         }
     }
@@ -202,12 +227,15 @@ impl Error {
         match self {
             Error::AlreadyBound => Method::Bind,
             Error::InvalidType { .. } => Method::CreateUdpSocket,
+            Error::Unsent { .. } => Method::Send,
             Error::Closed { method }
             | Error::Parameter { method, .. }
             | Error::InvalidPort { method, .. }
             | Error::InvalidAddress { method, .. }
             | Error::InvalidArgument { method, .. }
             | Error::Unresolved { method, .. }
+            | Error::TooManyErrors { method }
+            | Error::QueueFull { method }
             | Error::Os { method, .. }
             | Error::NotPermitted { method, .. } => *method,
         }
@@ -302,5 +330,23 @@ mod tests {
             reason: "0".into(),
         };
         assert_eq!(e.code(), 2);
+        let e = Error::QueueFull {
+            method: Method::Write,
+        };
+        assert_eq!(
+            e.to_string(),
+            "write:fail no buffer space available (send queue full)"
+        );
+        assert_eq!(e.code(), -2);
+        let e = Error::Unsent { count: 3 };
+        assert_eq!(
+            e.to_string(),
+            "send:fail 3 queued datagrams were not sent: socket closed"
+        );
+        assert_eq!((e.code(), e.method()), (-2, Method::Send));
+        let e = Error::TooManyErrors {
+            method: Method::Send,
+        };
+        assert_eq!((e.code(), e.method()), (-1, Method::Send));
     }
 }

@@ -48,10 +48,13 @@
 //! use wxudp::{SendOptions, SocketType, UdpSocket};
 //!
 //! let echo = UdpSocket::new(SocketType::Udp4)?;
-//! let replier = echo.clone();
+//! // A weak handle: the listener does not keep its own socket open.
+//! let replier = echo.downgrade();
 //! echo.on_message(move |msg| {
-//!     let to = msg.remote.ip().to_string();
-//!     replier.send(&SendOptions::new(&to, msg.remote.port(), &msg.data)).unwrap();
+//!     if let Some(echo) = replier.upgrade() {
+//!         let to = msg.remote.ip().to_string();
+//!         echo.send(&SendOptions::new(&to, msg.remote.port(), &msg.data)).unwrap();
+//!     }
 //! });
 //! let echo_port = echo.bind(0)?;
 //!
@@ -78,27 +81,31 @@ compile_error!(
 );
 
 mod delivery;
+mod driver;
 mod engine;
 mod error;
 mod event;
+mod limits;
 pub mod options;
+mod os;
 mod policy;
 mod socket;
 mod spawn;
+mod state;
+mod stream;
+mod sync;
 mod sys;
 
-pub use delivery::{Delivery, EventSink};
+pub use delivery::{Delivery, EventSink, Stats};
 pub use engine::Engine;
 pub use error::{Error, Method};
 pub use event::{family_name, Event, EventKind, ListenerId, Message, Registry};
+pub use limits::{
+    Limits, DEFAULT_CLOSE_TIMEOUT, DEFAULT_ERROR_BACKLOG, DEFAULT_RECEIVE_BUFFER,
+    DEFAULT_RECEIVE_TOTAL, DEFAULT_SEND_BUFFER,
+};
 pub use options::{Payload, PortArg, SendOptions, SocketType};
 pub use policy::Policy;
-pub use socket::{Events, Messages, UdpSocket};
+pub use socket::{UdpSocket, WeakUdpSocket};
 pub use spawn::{IoDriver, IoQueue, IoTask, Spawn};
-
-/// Locks a mutex of this crate. Listeners never run under these locks, so a poisoned one
-/// only means a panic in a short critical section of this crate, which leaves the data
-/// consistent: go on with it.
-pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
+pub use stream::{Events, Messages, DEFAULT_STREAM_CAPACITY};

@@ -51,6 +51,17 @@ impl Policy {
     /// # Errors
     /// [`Error::NotPermitted`] (errCode -3) when the policy refuses it.
     pub fn check_ip(&self, method: Method, ip: IpAddr) -> Result<(), Error> {
+        self.check_ip_with(method, ip, &on_own_subnet)
+    }
+
+    /// Checks an IP destination, asking `on_own_subnet` whether an address lies on one
+    /// of this host's subnets without being one of its own addresses.
+    pub(crate) fn check_ip_with(
+        &self,
+        method: Method,
+        ip: IpAddr,
+        on_own_subnet: &dyn Fn(IpAddr) -> bool,
+    ) -> Result<(), Error> {
         match self {
             Policy::Any => Ok(()),
             Policy::SameSubnet { .. } => {
@@ -94,7 +105,7 @@ impl Policy {
 
 /// Whether `ip` lies on the subnet of one of this host's interfaces without being that
 /// interface's own address.
-fn on_own_subnet(ip: IpAddr) -> bool {
+pub(crate) fn on_own_subnet(ip: IpAddr) -> bool {
     let Ok(interfaces) = nix::ifaddrs::getifaddrs() else {
         return false;
     };

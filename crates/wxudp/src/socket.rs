@@ -2,24 +2,23 @@
 //! background driver thread, plus async [`Events`] and [`Messages`] streams.
 
 use std::net::SocketAddr;
-use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
-use std::task::{Context, Poll};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
-use tokio::sync::mpsc;
-
-use crate::delivery::Delivery;
+use crate::delivery::{Delivery, Stats};
+use crate::driver::Driver;
 use crate::engine::Engine;
-use crate::error::{Error, Method};
+use crate::error::Error;
 use crate::event::{Event, EventKind, ListenerId, Message, Registry};
-use crate::lock;
+use crate::limits::Limits;
 use crate::options::{SendOptions, SocketType};
 use crate::policy::Policy;
-use crate::spawn::IoQueue;
+use crate::stream::{self, Events, Messages, DEFAULT_STREAM_CAPACITY};
+use crate::sync::lock;
 
-type Listener = Arc<dyn Fn(&Event) + Send + Sync>;
-type Listeners = Arc<Mutex<Registry<Listener>>>;
+pub(crate) type Listener = Arc<dyn Fn(&Event) + Send + Sync>;
+/// The lock around one socket's listener registry.
+pub(crate) type RegistryLock = Mutex<Registry<Listener>>;
+pub(crate) type Listeners = Arc<RegistryLock>;
 
 /// A WeChat-style UDP socket for Rust: synchronous methods, events delivered to
 /// listeners.
@@ -31,8 +30,9 @@ type Listeners = Arc<Mutex<Registry<Listener>>>;
 /// run. Events of one socket arrive in the order they happened.
 ///
 /// `UdpSocket` is cheap to clone; the socket closes when `close()` is called or the last
-/// clone is dropped. (A listener that holds a clone of its own socket keeps it open until
-/// `close()`.)
+/// clone is dropped. A listener that needs its own socket (to reply, say) should hold a
+/// [`WeakUdpSocket`] ([`downgrade`](UdpSocket::downgrade)): a clone held by a listener
+/// keeps the socket, and its port, open until `close()`.
 ///
 /// # Examples
 ///
@@ -86,6 +86,24 @@ impl UdpSocket {
     /// # Errors
     /// As [`new`](UdpSocket::new).
     pub fn with_policy(ty: SocketType, policy: Policy) -> Result<Self, Error> {
+        Self::with_limits(ty, policy, Limits::default())
+    }
+
+    /// A new unbound socket with its destinations checked against `policy` and its
+    /// memory bounded by `limits` (see [`Limits`]).
+    ///
+    /// # Errors
+    /// As [`new`](UdpSocket::new).
+    ///
+    /// # Examples
+    /// ```
+    /// use wxudp::{Limits, Policy, SocketType, UdpSocket};
+    /// let limits = Limits::default().with_send_buffer(64 << 10);
+    /// let sock = UdpSocket::with_limits(SocketType::Udp4, Policy::Any, limits)?;
+    /// assert!(!sock.is_closed());
+    /// # Ok::<(), wxudp::Error>(())
+    /// ```
+    pub fn with_limits(ty: SocketType, policy: Policy, limits: Limits) -> Result<Self, Error> {
         let driver = Driver::get()?;
         let listeners: Listeners = Arc::default();
         let tx = driver.tx.clone();
@@ -95,8 +113,14 @@ impl UdpSocket {
             // process exits; the event then has nobody to go to anyway.
             let _ = tx.send((target.clone(), delivery));
         };
-        let engine =
-            Engine::with_spawner(ty, policy, sink, driver.runtime.clone(), driver.io.clone());
+        let engine = Engine::with_limits(
+            ty,
+            policy,
+            limits,
+            sink,
+            driver.runtime.clone(),
+            driver.io.clone(),
+        );
         Ok(UdpSocket {
             shared: Arc::new(Shared { engine, listeners }),
         })
@@ -264,6 +288,42 @@ impl UdpSocket {
         self.shared.engine.is_closed()
     }
 
+    /// What the socket has done so far: datagrams sent, received, and dropped because a
+    /// budget was full.
+    pub fn stats(&self) -> Stats {
+        self.shared.engine.stats()
+    }
+
+    /// A handle that does not keep the socket open: for listeners that use their own
+    /// socket.
+    ///
+    /// # Examples
+    /// An echo socket whose listener replies through a weak handle, so that dropping
+    /// `echo` closes it.
+    /// ```
+    /// use wxudp::{SendOptions, SocketType, UdpSocket};
+    /// let echo = UdpSocket::new(SocketType::Udp4)?;
+    /// let me = echo.downgrade();
+    /// echo.on_message(move |msg| {
+    ///     if let Some(sock) = me.upgrade() {
+    ///         let to = msg.remote.ip().to_string();
+    ///         let _ = sock.send(&SendOptions::new(&to, msg.remote.port(), &msg.data));
+    ///     }
+    /// });
+    /// let port = echo.bind(0)?;
+    /// let weak = echo.downgrade();
+    /// drop(echo);
+    /// assert!(weak.upgrade().is_none(), "the listener did not keep it");
+    /// // The port is free again.
+    /// UdpSocket::new(SocketType::Udp4)?.bind(port)?;
+    /// # Ok::<(), wxudp::Error>(())
+    /// ```
+    pub fn downgrade(&self) -> WeakUdpSocket {
+        WeakUdpSocket {
+            shared: Arc::downgrade(&self.shared),
+        }
+    }
+
     /// Adds a `message` listener (`onMessage`).
     pub fn on_message(&self, f: impl Fn(&Message) + Send + Sync + 'static) -> ListenerId {
         self.add(EventKind::Message, move |e| {
@@ -318,7 +378,9 @@ impl UdpSocket {
 
     /// A stream of every event of this socket from now on (for tokio users).
     ///
-    /// Dropping the stream removes its listeners.
+    /// Dropping the stream removes its listeners. The stream holds at most
+    /// [`DEFAULT_STREAM_CAPACITY`](crate::DEFAULT_STREAM_CAPACITY) bytes of events not yet
+    /// taken; see [`events_with_capacity`](UdpSocket::events_with_capacity).
     ///
     /// # Examples
     /// ```
@@ -332,21 +394,23 @@ impl UdpSocket {
     /// # Ok(()) }
     /// ```
     pub fn events(&self) -> Events {
-        let (tx, rx) = mpsc::unbounded_channel();
+        self.events_with_capacity(DEFAULT_STREAM_CAPACITY)
+    }
+
+    /// A stream of every event like [`events`](UdpSocket::events), holding at most
+    /// `bytes` of events not yet taken (each counts its datagram's bytes plus a small
+    /// fixed overhead). When it is full, newer events are dropped and counted in
+    /// [`Events::dropped`]; a `close` event is never dropped.
+    pub fn events_with_capacity(&self, bytes: usize) -> Events {
+        let (feed, queue) = stream::channel(bytes);
         let ids = EventKind::ALL
             .iter()
             .map(|kind| {
-                let tx = tx.clone();
-                self.add(*kind, move |e| {
-                    let _ = tx.send(e.clone());
-                })
+                let feed = feed.clone();
+                self.add(*kind, move |e| feed.push(e))
             })
             .collect();
-        Events {
-            rx,
-            ids,
-            listeners: Arc::downgrade(&self.shared.listeners),
-        }
+        Events::new(queue, ids, Arc::downgrade(&self.shared.listeners))
     }
 
     /// A stream of the datagrams this socket receives from now on; it ends when the
@@ -368,10 +432,7 @@ impl UdpSocket {
     /// # Ok(()) }
     /// ```
     pub fn messages(&self) -> Messages {
-        Messages {
-            events: self.events(),
-            done: false,
-        }
+        Messages::new(self.events())
     }
 
     fn add(&self, kind: EventKind, f: impl Fn(&Event) + Send + Sync + 'static) -> ListenerId {
@@ -383,150 +444,16 @@ impl UdpSocket {
     }
 }
 
-/// Every event of one socket, as an async stream; see [`UdpSocket::events`].
-#[derive(Debug)]
-pub struct Events {
-    rx: mpsc::UnboundedReceiver<Event>,
-    ids: Vec<ListenerId>,
-    listeners: std::sync::Weak<Mutex<Registry<Listener>>>,
+/// A handle to a [`UdpSocket`] that does not keep it open; see
+/// [`UdpSocket::downgrade`].
+#[derive(Debug, Clone)]
+pub struct WeakUdpSocket {
+    shared: Weak<Shared>,
 }
 
-impl Events {
-    /// The next event; `None` once the socket is gone.
-    pub async fn recv(&mut self) -> Option<Event> {
-        self.rx.recv().await
-    }
-
-    /// Polls for the next event.
-    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Event>> {
-        self.rx.poll_recv(cx)
-    }
-}
-
-impl futures_core::Stream for Events {
-    type Item = Event;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Event>> {
-        self.get_mut().rx.poll_recv(cx)
-    }
-}
-
-impl Drop for Events {
-    fn drop(&mut self) {
-        if let Some(listeners) = self.listeners.upgrade() {
-            let mut reg = lock(&listeners);
-            for id in &self.ids {
-                reg.remove(*id);
-            }
-        }
-    }
-}
-
-/// The datagrams one socket receives, as an async stream; see [`UdpSocket::messages`].
-#[derive(Debug)]
-pub struct Messages {
-    events: Events,
-    done: bool,
-}
-
-impl Messages {
-    /// The next datagram; `None` once the socket is closed.
-    pub async fn recv(&mut self) -> Option<Message> {
-        std::future::poll_fn(|cx| self.poll_recv(cx)).await
-    }
-
-    /// Polls for the next datagram.
-    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Message>> {
-        while !self.done {
-            match self.events.poll_recv(cx) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(Some(Event::Message(m))) => return Poll::Ready(Some(m)),
-                Poll::Ready(Some(Event::Close)) | Poll::Ready(None) => self.done = true,
-                Poll::Ready(Some(_)) => {}
-            }
-        }
-        Poll::Ready(None)
-    }
-}
-
-impl futures_core::Stream for Messages {
-    type Item = Message;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Message>> {
-        self.get_mut().poll_recv(cx)
-    }
-}
-
-/// The background thread that runs every `UdpSocket`'s I/O and listeners.
-struct Driver {
-    runtime: tokio::runtime::Handle,
-    tx: mpsc::UnboundedSender<(Listeners, Delivery)>,
-    /// The sockets' I/O tasks, polled by the driver's loop itself, so that a datagram
-    /// reaches dispatch without a wake from another task.
-    io: IoQueue,
-}
-
-static DRIVER: OnceLock<Driver> = OnceLock::new();
-
-impl Driver {
-    fn get() -> Result<&'static Driver, Error> {
-        if let Some(driver) = DRIVER.get() {
-            return Ok(driver);
-        }
-        let started = Driver::start().map_err(|e| Error::os(Method::CreateUdpSocket, e))?;
-        // If another thread won the race, `started` is dropped: its channel closes and its
-        // thread ends.
-        let _ = DRIVER.set(started);
-        DRIVER.get().ok_or_else(|| {
-            Error::os(
-                Method::CreateUdpSocket,
-                std::io::Error::other("the wxudp driver did not start"),
-            )
-        })
-    }
-
-    fn start() -> std::io::Result<Driver> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        let handle = runtime.handle().clone();
-        let (tx, mut rx) = mpsc::unbounded_channel::<(Listeners, Delivery)>();
-        let io = IoQueue::new();
-        let mut io_driver = io.driver();
-        std::thread::Builder::new()
-            .name("wxudp-driver".into())
-            .spawn(move || {
-                runtime.block_on(async move {
-                    loop {
-                        tokio::select! {
-                            // I/O first, so that what it reads is dispatched in this turn.
-                            biased;
-                            () = std::future::poll_fn(|cx| io_driver.poll(cx)) => {}
-                            next = rx.recv() => match next {
-                                Some((listeners, delivery)) => dispatch(&listeners, delivery),
-                                None => break,
-                            },
-                        }
-                    }
-                })
-            })?;
-        Ok(Driver {
-            runtime: handle,
-            tx,
-            io,
-        })
-    }
-}
-
-/// Delivers one event to the listeners registered when its dispatch starts.
-fn dispatch(listeners: &Listeners, delivery: Delivery) {
-    let Some(event) = delivery.accept() else {
-        return;
-    };
-    let snapshot = lock(listeners).snapshot(event.kind());
-    for listener in snapshot {
-        if catch_unwind(AssertUnwindSafe(|| listener(&event))).is_err() {
-            tracing::error!(kind = ?event.kind(), "a wxudp listener panicked; the others still run");
-        }
+impl WeakUdpSocket {
+    /// The socket, if some [`UdpSocket`] handle still holds it.
+    pub fn upgrade(&self) -> Option<UdpSocket> {
+        self.shared.upgrade().map(|shared| UdpSocket { shared })
     }
 }

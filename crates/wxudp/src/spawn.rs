@@ -9,7 +9,7 @@ use std::task::{Context, Poll, Waker};
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use tokio::runtime::Handle;
 
-use crate::lock;
+use crate::sync::lock;
 
 /// A task of an engine's I/O: reading one socket, or flushing its outbox.
 pub type IoTask = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;

@@ -24,21 +24,29 @@ pub(crate) fn enable_pktinfo(socket: &impl AsFd, ipv6: bool) -> io::Result<()> {
     Ok(())
 }
 
+/// Asks the kernel to report, with each datagram, how many it dropped so far for lack
+/// of room in the socket's receive buffer (SO_RXQ_OVFL).
+pub(crate) fn enable_drop_count(socket: &impl AsFd) -> io::Result<()> {
+    setsockopt(socket, sockopt::RxqOvfl, &1)?;
+    Ok(())
+}
+
 /// One received datagram's length, sender and destination address.
 pub(crate) struct Received {
+    /// Where in the batch's buffer its bytes are.
+    slot: usize,
     pub(crate) len: usize,
     pub(crate) from: SocketAddr,
     pub(crate) to: Option<IpAddr>,
+    /// The kernel's count of datagrams dropped on this socket so far, if reported.
+    pub(crate) kernel_drops: Option<u32>,
 }
 
 /// The length, sender and destination of one received message.
-fn received(msg: &RecvMsg<'_, '_, SockaddrStorage>) -> io::Result<Received> {
-    let from = msg
-        .address
-        .as_ref()
-        .and_then(to_socket_addr)
-        .ok_or_else(|| io::Error::other("datagram without a sender address"))?;
+fn received(msg: &RecvMsg<'_, '_, SockaddrStorage>, slot: usize) -> Option<Received> {
+    let from = msg.address.as_ref().and_then(to_socket_addr)?;
     let mut to = None;
+    let mut kernel_drops = None;
     if let Ok(cmsgs) = msg.cmsgs() {
         for c in cmsgs {
             match c {
@@ -50,14 +58,17 @@ fn received(msg: &RecvMsg<'_, '_, SockaddrStorage>) -> io::Result<Received> {
                 ControlMessageOwned::Ipv6PacketInfo(info) => {
                     to = Some(IpAddr::V6(Ipv6Addr::from(info.ipi6_addr.s6_addr)));
                 }
+                ControlMessageOwned::RxqOvfl(count) => kernel_drops = Some(count),
                 _ => {}
             }
         }
     }
-    Ok(Received {
+    Some(Received {
+        slot,
         len: msg.bytes,
         from,
         to,
+        kernel_drops,
     })
 }
 
@@ -84,7 +95,7 @@ impl RecvBatch {
     }
 
     /// Receives what is queued, up to [`BATCH`] datagrams, without blocking, and returns
-    /// how many arrived (`WouldBlock` for none). Fewer than [`BATCH`] means the queue was
+    /// how many the kernel gave (`WouldBlock` for none). Fewer than [`BATCH`] means the queue was
     /// empty when the call returned.
     pub(crate) fn recv(&mut self, socket: &impl AsRawFd) -> io::Result<usize> {
         self.got.clear();
@@ -94,7 +105,8 @@ impl RecvBatch {
             BATCH,
             Some(nix::cmsg_space!(
                 nix::libc::in6_pktinfo,
-                nix::libc::in_pktinfo
+                nix::libc::in_pktinfo,
+                u32
             )),
         );
         let mut iovs: Vec<[IoSliceMut<'_>; 1]> = self
@@ -109,18 +121,24 @@ impl RecvBatch {
             MsgFlags::MSG_DONTWAIT,
             None,
         )?;
-        for msg in results {
-            self.got.push(received(&msg)?);
+        let mut n = 0;
+        for (slot, msg) in results.enumerate() {
+            n += 1;
+            // A datagram without an IP sender cannot happen on a UDP socket; should one
+            // come, it is skipped rather than losing the rest of the batch.
+            if let Some(got) = received(&msg, slot) {
+                self.got.push(got);
+            }
         }
-        Ok(self.got.len())
+        Ok(n)
     }
 
     /// The datagrams of the last [`recv`](RecvBatch::recv): bytes, sender, destination.
     pub(crate) fn datagrams(&self) -> impl Iterator<Item = (&[u8], &Received)> {
-        self.got
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (&self.buf[i * SLOT..i * SLOT + r.len.min(SLOT)], r))
+        self.got.iter().map(|r| {
+            let start = r.slot * SLOT;
+            (&self.buf[start..start + r.len.min(SLOT)], r)
+        })
     }
 }
 

@@ -1,0 +1,87 @@
+//! The background thread that runs the I/O and the listeners of every [`UdpSocket`]
+//! (crate::UdpSocket) of the process.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::OnceLock;
+
+use tokio::sync::mpsc;
+
+use crate::delivery::Delivery;
+use crate::error::{Error, Method};
+use crate::socket::Listeners;
+use crate::spawn::IoQueue;
+use crate::sync::lock;
+
+/// The background thread that runs every `UdpSocket`'s I/O and listeners.
+pub(crate) struct Driver {
+    pub(crate) runtime: tokio::runtime::Handle,
+    pub(crate) tx: mpsc::UnboundedSender<(Listeners, Delivery)>,
+    /// The sockets' I/O tasks, polled by the driver's loop itself, so that a datagram
+    /// reaches dispatch without a wake from another task.
+    pub(crate) io: IoQueue,
+}
+
+static DRIVER: OnceLock<Driver> = OnceLock::new();
+
+impl Driver {
+    pub(crate) fn get() -> Result<&'static Driver, Error> {
+        if let Some(driver) = DRIVER.get() {
+            return Ok(driver);
+        }
+        let started = Driver::start().map_err(|e| Error::os(Method::CreateUdpSocket, e))?;
+        // If another thread won the race, `started` is dropped: its channel closes and its
+        // thread ends.
+        let _ = DRIVER.set(started);
+        DRIVER.get().ok_or_else(|| {
+            Error::os(
+                Method::CreateUdpSocket,
+                std::io::Error::other("the wxudp driver did not start"),
+            )
+        })
+    }
+
+    fn start() -> std::io::Result<Driver> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let handle = runtime.handle().clone();
+        let (tx, mut rx) = mpsc::unbounded_channel::<(Listeners, Delivery)>();
+        let io = IoQueue::new();
+        let mut io_driver = io.driver();
+        std::thread::Builder::new()
+            .name("wxudp-driver".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    loop {
+                        tokio::select! {
+                            // I/O first, so that what it reads is dispatched in this turn.
+                            biased;
+                            () = std::future::poll_fn(|cx| io_driver.poll(cx)) => {}
+                            next = rx.recv() => match next {
+                                Some((listeners, delivery)) => dispatch(&listeners, delivery),
+                                None => break,
+                            },
+                        }
+                    }
+                })
+            })?;
+        Ok(Driver {
+            runtime: handle,
+            tx,
+            io,
+        })
+    }
+}
+
+/// Delivers one event to the listeners registered when its dispatch starts.
+fn dispatch(listeners: &Listeners, delivery: Delivery) {
+    let Some(event) = delivery.accept() else {
+        return;
+    };
+    let snapshot = lock(listeners).snapshot(event.kind());
+    for listener in snapshot {
+        if catch_unwind(AssertUnwindSafe(|| listener(&event))).is_err() {
+            tracing::error!(kind = ?event.kind(), "a wxudp listener panicked; the others still run");
+        }
+    }
+}

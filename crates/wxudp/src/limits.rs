@@ -1,0 +1,198 @@
+//! The budgets that bound what sockets hold in memory, and the bound on `close()`.
+//!
+//! Nothing a peer or a script does can make a socket queue without limit: received
+//! datagrams wait for delivery within a byte budget per socket and one shared by every
+//! socket of a front end (beyond it they are dropped and counted, as a kernel buffer
+//! would); sends wait in the outbox within a byte budget per socket (beyond it the send
+//! fails with errCode -2); `error` events wait within a count per socket.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+/// Default [`Limits::receive_buffer`]: 8 MiB per socket.
+pub const DEFAULT_RECEIVE_BUFFER: usize = 8 << 20;
+/// Default total of the receive budget shared by the sockets of a front end: 64 MiB.
+pub const DEFAULT_RECEIVE_TOTAL: usize = 64 << 20;
+/// Default [`Limits::send_buffer`]: 8 MiB per socket.
+pub const DEFAULT_SEND_BUFFER: usize = 8 << 20;
+/// Default [`Limits::error_backlog`]: 1024 error events per socket.
+pub const DEFAULT_ERROR_BACKLOG: usize = 1024;
+/// Default [`Limits::close_timeout`]: 1 s.
+pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// What each received datagram costs the receive budgets on top of its bytes: the
+/// event, its delivery and its place in a queue.
+pub(crate) const MESSAGE_OVERHEAD: usize = 128;
+
+/// The memory budgets of a socket and the bound on its `close()`.
+///
+/// Clones share one receive pool ([`Limits::receive_total`]): give every socket of a
+/// front end the same `Limits` (or clones of it). [`Limits::default`] uses one pool for
+/// the whole process.
+///
+/// ```
+/// use std::time::Duration;
+/// let limits = wxudp::Limits::default()
+///     .with_send_buffer(1 << 20)
+///     .with_close_timeout(Duration::from_millis(200));
+/// assert_eq!(limits.receive_buffer, 8 << 20);
+/// assert_eq!(limits.receive_total(), 64 << 20);
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Limits {
+    /// Bytes of received datagrams waiting for delivery, per socket (each datagram
+    /// counts its length plus a fixed overhead). Beyond it datagrams are dropped and
+    /// counted in [`Stats::dropped`](crate::Stats::dropped).
+    pub receive_buffer: usize,
+    /// Bytes of sends waiting in the outbox (for a host name, or for room in the
+    /// kernel), per socket. Beyond it `send`/`write` fail with errCode -2,
+    /// `no buffer space available (send queue full)`.
+    pub send_buffer: usize,
+    /// `error` events waiting for delivery, per socket. The last place goes to one event
+    /// saying that later errors are dropped; they are counted in
+    /// [`Stats::errors_dropped`](crate::Stats::errors_dropped).
+    pub error_backlog: usize,
+    /// How long `close()` waits, in total, for the kernel to take the datagrams already
+    /// sent. Those still queued then are dropped and reported in one `error` event.
+    pub close_timeout: Duration,
+    pool: Arc<ReceivePool>,
+    abort: Option<Arc<AtomicBool>>,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        static PROCESS: OnceLock<Arc<ReceivePool>> = OnceLock::new();
+        Limits {
+            receive_buffer: DEFAULT_RECEIVE_BUFFER,
+            send_buffer: DEFAULT_SEND_BUFFER,
+            error_backlog: DEFAULT_ERROR_BACKLOG,
+            close_timeout: DEFAULT_CLOSE_TIMEOUT,
+            pool: PROCESS
+                .get_or_init(|| Arc::new(ReceivePool::new(DEFAULT_RECEIVE_TOTAL)))
+                .clone(),
+            abort: None,
+        }
+    }
+}
+
+impl Limits {
+    /// Sets [`receive_buffer`](Limits::receive_buffer).
+    pub fn with_receive_buffer(mut self, bytes: usize) -> Self {
+        self.receive_buffer = bytes;
+        self
+    }
+
+    /// Gives these limits (and their clones) a receive pool of their own of `bytes`
+    /// in all, instead of the process-wide one.
+    pub fn with_receive_total(mut self, bytes: usize) -> Self {
+        self.pool = Arc::new(ReceivePool::new(bytes));
+        self
+    }
+
+    /// Sets [`send_buffer`](Limits::send_buffer).
+    pub fn with_send_buffer(mut self, bytes: usize) -> Self {
+        self.send_buffer = bytes;
+        self
+    }
+
+    /// Sets [`error_backlog`](Limits::error_backlog) (at least 1).
+    pub fn with_error_backlog(mut self, events: usize) -> Self {
+        self.error_backlog = events.max(1);
+        self
+    }
+
+    /// Sets [`close_timeout`](Limits::close_timeout).
+    pub fn with_close_timeout(mut self, timeout: Duration) -> Self {
+        self.close_timeout = timeout;
+        self
+    }
+
+    /// A flag that, once set, ends `close()`'s wait for the kernel at once (a front end
+    /// sets it when its user asks to stop now).
+    pub fn with_close_abort(mut self, flag: Arc<AtomicBool>) -> Self {
+        self.abort = Some(flag);
+        self
+    }
+
+    /// The total of the receive pool these limits share.
+    pub fn receive_total(&self) -> usize {
+        self.pool.limit
+    }
+
+    /// Bytes of received datagrams waiting for delivery in the whole pool.
+    pub fn receive_used(&self) -> usize {
+        self.pool.used.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn pool(&self) -> &Arc<ReceivePool> {
+        &self.pool
+    }
+
+    pub(crate) fn aborted(&self) -> bool {
+        self.abort
+            .as_ref()
+            .is_some_and(|flag| flag.load(Ordering::SeqCst))
+    }
+}
+
+/// Bytes of received datagrams waiting for delivery, shared by several sockets.
+#[derive(Debug)]
+pub(crate) struct ReceivePool {
+    limit: usize,
+    used: AtomicUsize,
+}
+
+impl ReceivePool {
+    fn new(limit: usize) -> Self {
+        ReceivePool {
+            limit,
+            used: AtomicUsize::new(0),
+        }
+    }
+
+    /// Takes `bytes` from the pool if they fit.
+    pub(crate) fn take(&self, bytes: usize) -> bool {
+        self.used
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| {
+                used.checked_add(bytes).filter(|total| *total <= self.limit)
+            })
+            .is_ok()
+    }
+
+    /// Gives `bytes` back.
+    pub(crate) fn give(&self, bytes: usize) {
+        self.used.fetch_sub(bytes, Ordering::AcqRel);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pool_never_goes_over_its_limit() {
+        let pool = ReceivePool::new(100);
+        assert!(pool.take(60));
+        assert!(!pool.take(41));
+        assert!(pool.take(40));
+        assert!(!pool.take(1));
+        pool.give(60);
+        assert!(pool.take(usize::MAX).then_some(()).is_none());
+        assert!(pool.take(60));
+    }
+
+    #[test]
+    fn clones_share_a_pool_and_default_is_process_wide() {
+        let a = Limits::default().with_receive_total(1000);
+        let b = a.clone();
+        assert!(a.pool().take(600));
+        assert_eq!(b.receive_used(), 600);
+        assert!(Arc::ptr_eq(
+            Limits::default().pool(),
+            Limits::default().pool()
+        ));
+        assert!(!Arc::ptr_eq(a.pool(), Limits::default().pool()));
+    }
+}

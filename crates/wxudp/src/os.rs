@@ -1,0 +1,188 @@
+//! The I/O layer of an engine: opening and configuring the OS socket, sending,
+//! connecting, the bounded flush of `close()`, and resolving host names. No rule of the
+//! contract lives here; [`state`](crate::state) decides, this module does.
+
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use socket2::{Domain, Protocol, SockRef, Socket, Type};
+use tokio::runtime::Handle;
+
+use crate::error::{Error, Method};
+use crate::options::SocketType;
+use crate::sys;
+
+/// Receive buffer asked of the kernel (it caps it at `net.core.rmem_max`).
+const RECV_BUFFER: usize = 4 << 20;
+/// The longest single wait of `close()`'s flush, so that an abort is seen promptly.
+const FLUSH_SLICE: Duration = Duration::from_millis(10);
+
+/// A bound OS socket registered with the runtime's reactor.
+pub(crate) struct Opened {
+    pub(crate) io: tokio::net::UdpSocket,
+    pub(crate) local: SocketAddr,
+    /// Applying the TTL remembered from before the bind failed (reported, not fatal).
+    pub(crate) ttl_error: Option<io::Error>,
+}
+
+/// Creates, configures and binds an OS socket of type `ty` at `addr`: non-blocking,
+/// close-on-exec, SO_BROADCAST on udp4, dual-stack on udp6, destination addresses
+/// reported (PKTINFO), kernel drops counted (SO_RXQ_OVFL), `ttl` applied.
+pub(crate) fn open(
+    ty: SocketType,
+    addr: SocketAddr,
+    ttl: Option<u8>,
+    runtime: &Handle,
+) -> io::Result<Opened> {
+    let v6 = ty == SocketType::Udp6;
+    let domain = if v6 { Domain::IPV6 } else { Domain::IPV4 };
+    let sock = Socket::new(
+        domain,
+        Type::DGRAM.nonblocking().cloexec(),
+        Some(Protocol::UDP),
+    )?;
+    if v6 {
+        sock.set_only_v6(false)?;
+    } else {
+        sock.set_broadcast(true)?;
+    }
+    sys::enable_pktinfo(&sock, v6)?;
+    // Counting is a nicety: a kernel without it still receives.
+    let _ = sys::enable_drop_count(&sock);
+    // A larger buffer absorbs bursts; the kernel caps it, and a refusal is harmless.
+    let _ = sock.set_recv_buffer_size(RECV_BUFFER);
+    let ttl_error = ttl.and_then(|ttl| apply_ttl(&SockRef::from(&sock), v6, ttl).err());
+    sock.bind(&addr.into())?;
+    let std_sock: std::net::UdpSocket = sock.into();
+    let io = {
+        let _guard = runtime.enter();
+        tokio::net::UdpSocket::from_std(std_sock)?
+    };
+    let local = io.local_addr()?;
+    Ok(Opened {
+        io,
+        local,
+        ttl_error,
+    })
+}
+
+/// Sets IP_TTL (udp4) or IPV6_UNICAST_HOPS (udp6, and IP_TTL for its IPv4 peers).
+pub(crate) fn apply_ttl(sock: &SockRef<'_>, v6: bool, ttl: u8) -> io::Result<()> {
+    if v6 {
+        sock.set_unicast_hops_v6(u32::from(ttl))?;
+        // IPv4 peers of a dual-stack socket use IP_TTL; Linux accepts it on AF_INET6.
+        let _ = sock.set_ttl_v4(u32::from(ttl));
+        Ok(())
+    } else {
+        sock.set_ttl_v4(u32::from(ttl))
+    }
+}
+
+/// The TTL the OS applies to the socket's unicast datagrams.
+pub(crate) fn ttl(io: &tokio::net::UdpSocket, ty: SocketType) -> Option<u32> {
+    let sock = SockRef::from(io);
+    match ty {
+        SocketType::Udp4 => sock.ttl_v4().ok(),
+        SocketType::Udp6 => sock.unicast_hops_v6().ok(),
+    }
+}
+
+/// Sends without blocking; over the connected path when `addr` is the connected peer.
+///
+/// This is the plain syscall on the non-blocking descriptor, not tokio's `try_send_to`:
+/// tokio answers `WouldBlock` without asking the kernel until its reactor has seen the
+/// socket become writable, which a caller on another thread cannot wait for.
+pub(crate) fn send_to(
+    io: &tokio::net::UdpSocket,
+    peer: Option<SocketAddr>,
+    addr: SocketAddr,
+    data: &[u8],
+) -> io::Result<()> {
+    let sock = SockRef::from(io);
+    if peer == Some(addr) {
+        sock.send(data)?;
+    } else {
+        sock.send_to(data, &addr.into())?;
+    }
+    Ok(())
+}
+
+/// Connects the socket to `addr`, first clearing any error the kernel still holds for
+/// it (an ICMP error from the previous peer would otherwise fail the next send).
+pub(crate) fn connect(io: &tokio::net::UdpSocket, addr: SocketAddr) -> io::Result<()> {
+    let sock = SockRef::from(io);
+    let _stale = sock.take_error();
+    sock.connect(&addr.into())
+}
+
+/// What the flush of `close()` achieved.
+#[derive(Debug, Default)]
+pub(crate) struct Flushed {
+    /// Datagrams the kernel took.
+    pub(crate) sent: u64,
+    /// OS errors of datagrams the kernel refused.
+    pub(crate) errors: Vec<Error>,
+    /// Datagrams not sent: no room in the kernel before the deadline, or an abort.
+    pub(crate) unsent: usize,
+}
+
+/// Hands `datagrams` to the kernel in order, waiting for room until `deadline` (or
+/// until `aborted` says to stop); what is left then is counted as unsent.
+pub(crate) fn flush(
+    io: &tokio::net::UdpSocket,
+    peer: Option<SocketAddr>,
+    datagrams: Vec<(Method, SocketAddr, Vec<u8>)>,
+    deadline: Instant,
+    aborted: &dyn Fn() -> bool,
+) -> Flushed {
+    let mut out = Flushed::default();
+    let total = datagrams.len();
+    for (i, (method, addr, data)) in datagrams.into_iter().enumerate() {
+        loop {
+            match send_to(io, peer, addr, &data) {
+                Ok(()) => out.sent += 1,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if left.is_zero() || aborted() {
+                        out.unsent = total - i;
+                        return out;
+                    }
+                    // An error here (say, EINTR) just means: try again.
+                    let _ = sys::wait_writable(io, left.min(FLUSH_SLICE));
+                    continue;
+                }
+                Err(e) => out.errors.push(Error::os(method, e)),
+            }
+            break;
+        }
+    }
+    out
+}
+
+/// Resolves a host name on tokio's blocking pool, picking an address the socket can
+/// reach: IPv4 for udp4; IPv6 first, then IPv4 (mapped) for udp6.
+pub(crate) async fn resolve(
+    ty: SocketType,
+    method: Method,
+    host: &str,
+    port: u16,
+) -> Result<SocketAddr, Error> {
+    let invalid = |reason: String| Error::InvalidAddress { method, reason };
+    let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
+        .await
+        .map_err(|e| invalid(format!("cannot resolve {host}: {e}")))?
+        .collect();
+    let pick = match ty {
+        SocketType::Udp4 => addrs.iter().find(|a| a.is_ipv4()).copied(),
+        SocketType::Udp6 => addrs
+            .iter()
+            .find(|a| a.is_ipv6())
+            .or_else(|| addrs.first())
+            .map(|a| match a.ip() {
+                IpAddr::V4(v4) => SocketAddr::new(v4.to_ipv6_mapped().into(), port),
+                IpAddr::V6(_) => *a,
+            }),
+    };
+    pick.ok_or_else(|| invalid(format!("{host} has no address for a {} socket", ty.name())))
+}
