@@ -121,6 +121,12 @@ impl std::fmt::Debug for IoDriver {
 }
 
 impl IoDriver {
+    /// How many tasks are running (reading a socket, or flushing its outbox). A task
+    /// ends when its socket closes, at the next poll.
+    pub fn tasks(&self) -> usize {
+        self.running.len() + lock(&self.queue.shared).new.len()
+    }
+
     /// Polls every task (new ones first) until none can make progress. Never completes:
     /// poll it alongside the loop's other work.
     pub fn poll(&mut self, cx: &mut Context<'_>) -> Poll<()> {
