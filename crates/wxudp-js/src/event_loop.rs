@@ -129,7 +129,7 @@ async fn turn_loop(
         return EXIT_ERROR;
     }
 
-    let mut io = host.borrow().io.driver();
+    let mut io = host.borrow().sockets.io.driver();
     loop {
         drain_jobs(js, host);
         report_rejections(context, host);
@@ -303,31 +303,26 @@ fn report_rejections(context: &Context, host: &Shared) {
 
 /// Delivers one socket event to the listeners registered when its dispatch starts.
 fn dispatch(ctx: &Ctx<'_>, host: &Shared, id: u64, delivery: Delivery) {
-    let Some(event) = delivery.accept() else {
+    let Some(handle) = host.borrow().sockets.take_event(ctx, id) else {
+        // A socket the script let go of before its last events came.
         return;
     };
-    let listeners = match host.borrow().sockets.get(&id) {
-        Some(socket) => socket.listeners.snapshot(event.kind()),
-        None => return,
-    };
-    if listeners.is_empty() {
-        return;
-    }
-    let payload = match event_payload(ctx, event) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("wxudp: cannot build an event: {e}");
-            return;
-        }
-    };
-    for listener in listeners {
-        let Ok(f) = listener.restore(ctx) else {
-            continue;
-        };
-        if let Err(e) = f.call::<_, ()>((payload.clone(),)).catch(ctx) {
-            report_caught(ctx, host, e);
+    if let Some(event) = delivery.accept() {
+        let listeners = handle.borrow().listeners.snapshot(event.kind());
+        if !listeners.is_empty() {
+            match event_payload(ctx, event) {
+                Ok(payload) => {
+                    for f in listeners {
+                        if let Err(e) = f.call::<_, ()>((payload.clone(),)).catch(ctx) {
+                            report_caught(ctx, host, e);
+                        }
+                    }
+                }
+                Err(e) => eprintln!("wxudp: cannot build an event: {e}"),
+            }
         }
     }
+    host.borrow_mut().sockets.settle(ctx, &handle);
 }
 
 /// Runs the earliest due timer.

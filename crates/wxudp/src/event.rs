@@ -202,6 +202,12 @@ impl<L> Registry<L> {
         self.remove_where(kind, |_| true)
     }
 
+    /// Every listener, of every kind, in registration order (for a front end whose
+    /// garbage collector must see them).
+    pub fn iter(&self) -> impl Iterator<Item = &L> {
+        self.entries.iter().map(|e| &e.listener)
+    }
+
     /// How many listeners `kind` has.
     pub fn count(&self, kind: EventKind) -> usize {
         self.entries.iter().filter(|e| e.kind == kind).count()
