@@ -181,6 +181,7 @@ impl Sockets {
     }
 
     /// How many sockets the loop keeps.
+    #[cfg(test)]
     pub(crate) fn kept(&self) -> usize {
         self.live.len()
     }
