@@ -93,8 +93,12 @@ pub async fn echo(args: EchoArgs) -> Result<Outcome, String> {
     let (sock, mut events) = open(args.bind, args.port)?;
     serve(&mut events, args.count, |msg| {
         let to = msg.remote.ip().to_string();
-        sock.send(&SendOptions::new(&to, msg.remote.port(), &msg.data))
-            .map_err(|e| e.to_string())?;
+        // A reply that cannot go out (a spoofed sender, port 0, no route back) is
+        // reported and the echo goes on: one bad datagram must not stop it.
+        if let Err(e) = sock.send(&SendOptions::new(&to, msg.remote.port(), &msg.data)) {
+            eprintln!("wxudp: cannot echo to {}: {e}", msg.remote);
+            return Ok(());
+        }
         print_line(&output::line(msg, Format::Text))
     })
     .await
@@ -203,8 +207,8 @@ async fn serve(
     until(events, None, count, on_message).await
 }
 
-/// Handles datagrams until the deadline, `count` datagrams, or Ctrl-C; socket errors
-/// are printed and do not stop it.
+/// Handles datagrams until the deadline, `count` datagrams, or Ctrl-C; errors the OS
+/// reports while receiving are printed and do not stop it.
 async fn until(
     events: &mut Events,
     deadline: Option<Instant>,
@@ -228,7 +232,9 @@ async fn until(
                     on_message(&msg)?;
                     handled += 1;
                 }
-                Some(Event::Error(e)) => eprintln!("wxudp: {e}"),
+                // Errors of calls were returned to their caller; the others (an ICMP
+                // error reported on the receive path) are printed here.
+                Some(Event::Error(e)) if e.method() == Method::Receive => eprintln!("wxudp: {e}"),
                 Some(_) => {}
                 None => break,
             },

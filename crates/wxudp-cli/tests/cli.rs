@@ -16,6 +16,13 @@ fn wxudp() -> Command {
 
 /// Starts a long-running subcommand and returns it with the port it printed on stderr.
 fn start(args: &[&str]) -> (Child, u16) {
+    let (child, port, _stderr) = start_keeping_stderr(args);
+    (child, port)
+}
+
+/// As [`start`], also returning the rest of its stderr to read. (A dropped reader
+/// closes the pipe: the command must not need it then.)
+fn start_keeping_stderr(args: &[&str]) -> (Child, u16, BufReader<std::process::ChildStderr>) {
     let mut child = wxudp()
         .args(args)
         .stdout(Stdio::piped())
@@ -32,7 +39,7 @@ fn start(args: &[&str]) -> (Child, u16) {
         .and_then(|(_, rest)| rest.split(' ').next())
         .and_then(|p| p.parse().ok())
         .unwrap_or_else(|| panic!("no port in {line:?}"));
-    (child, port)
+    (child, port, stderr)
 }
 
 /// Waits (bounded) for a child to exit and returns its output.
@@ -259,4 +266,44 @@ fn bench_reports_every_implementation() {
     assert!(text.lines().any(|l| l.starts_with("node dgram")), "{text}");
     let bad = run(&["bench", "--count", "0"]);
     assert_eq!(bad.status.code(), Some(1));
+}
+
+#[test]
+#[cfg_attr(
+    not(wxudp_ci),
+    ignore = "needs root (a raw socket spoofs the sender); runs under CI=true or with --include-ignored"
+)]
+fn echo_reports_a_datagram_it_cannot_answer_and_goes_on() {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let (mut echo, port, mut echo_err) =
+        start_keeping_stderr(&["echo", "0", "--bind", "127.0.0.1"]);
+    // A datagram from source port 0, which no reply can reach: a UDP header (source
+    // port 0, destination, length, no checksum) and a payload, through a raw socket.
+    let payload = b"spoofed";
+    let len = u16::try_from(8 + payload.len()).unwrap();
+    let mut packet = Vec::new();
+    packet.extend_from_slice(&0u16.to_be_bytes());
+    packet.extend_from_slice(&port.to_be_bytes());
+    packet.extend_from_slice(&len.to_be_bytes());
+    packet.extend_from_slice(&[0, 0]);
+    packet.extend_from_slice(payload);
+    let raw = Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::UDP)).unwrap();
+    let to = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    raw.send_to(&packet, &to.into()).unwrap();
+    // The echo goes on for everybody else.
+    let client = UdpSocket::bind("127.0.0.1:0").unwrap();
+    client.set_read_timeout(Some(WAIT)).unwrap();
+    client.send_to(b"real", ("127.0.0.1", port)).unwrap();
+    let mut buf = [0u8; 16];
+    let (n, _) = client.recv_from(&mut buf).expect("the echo still answers");
+    assert_eq!(&buf[..n], b"real");
+    echo.kill().unwrap();
+    echo.wait().unwrap();
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut echo_err, &mut err).unwrap();
+    assert!(
+        err.contains("wxudp: cannot echo to 127.0.0.1:0: send:fail invalid port"),
+        "{err}"
+    );
+    assert_eq!(err.matches("cannot echo").count(), 1, "{err}");
 }
