@@ -1,0 +1,324 @@
+//! Load tests: what a flood, a stalled reader or a runaway script does to the memory of
+//! `wxudp listen` and `wxudp run`. Each measures the peak RSS of the process (VmHWM)
+//! and fails above its bound; none asserts a timing. Each prints its figures (run with
+//! `--nocapture` to see them; docs/SECURITY.md quotes them).
+//!
+//! Traffic goes to loopback only.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::UdpSocket;
+use std::path::PathBuf;
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const WAIT: Duration = Duration::from_secs(120);
+const MIB: u64 = 1 << 20;
+
+fn wxudp() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_wxudp"))
+}
+
+/// A script file of this test, removed when dropped.
+struct Script(PathBuf);
+
+impl Script {
+    fn new(name: &str, body: &str) -> Script {
+        let path =
+            std::env::temp_dir().join(format!("wxudp-load-{}-{name}.js", std::process::id()));
+        std::fs::write(&path, body).unwrap();
+        Script(path)
+    }
+}
+
+impl Drop for Script {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// A child killed (and reaped) when dropped, so a failing test leaves nothing behind.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The peak resident set of process `pid` so far, in bytes.
+fn peak_rss(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM in /proc/PID/status");
+    kb * 1024
+}
+
+/// The receive queue (bytes) and the kernel's drop count of the IPv4 UDP socket of
+/// process `pid` bound to `port`.
+fn udp_queue(pid: u32, port: u16) -> Option<(u64, u64)> {
+    let table = std::fs::read_to_string(format!("/proc/{pid}/net/udp")).ok()?;
+    let wanted = format!(":{port:04X}");
+    table.lines().skip(1).find_map(|line| {
+        let cols: Vec<&str> = line.split_whitespace().collect();
+        if !cols.get(1)?.ends_with(&wanted) {
+            return None;
+        }
+        let rx = u64::from_str_radix(cols.get(4)?.split(':').nth(1)?, 16).ok()?;
+        let drops = cols.last()?.parse().ok()?;
+        Some((rx, drops))
+    })
+}
+
+/// Waits (bounded) until the process has read everything queued on these ports.
+fn drained(pid: u32, ports: &[u16]) -> u64 {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let queues: Vec<(u64, u64)> = ports.iter().filter_map(|p| udp_queue(pid, *p)).collect();
+        if queues.len() == ports.len() && queues.iter().all(|(rx, _)| *rx == 0) {
+            return queues.iter().map(|(_, d)| d).sum();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the process did not drain its sockets"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Starts `wxudp run SCRIPT` and returns it with its stdout, once it printed its first
+/// line (returned too).
+fn run_until_ready(script: &Script) -> (Running, BufReader<ChildStdout>, String) {
+    let mut child = wxudp()
+        .arg("run")
+        .arg(&script.0)
+        .args(["--timeout", "300"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    (Running(child), out, line)
+}
+
+fn flood(ports: &[u16], count: usize, size: usize) -> u64 {
+    let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let data = vec![0x5a; size];
+    let mut sent = 0;
+    for i in 0..count {
+        if tx
+            .send_to(&data, ("127.0.0.1", ports[i % ports.len()]))
+            .is_ok()
+        {
+            sent += 1;
+        }
+    }
+    sent
+}
+
+#[test]
+fn listen_with_a_stalled_reader_stays_under_256_mib() {
+    let mut child = wxudp()
+        .args(["listen", "0", "--bind", "127.0.0.1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Its stdout is held and never read: the pipe fills, and `listen` stalls.
+    let _stdout = child.stdout.take().unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let child = Running(child);
+    let mut line = String::new();
+    err.read_line(&mut line).unwrap();
+    let port: u16 = line
+        .trim_end()
+        .strip_prefix("wxudp: listening on 127.0.0.1:")
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("{line:?}"));
+    let pid = child.0.id();
+    let sent = flood(&[port], 1_000_000, 1000);
+    let kernel_dropped = drained(pid, &[port]);
+    let peak = peak_rss(pid);
+    eprintln!(
+        "listen, stalled stdout: {sent} x 1000 B sent, {kernel_dropped} dropped by the kernel, peak RSS {} MiB",
+        peak / MIB
+    );
+    assert!(peak < 256 * MIB, "peak RSS {} MiB", peak / MIB);
+}
+
+#[test]
+fn twenty_flooded_sockets_with_a_slow_listener_stay_under_1_gib() {
+    let script = Script::new(
+        "twenty",
+        r#"
+const ports = [];
+let delivered = 0;
+for (let i = 0; i < 20; i++) {
+  const s = wx.createUDPSocket();
+  s.onMessage(function () {
+    delivered++;
+    const t = Date.now();
+    while (Date.now() - t < 1) {}
+  });
+  ports.push(s.bind());
+}
+wx.onAppHide(function () { console.log('delivered ' + delivered); });
+console.log(JSON.stringify(ports));
+"#,
+    );
+    let (child, mut out, line) = run_until_ready(&script);
+    let ports: Vec<u16> = serde_json::from_str(line.trim()).unwrap();
+    let pid = child.0.id();
+    let sent = flood(&ports, 40_000, 60_000);
+    let kernel_dropped = drained(pid, &ports);
+    let peak = peak_rss(pid);
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(i32::try_from(pid).unwrap()),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    let mut rest = String::new();
+    out.read_to_string(&mut rest).unwrap();
+    let delivered: u64 = rest
+        .trim()
+        .strip_prefix("delivered ")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{rest:?}"));
+    eprintln!(
+        "run, 20 sockets, 1 ms listener: {sent} x 60000 B sent, {delivered} delivered, {kernel_dropped} dropped by the kernel, the rest by the receive budget; peak RSS {} MiB",
+        peak / MIB
+    );
+    assert!(peak < 1024 * MIB, "peak RSS {} MiB", peak / MIB);
+    assert!(delivered > 0);
+}
+
+#[test]
+fn bind_close_cycles_free_their_sockets() {
+    let script = Script::new(
+        "cycles",
+        r#"
+// Round trips through a socket pair, timed (a figure, not a check).
+function roundTrips(n, done) {
+  const a = wx.createUDPSocket(), b = wx.createUDPSocket();
+  const pa = a.bind(), pb = b.bind();
+  let left = n;
+  const start = Date.now();
+  b.onMessage(function (res) { b.send({ address: '127.0.0.1', port: pa, message: res.message }); });
+  a.onMessage(function () {
+    if (--left === 0) { a.close(); b.close(); done(Date.now() - start); }
+    else a.send({ address: '127.0.0.1', port: pb, message: 'x' });
+  });
+  a.send({ address: '127.0.0.1', port: pb, message: 'x' });
+}
+let cycles = 0, closed = 0;
+function batch(after) {
+  for (let k = 0; k < 1000; k++, cycles++) {
+    const s = wx.createUDPSocket();
+    // A listener that refers to its own socket: a cycle for the collector.
+    s.onMessage(function () { s.close(); });
+    s.onClose(function () { closed++; });
+    s.bind();
+    s.close();
+  }
+  if (cycles < 100000) setTimeout(function () { batch(after); }, 0);
+  else setTimeout(after, 0);
+}
+roundTrips(2000, function (fresh) {
+  batch(function () {
+    roundTrips(2000, function (after) {
+      console.log(JSON.stringify({ cycles: cycles, closed: closed, fresh: fresh, after: after }));
+      setInterval(function () {}, 1000);
+    });
+  });
+});
+"#,
+    );
+    let (child, _out, line) = run_until_ready(&script);
+    let peak = peak_rss(child.0.id());
+    let figures: serde_json::Value = serde_json::from_str(line.trim()).unwrap();
+    eprintln!(
+        "run, 100k bind/close cycles: {figures}; 2000 round trips took {} ms fresh, {} ms after; peak RSS {} MiB",
+        figures["fresh"], figures["after"],
+        peak / MIB
+    );
+    assert_eq!(
+        figures["closed"], 100_000,
+        "every close event was delivered"
+    );
+    assert!(peak < 64 * MIB, "peak RSS {} MiB", peak / MIB);
+}
+
+#[test]
+fn sends_queued_beyond_the_budget_fail_and_memory_stays_bounded() {
+    let rx = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = rx.local_addr().unwrap().port();
+    let script = Script::new(
+        "queue",
+        &format!(
+            r#"
+const tx = wx.createUDPSocket();
+const errors = [];
+tx.onError(function (e) {{ errors.push(e); }});
+// A host name first: what follows waits in the send queue for its lookup.
+tx.send({{ address: 'localhost', port: {port}, message: 'first' }});
+const data = new Uint8Array(1000);
+for (let i = 0; i < 100000; i++) tx.send({{ address: '127.0.0.1', port: {port}, message: data }});
+setTimeout(function () {{
+  console.log(JSON.stringify({{ errors: errors.length, first: errors[0], last: errors[errors.length - 1].errMsg }}));
+  setInterval(function () {{}}, 1000);
+}}, 100);
+"#
+        ),
+    );
+    let (child, _out, line) = run_until_ready(&script);
+    let peak = peak_rss(child.0.id());
+    let got: serde_json::Value = serde_json::from_str(line.trim()).unwrap();
+    eprintln!(
+        "run, 100k x 1000 B sends behind a lookup: {got}; peak RSS {} MiB",
+        peak / MIB
+    );
+    assert_eq!(got["first"]["errCode"], -2);
+    assert_eq!(
+        got["first"]["errMsg"],
+        "send:fail no buffer space available (send queue full)"
+    );
+    assert!(peak < 128 * MIB, "peak RSS {} MiB", peak / MIB);
+}
+
+#[test]
+fn a_million_failing_sends_keep_a_bounded_error_backlog() {
+    let script = Script::new(
+        "failing",
+        r#"
+const s = wx.createUDPSocket();
+let errors = 0, last = '';
+s.onError(function (e) { errors++; last = e.errMsg; });
+for (let i = 0; i < 1000000; i++) s.send({ address: '127.0.0.1', port: 0, message: 'x' });
+setTimeout(function () {
+  console.log(JSON.stringify({ errors: errors, last: last }));
+  setInterval(function () {}, 1000);
+}, 10);
+"#,
+    );
+    let (child, _out, line) = run_until_ready(&script);
+    let peak = peak_rss(child.0.id());
+    let got: serde_json::Value = serde_json::from_str(line.trim()).unwrap();
+    eprintln!(
+        "run, 1M failing sends in one turn: {got}; peak RSS {} MiB",
+        peak / MIB
+    );
+    assert_eq!(got["errors"], wxudp::DEFAULT_ERROR_BACKLOG);
+    assert!(got["last"]
+        .as_str()
+        .unwrap()
+        .starts_with("send:fail too many errors waiting for delivery"));
+    assert!(peak < 64 * MIB, "peak RSS {} MiB", peak / MIB);
+}
