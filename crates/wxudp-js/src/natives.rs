@@ -9,9 +9,8 @@ use std::time::Duration;
 
 use rquickjs::function::Opt;
 use rquickjs::{qjs, ArrayBuffer, Ctx, Exception, Function, Object, Persistent, Value};
-use wxudp::Payload;
 
-use crate::convert::{message_bytes, MessageBytes};
+use crate::convert::{js_array_buffer, view_bytes, ViewError};
 use crate::exception::report_exception;
 use crate::host::Shared;
 
@@ -67,7 +66,7 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, n: &Object<'js>, host: &Shared) -> rq
     n.set(
         "utf8Encode",
         Function::new(ctx.clone(), |ctx: Ctx<'js>, text: String| {
-            ArrayBuffer::new(ctx, text.into_bytes())
+            js_array_buffer(ctx, text.as_bytes())
         })?,
     )?;
     n.set(
@@ -79,20 +78,20 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, n: &Object<'js>, host: &Shared) -> rq
              fatal: bool,
              ignore_bom: bool|
              -> rquickjs::Result<String> {
-                let input = match message_bytes(wxudp::Method::Receive, &input) {
-                    Ok(view @ MessageBytes::Buffer(..)) => view,
-                    _ => {
+                // A copy: nothing of the buffer is borrowed while the decoder works.
+                let bytes = match view_bytes(&input) {
+                    Ok(bytes) => bytes,
+                    // A detached buffer, or a view (now) outside its buffer, reads as
+                    // nothing, as a zero-length view does in browsers.
+                    Err(ViewError::Detached | ViewError::OutOfRange) => Vec::new(),
+                    Err(ViewError::NotBuffer) => {
                         return Err(Exception::throw_type(
                             &ctx,
                             "The \"input\" argument must be an ArrayBuffer or ArrayBufferView",
                         ))
                     }
                 };
-                // A detached buffer (or a view outside it) decodes as nothing.
-                let bytes = match input.payload() {
-                    Ok(Payload::Bytes(bytes)) => bytes,
-                    Ok(Payload::Text(_)) | Err(_) => &[],
-                };
+                let bytes = bytes.as_slice();
                 let body = if !ignore_bom && bytes.starts_with(b"\xEF\xBB\xBF") {
                     &bytes[3..]
                 } else {
@@ -108,6 +107,26 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, n: &Object<'js>, host: &Shared) -> rq
                 } else {
                     Ok(String::from_utf8_lossy(body).into_owned())
                 }
+            },
+        )?,
+    )?;
+
+    n.set(
+        "copyBytes",
+        Function::new(
+            ctx.clone(),
+            |ctx: Ctx<'js>, input: Value<'js>| -> rquickjs::Result<ArrayBuffer<'js>> {
+                let bytes = match view_bytes(&input) {
+                    Ok(bytes) => bytes,
+                    Err(ViewError::Detached | ViewError::OutOfRange) => Vec::new(),
+                    Err(ViewError::NotBuffer) => {
+                        return Err(Exception::throw_type(
+                            &ctx,
+                            "The argument must be an ArrayBuffer or ArrayBufferView",
+                        ))
+                    }
+                };
+                js_array_buffer(ctx, &bytes)
             },
         )?,
     )?;

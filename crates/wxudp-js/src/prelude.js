@@ -351,9 +351,9 @@
   // Base64 helpers (deprecated by WeChat, still used to move binary payloads around).
   const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
   wx.arrayBufferToBase64 = function (buffer) {
-    const bytes = ArrayBuffer.isView(buffer)
-      ? new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)
-      : new Uint8Array(buffer);
+    // A copy taken at once (see convert.rs): getters on the view run before it, and the
+    // loop below reads only the copy.
+    const bytes = new Uint8Array(N.copyBytes(buffer));
     let out = '';
     for (let i = 0; i < bytes.length; i += 3) {
       const n = (bytes[i] << 16) | ((bytes[i + 1] || 0) << 8) | (bytes[i + 2] || 0);

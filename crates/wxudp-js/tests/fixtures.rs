@@ -47,6 +47,11 @@ fn udp_send_forms() {
 }
 
 #[test]
+fn send_memory_safety() {
+    fixture("send_memory.js");
+}
+
+#[test]
 fn udp_errors() {
     fixture("udp_errors.js");
 }
