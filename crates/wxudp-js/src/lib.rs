@@ -25,6 +25,7 @@ mod convert;
 mod event_loop;
 mod exception;
 mod host;
+mod modules;
 mod natives;
 mod stop;
 mod storage;
@@ -40,6 +41,8 @@ pub const EXIT_ERROR: i32 = 1;
 pub const EXIT_TIMEOUT: i32 = 124;
 /// Exit status: Ctrl-C (SIGINT) ended the run, after the `wx.onAppHide` listeners ran.
 pub const EXIT_INTERRUPTED: i32 = 130;
+
+pub use modules::MAX_MODULE_BYTES;
 
 /// The base library version the runtime reports by default.
 pub const DEFAULT_BASE_LIBRARY: &str = "3.0.0";

@@ -4,7 +4,6 @@
 use std::ffi::CString;
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr};
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rquickjs::function::Opt;
@@ -131,37 +130,7 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, n: &Object<'js>, host: &Shared) -> rq
         )?,
     )?;
 
-    let h = host.clone();
-    n.set(
-        "resolve",
-        Function::new(
-            ctx.clone(),
-            move |ctx: Ctx<'js>, dir: String, request: String| {
-                let root = h.borrow().root.clone();
-                resolve(Path::new(&dir), &root, &request)
-                    .map(|p| p.to_string_lossy().into_owned())
-                    .ok_or_else(|| {
-                        Exception::throw_message(
-                            &ctx,
-                            &format!("Cannot find module '{request}' from '{dir}'"),
-                        )
-                    })
-            },
-        )?,
-    )?;
-    n.set(
-        "readFile",
-        Function::new(ctx.clone(), |ctx: Ctx<'js>, path: String| {
-            std::fs::read_to_string(&path)
-                .map_err(|e| Exception::throw_message(&ctx, &format!("cannot read {path}: {e}")))
-        })?,
-    )?;
-    n.set(
-        "compile",
-        Function::new(ctx.clone(), |ctx: Ctx<'js>, path: String| {
-            compile_module(&ctx, Path::new(&path))
-        })?,
-    )?;
+    crate::modules::install(ctx, n, host)?;
 
     let h = host.clone();
     n.set(
@@ -244,68 +213,6 @@ fn storage_result(ctx: &Ctx<'_>, result: std::io::Result<()>) -> rquickjs::Resul
     result.map_err(|e| Exception::throw_message(ctx, &format!("cannot save the storage file: {e}")))
 }
 
-/// `require` resolution: relative to the requiring file's directory, then (for bare
-/// names, as mini programs write `require('utils/udp.js')`) to the main script's
-/// directory; with `.js`, `.json` and `/index.js` tried in turn.
-fn resolve(dir: &Path, root: &Path, request: &str) -> Option<PathBuf> {
-    let relative =
-        request.starts_with("./") || request.starts_with("../") || request.starts_with('/');
-    let bases: Vec<PathBuf> = if relative {
-        vec![dir.join(request)]
-    } else {
-        vec![dir.join(request), root.join(request)]
-    };
-    for base in bases {
-        let mut candidates = vec![base.clone()];
-        for ext in ["js", "json"] {
-            let mut name = base.clone().into_os_string();
-            name.push(".");
-            name.push(ext);
-            candidates.push(PathBuf::from(name));
-        }
-        candidates.push(base.join("index.js"));
-        if let Some(found) = candidates.into_iter().find(|p| p.is_file()) {
-            return Some(normalize(&found));
-        }
-    }
-    None
-}
-
-/// An absolute path without `.` and `..` parts, so each module has one cache key.
-fn normalize(path: &Path) -> PathBuf {
-    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    let mut out = PathBuf::new();
-    for part in absolute.components() {
-        match part {
-            std::path::Component::ParentDir => {
-                out.pop();
-            }
-            std::path::Component::CurDir => {}
-            other => out.push(other),
-        }
-    }
-    out
-}
-
-/// Compiles a CommonJS module into its wrapper function, keeping line numbers: the
-/// wrapper opens on the module's first line.
-pub(crate) fn compile_module<'js>(ctx: &Ctx<'js>, path: &Path) -> rquickjs::Result<Function<'js>> {
-    let source = std::fs::read_to_string(path).map_err(|e| {
-        Exception::throw_message(ctx, &format!("cannot read {}: {e}", path.display()))
-    })?;
-    let body = match source.strip_prefix("#!") {
-        // Keep the line so that line numbers do not move.
-        Some(rest) => format!("//{rest}"),
-        None => source,
-    };
-    let wrapped =
-        format!("(function (exports, require, module, __filename, __dirname) {{{body}\n}})");
-    let value = eval_named(ctx, &wrapped, &path.to_string_lossy())?;
-    value
-        .into_function()
-        .ok_or_else(|| Exception::throw_type(ctx, "a module did not compile to a function"))
-}
-
 /// Evaluates `source` as a global script whose stack frames and syntax errors name
 /// `filename` (rquickjs' own `eval` names every script `eval_script`).
 #[allow(unsafe_code)]
@@ -365,45 +272,4 @@ fn system_name() -> String {
             )
         })
         .unwrap_or_else(|_| "Linux".into())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn resolution_order() {
-        let dir = std::env::temp_dir().join(format!("wxudp-resolve-{}", std::process::id()));
-        std::fs::create_dir_all(dir.join("utils/lib")).unwrap();
-        std::fs::write(dir.join("utils/udp.js"), "").unwrap();
-        std::fs::write(dir.join("utils/lib/index.js"), "").unwrap();
-        std::fs::write(dir.join("conf.json"), "{}").unwrap();
-        let utils = dir.join("utils");
-        assert_eq!(
-            resolve(&utils, &dir, "./udp").unwrap(),
-            dir.join("utils/udp.js")
-        );
-        assert_eq!(
-            resolve(&utils, &dir, "./udp.js").unwrap(),
-            dir.join("utils/udp.js")
-        );
-        assert_eq!(
-            resolve(&utils, &dir, "../conf").unwrap(),
-            dir.join("conf.json")
-        );
-        assert_eq!(
-            resolve(&utils, &dir, "./lib").unwrap(),
-            dir.join("utils/lib/index.js")
-        );
-        assert_eq!(
-            resolve(&dir, &dir, "utils/udp.js").unwrap(),
-            dir.join("utils/udp.js")
-        );
-        assert_eq!(
-            resolve(&utils, &dir, "utils/udp").unwrap(),
-            dir.join("utils/udp.js")
-        );
-        assert!(resolve(&utils, &dir, "./missing").is_none());
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
 }

@@ -477,16 +477,18 @@
     const i = path.lastIndexOf('/');
     return i <= 0 ? '/' : path.slice(0, i);
   }
-  function load(path) {
+  // `main`: the script the run was given, the one file that may lie outside the package
+  // (natives confine every other path to it; see modules.rs).
+  function load(path, main) {
     if (cache[path]) return cache[path].exports;
     const module = { id: path, filename: path, exports: {}, loaded: false, children: [] };
     cache[path] = module;
     try {
       if (/\.json$/.test(path)) {
-        module.exports = JSON.parse(N.readFile(path));
+        module.exports = JSON.parse(N.readFile(path, !!main));
       } else {
         const dir = dirname(path);
-        N.compile(path).call(module.exports, module.exports, makeRequire(dir), module, path, dir);
+        N.compile(path, !!main).call(module.exports, module.exports, makeRequire(dir), module, path, dir);
       }
     } catch (e) {
       delete cache[path];
@@ -508,7 +510,7 @@
   }
 
   return {
-    runMain: function (path) { load(path); },
+    runMain: function (path) { load(path, true); },
     appHide: hideAll,
   };
 })
