@@ -173,44 +173,37 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, n: &Object<'js>, host: &Shared) -> rq
             h.borrow().storage.get(&key).map(str::to_owned)
         })?,
     )?;
+    // Each returns the reason of a failure (the text after `setStorage:fail `), or
+    // nothing.
     let h = host.clone();
     n.set(
         "storageSet",
-        Function::new(
-            ctx.clone(),
-            move |ctx: Ctx<'js>, key: String, json: String| {
-                let result = h.borrow_mut().storage.set(key, json);
-                storage_result(&ctx, result)
-            },
-        )?,
+        Function::new(ctx.clone(), move |key: String, json: String| {
+            let result = h.borrow_mut().storage.set(key, json);
+            result.err().map(|e| e.reason())
+        })?,
     )?;
     let h = host.clone();
     n.set(
         "storageRemove",
-        Function::new(ctx.clone(), move |ctx: Ctx<'js>, key: String| {
+        Function::new(ctx.clone(), move |key: String| {
             let result = h.borrow_mut().storage.remove(&key);
-            storage_result(&ctx, result)
+            result.err().map(|e| e.reason())
         })?,
     )?;
     let h = host.clone();
     n.set(
         "storageClear",
-        Function::new(
-            ctx.clone(),
-            move |ctx: Ctx<'js>, _unused: Opt<Value<'js>>| {
-                let result = h.borrow_mut().storage.clear();
-                storage_result(&ctx, result)
-            },
-        )?,
+        Function::new(ctx.clone(), move |_unused: Opt<Value<'js>>| {
+            let result = h.borrow_mut().storage.clear();
+            result.err().map(|e| e.reason())
+        })?,
     )?;
+    n.set("storageMaxDepth", crate::storage::MAX_DEPTH)?;
 
     n.set("baseLibrary", host.borrow().base_library.clone())?;
     n.set("system", system_name())?;
     Ok(())
-}
-
-fn storage_result(ctx: &Ctx<'_>, result: std::io::Result<()>) -> rquickjs::Result<()> {
-    result.map_err(|e| Exception::throw_message(ctx, &format!("cannot save the storage file: {e}")))
 }
 
 /// Evaluates `source` as a global script whose stack frames and syntax errors name

@@ -87,6 +87,11 @@ fn wx_api() {
 }
 
 #[test]
+fn storage() {
+    fixture("storage.js");
+}
+
+#[test]
 fn modules() {
     fixture("modules.js");
 }
