@@ -485,12 +485,27 @@
   // Enough of the framework for page and app files copied from a project to run: the
   // registration functions, `this.data`/`setData`, and the lifecycle (launch, load, show,
   // ready; hide and unload on Ctrl-C).
+  // A data path may not name what leads out of the data: `__proto__` (the prototype),
+  // `constructor` and `prototype` (through them, Object.prototype). Such a path is
+  // ignored with a warning, as WeChat ignores what setData cannot apply; the rest of the
+  // setData call goes on. Only own properties are walked.
+  const FORBIDDEN_SEGMENTS = ['__proto__', 'constructor', 'prototype'];
+  const hasOwn = Object.prototype.hasOwnProperty;
   function setPath(target, path, value) {
     const keys = [];
     path.replace(/[^.[\]]+|\[(\d+)\]/g, function (m, index) { keys.push(index !== undefined ? Number(index) : m); });
+    const bad = keys.filter(function (k) { return FORBIDDEN_SEGMENTS.indexOf(k) >= 0; })[0];
+    if (bad !== undefined || keys.length === 0) {
+      N.print('warn', "setData: ignored the path '" + path + "'" +
+        (bad !== undefined ? ": '" + bad + "' cannot be set" : ': it names nothing'));
+      return;
+    }
     let obj = target;
     for (let i = 0; i < keys.length - 1; i++) {
-      if (obj[keys[i]] === null || typeof obj[keys[i]] !== 'object') obj[keys[i]] = typeof keys[i + 1] === 'number' ? [] : {};
+      const next = hasOwn.call(obj, keys[i]) ? obj[keys[i]] : undefined;
+      if (next === null || typeof next !== 'object') {
+        obj[keys[i]] = typeof keys[i + 1] === 'number' ? [] : {};
+      }
       obj = obj[keys[i]];
     }
     obj[keys[keys.length - 1]] = value;

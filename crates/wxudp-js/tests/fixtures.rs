@@ -92,6 +92,11 @@ fn storage() {
 }
 
 #[test]
+fn set_data_paths() {
+    fixture("set_data.js");
+}
+
+#[test]
 fn modules() {
     fixture("modules.js");
 }
