@@ -288,12 +288,12 @@ fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
 pub enum ParseError {
     /// Not a JSON object (the parser's message).
     NotAnObject(String),
-    /// The value of this key nests deeper than [`MAX_DEPTH`].
+    /// The value of this key nests deeper than `MAX_DEPTH` (1000) levels.
     TooDeep(String),
 }
 
 /// Splits a storage file's text into keys and each value's JSON text; refuses anything
-/// but a JSON object, and values nested deeper than [`MAX_DEPTH`]. Never recurses: any
+/// but a JSON object, and values nested deeper than `MAX_DEPTH` (1000). Never recurses: any
 /// input, however deep, is safe.
 pub fn parse_storage(text: &str) -> Result<BTreeMap<String, String>, ParseError> {
     // serde_json skips over a RawValue with a loop, not recursion.
