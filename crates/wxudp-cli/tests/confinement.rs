@@ -168,3 +168,39 @@ try { require('../outside/secret.js'); } catch (e) { console.log(e.message); }
         )
     );
 }
+
+#[test]
+fn a_page_run_on_its_own_reaches_its_project_and_no_further() {
+    let t = Tree::new("project");
+    std::fs::write(
+        t.pkg.join("app.json"),
+        "{\"pages\": [\"pages/index/index\"]}",
+    )
+    .unwrap();
+    std::fs::write(t.pkg.join("utils/util.js"), "module.exports = 'util';").unwrap();
+    std::fs::write(t.outside.join("secret.js"), "module.exports = 'secret';").unwrap();
+    let page_dir = t.pkg.join("pages/index");
+    std::fs::create_dir_all(&page_dir).unwrap();
+    std::fs::write(
+        page_dir.join("index.js"),
+        r#"
+console.log(require('../../utils/util.js'), require('utils/util'));
+try { require('../../../outside/secret.js'); } catch (e) { console.log(e.message); }
+"#,
+    )
+    .unwrap();
+    let out = run(&page_dir.join("index.js"));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!(
+            "util util\nCannot find module '../../../outside/secret.js' from '{}'\n",
+            page_dir.display()
+        )
+    );
+}

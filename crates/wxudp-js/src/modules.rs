@@ -40,6 +40,27 @@ pub(crate) enum ReadError {
     Unreadable(std::io::Error),
 }
 
+/// Files that mark the folder of a mini-program package: `app.json` (its root, where
+/// `pages` live), else `project.config.json` (the developer tools' project folder).
+const PACKAGE_MARKERS: [&str; 2] = ["app.json", "project.config.json"];
+
+/// The package root for the script at `main` (an absolute path): the nearest folder at
+/// or above the script's that holds `app.json`, else the nearest that holds
+/// `project.config.json`, else the script's own folder. So a page run on its own
+/// (`wxudp run pages/x/x.js`) still reaches the project's `utils/`.
+pub(crate) fn package_root(main: &Path) -> PathBuf {
+    let folder = main.parent().map(Path::to_path_buf).unwrap_or_default();
+    PACKAGE_MARKERS
+        .iter()
+        .find_map(|marker| {
+            folder
+                .ancestors()
+                .find(|dir| dir.join(marker).is_file())
+                .map(Path::to_path_buf)
+        })
+        .unwrap_or(folder)
+}
+
 /// The module `request` names, from a file in `dir`, in the package at `root`: its
 /// canonical path, or `None` when there is no such regular file inside the package.
 pub(crate) fn resolve(root: &Path, dir: &Path, request: &str) -> Option<PathBuf> {
@@ -382,6 +403,24 @@ mod tests {
         ));
         let index = t.file("pkg/x.js/index.js", "");
         assert_eq!(resolve(&t.pkg, &t.pkg, "./x.js"), Some(index));
+    }
+
+    #[test]
+    fn the_package_root_is_the_project_folder() {
+        let t = Tree::new("root");
+        let page = t.pkg.join("pages/index/index.js");
+        std::fs::create_dir_all(page.parent().unwrap()).unwrap();
+        // No marker: the script's folder.
+        assert_eq!(package_root(&page), page.parent().unwrap());
+        t.file("project.config.json", "{}");
+        assert_eq!(package_root(&page), t.top);
+        // app.json (the mini program's root) wins over the project folder above it.
+        t.file("pkg/app.json", "{}");
+        assert_eq!(package_root(&page), t.pkg);
+        assert_eq!(package_root(&t.pkg.join("app.js")), t.pkg);
+        // A directory named app.json is no marker.
+        std::fs::create_dir_all(t.pkg.join("pages/app.json")).unwrap();
+        assert_eq!(package_root(&page), t.pkg);
     }
 
     #[test]
