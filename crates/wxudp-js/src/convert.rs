@@ -6,10 +6,48 @@ use rquickjs::{ArrayBuffer, Ctx, Object, Type, Value};
 use wxudp::options::parse_index;
 use wxudp::{family_name, Error, Event, Method, Payload, PortArg, SendOptions};
 
-/// A property of an option object; `undefined` when it is missing or its getter throws.
+/// A property of an option object; `undefined` when it is missing or its getter throws
+/// (the exception is discarded: a `UDPSocket` method reports, it never throws).
 fn field<'js>(obj: &Object<'js>, name: &str) -> Value<'js> {
-    obj.get(name)
-        .unwrap_or_else(|_| Value::new_undefined(obj.ctx().clone()))
+    obj.get(name).unwrap_or_else(|_| {
+        let ctx = obj.ctx().clone();
+        let _ = ctx.catch();
+        Value::new_undefined(ctx)
+    })
+}
+
+/// What [`array_buffer`] found.
+enum BufferKind<'js> {
+    /// An ArrayBuffer with its bytes.
+    Live(ArrayBuffer<'js>),
+    /// An ArrayBuffer whose bytes were transferred away (`transfer()`, `postMessage`).
+    Detached,
+    /// Not an ArrayBuffer.
+    Not,
+}
+
+/// Whether `value` is an ArrayBuffer, without running any JavaScript.
+///
+/// QuickJS answers "not an ArrayBuffer" and "detached" alike, by leaving a TypeError
+/// pending; this takes that exception (so that no stale one is left behind) and tells the
+/// two apart by it.
+fn array_buffer<'js>(value: &Value<'js>) -> BufferKind<'js> {
+    if !value.is_object() {
+        return BufferKind::Not;
+    }
+    if let Some(buf) = ArrayBuffer::from_value(value.clone()) {
+        return BufferKind::Live(buf);
+    }
+    let pending = value.ctx().catch();
+    let detached = pending
+        .as_object()
+        .and_then(|e| e.get::<_, String>("message").ok())
+        .is_some_and(|m| m.contains("detached"));
+    if detached {
+        BufferKind::Detached
+    } else {
+        BufferKind::Not
+    }
 }
 
 /// WeChat's name of a value's type, as in `should be Number instead of String`.
@@ -24,7 +62,7 @@ pub(crate) fn type_name(value: &Value<'_>) -> &'static str {
         Type::BigInt => "BigInt",
         Type::Array => "Array",
         Type::Function | Type::Constructor => "Function",
-        _ if ArrayBuffer::from_value(value.clone()).is_some() => "ArrayBuffer",
+        _ if !matches!(array_buffer(value), BufferKind::Not) => "ArrayBuffer",
         _ => "Object",
     }
 }
@@ -83,57 +121,130 @@ pub(crate) fn address_port(method: Method, obj: &Object<'_>) -> Result<(String, 
     Ok((address, port))
 }
 
-/// The bytes of a message: a string's UTF-8, an ArrayBuffer's bytes, or the bytes a view
-/// (typed array, DataView, Uint8Array subclass) covers.
-pub(crate) enum MessageBytes<'js> {
+/// A message as `send` found it, before any byte is copied: a string (already copied,
+/// strings are immutable), or an ArrayBuffer (`None` once detached) and, for a typed
+/// array, DataView or anything with an ArrayBuffer `buffer`, the view object whose
+/// `byteOffset`/`byteLength` say which bytes of the buffer it covers.
+enum Message<'js> {
     Text(String),
-    Buffer(ArrayBuffer<'js>, usize, usize),
+    Buffer(Option<ArrayBuffer<'js>>, Option<Object<'js>>),
 }
 
-impl MessageBytes<'_> {
-    /// The payload these bytes make; an error for a detached buffer or a view outside it.
-    pub(crate) fn payload(&self) -> Result<Payload<'_>, &'static str> {
+/// Why the bytes of a buffer or view cannot be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ViewError {
+    /// Neither an ArrayBuffer nor a view of one.
+    NotBuffer,
+    /// The ArrayBuffer was detached (`transfer()`).
+    Detached,
+    /// The view's `byteOffset`/`byteLength` are not integers, or lie (now) outside its
+    /// buffer.
+    OutOfRange,
+}
+
+impl ViewError {
+    fn reason(self) -> &'static str {
         match self {
-            MessageBytes::Text(s) => Ok(Payload::Text(s)),
-            MessageBytes::Buffer(buf, start, len) => {
-                let bytes = buf.as_bytes().ok_or("the ArrayBuffer is detached")?;
-                bytes
-                    .get(*start..start + len)
-                    .map(Payload::Bytes)
-                    .ok_or("the view lies outside its ArrayBuffer")
-            }
+            ViewError::NotBuffer => "the message is not an ArrayBuffer",
+            ViewError::Detached => "the ArrayBuffer is detached",
+            ViewError::OutOfRange => "the view lies outside its ArrayBuffer",
         }
     }
 }
 
-pub(crate) fn message_bytes<'js>(
-    method: Method,
-    value: &Value<'js>,
-) -> Result<MessageBytes<'js>, Error> {
+/// Classifies a message without copying anything. Reading a view's `buffer` may run a
+/// getter; nothing is borrowed yet.
+fn message<'js>(value: &Value<'js>) -> Result<Message<'js>, ViewError> {
     if let Some(s) = value.as_string() {
-        return Ok(MessageBytes::Text(s.to_string().unwrap_or_default()));
+        return Ok(Message::Text(s.to_string().unwrap_or_default()));
     }
-    if let Some(buf) = ArrayBuffer::from_value(value.clone()) {
-        let len = buf.len();
-        return Ok(MessageBytes::Buffer(buf, 0, len));
+    match array_buffer(value) {
+        BufferKind::Live(buf) => return Ok(Message::Buffer(Some(buf), None)),
+        BufferKind::Detached => return Ok(Message::Buffer(None, None)),
+        BufferKind::Not => {}
     }
-    if let Some(obj) = value.as_object() {
-        // ArrayBuffer.isView: a `buffer` that is an ArrayBuffer, plus offset and length.
-        let buffer: Option<ArrayBuffer<'js>> = obj
-            .get::<_, Value<'js>>("buffer")
-            .ok()
-            .and_then(ArrayBuffer::from_value);
-        if let Some(buf) = buffer {
-            let offset: f64 = obj.get("byteOffset").unwrap_or(0.0);
-            let length: f64 = obj.get("byteLength").unwrap_or(0.0);
-            // Typed array offsets and lengths are non-negative integers.
-            return Ok(MessageBytes::Buffer(buf, offset as usize, length as usize));
-        }
+    let Some(obj) = value.as_object() else {
+        return Err(ViewError::NotBuffer);
+    };
+    // ArrayBuffer.isView, duck-typed: a `buffer` that is an ArrayBuffer.
+    match array_buffer(&field(obj, "buffer")) {
+        BufferKind::Live(buf) => Ok(Message::Buffer(Some(buf), Some(obj.clone()))),
+        BufferKind::Detached => Ok(Message::Buffer(None, Some(obj.clone()))),
+        BufferKind::Not => Err(ViewError::NotBuffer),
     }
-    Err(parameter(method, "message", "String/ArrayBuffer", value))
 }
 
-/// Reads a send option object and calls `send` with typed options borrowing its bytes.
+/// Where a view lies in its buffer: `(byteOffset, byteLength)`, read through the view's
+/// own properties (getters and Proxy traps run here, before any byte is borrowed).
+/// A missing property counts as 0; anything but a non-negative integer is out of range.
+fn view_window(view: &Object<'_>) -> Result<(usize, usize), ViewError> {
+    let index = |name: &str| -> Result<usize, ViewError> {
+        let v = field(view, name);
+        if v.is_undefined() {
+            return Ok(0);
+        }
+        match v.as_number() {
+            Some(n) if n.fract() == 0.0 && n >= 0.0 && n <= usize::MAX as f64 => {
+                // Non-negative and integral; `as` saturates at the top.
+                Ok(n as usize)
+            }
+            _ => Err(ViewError::OutOfRange),
+        }
+    };
+    let offset = index("byteOffset")?;
+    let length = index("byteLength")?;
+    Ok((offset, length))
+}
+
+/// Runs `read` on the bytes `window` covers in `buffer` as it is now (the whole buffer
+/// without a window). The caller has read every property already: nothing between the
+/// borrow and the end of `read` runs JavaScript, so the buffer can neither move nor
+/// shrink meanwhile. Offsets are checked, never wrapped.
+fn with_window<R>(
+    buffer: Option<&ArrayBuffer<'_>>,
+    window: Option<(usize, usize)>,
+    read: impl FnOnce(&[u8]) -> R,
+) -> Result<R, ViewError> {
+    let Some(buffer) = buffer else {
+        return Err(ViewError::Detached);
+    };
+    let Some(bytes) = buffer.as_bytes() else {
+        // Detached by a getter that ran after the message was looked at.
+        let _ = buffer.as_value().ctx().catch();
+        return Err(ViewError::Detached);
+    };
+    let bytes = match window {
+        None => bytes,
+        Some((start, len)) => start
+            .checked_add(len)
+            .and_then(|end| bytes.get(start..end))
+            .ok_or(ViewError::OutOfRange)?,
+    };
+    Ok(read(bytes))
+}
+
+/// A copy of the bytes an ArrayBuffer or view covers (`TextDecoder.decode`,
+/// `wx.arrayBufferToBase64`).
+pub(crate) fn view_bytes(value: &Value<'_>) -> Result<Vec<u8>, ViewError> {
+    match message(value)? {
+        Message::Text(_) => Err(ViewError::NotBuffer),
+        Message::Buffer(buffer, view) => {
+            let window = view.as_ref().map(view_window).transpose()?;
+            with_window(buffer.as_ref(), window, <[u8]>::to_vec)
+        }
+    }
+}
+
+/// Reads a send option object and calls `send` with typed options over a copy of the
+/// bytes sent.
+///
+/// Every option is read first, in a fixed order (`address`, `port`, `message`, `offset`,
+/// `length`, `setBroadcast`, then a view's `byteOffset` and `byteLength`), each of which
+/// may run a getter, a Proxy trap or `valueOf`. Only then are the bytes copied: the range
+/// is checked against the buffer as it is at that moment, and no JavaScript runs between
+/// that check and the copy. So a getter that resizes, transfers or detaches the buffer
+/// makes an error event (or sends what the buffer holds then), never a read of freed
+/// memory.
 pub(crate) fn with_send_options<'js>(
     method: Method,
     value: &Value<'js>,
@@ -141,12 +252,9 @@ pub(crate) fn with_send_options<'js>(
 ) -> Result<(), Error> {
     let obj = option_object(method, value)?;
     let (address, port) = address_port(method, &obj)?;
-    let message: Value<'js> = field(&obj, "message");
-    let bytes = message_bytes(method, &message)?;
-    let payload = bytes.payload().map_err(|reason| Error::InvalidArgument {
-        method,
-        reason: reason.into(),
-    })?;
+    let message_value: Value<'js> = field(&obj, "message");
+    let message = message(&message_value)
+        .map_err(|_| parameter(method, "message", "String/ArrayBuffer", &message_value))?;
     let index = |name: &'static str| -> Result<Option<usize>, Error> {
         let v: Value<'js> = field(&obj, name);
         if v.is_undefined() || v.is_null() {
@@ -159,13 +267,36 @@ pub(crate) fn with_send_options<'js>(
     };
     let offset = index("offset")?;
     let length = index("length")?;
-    let broadcast: Value<'js> = field(&obj, "setBroadcast");
-    let mut options = SendOptions::new(&address, port, payload).set_broadcast(truthy(&broadcast));
-    if let Some(offset) = offset {
-        options = options.offset(offset);
-    }
-    if let Some(length) = length {
-        options = options.length(length);
+    let broadcast = truthy(&field(&obj, "setBroadcast"));
+    let invalid = |e: ViewError| Error::InvalidArgument {
+        method,
+        reason: e.reason().into(),
+    };
+    let copy: Vec<u8>;
+    let payload = match &message {
+        Message::Text(text) => Payload::Text(text),
+        Message::Buffer(buffer, view) => {
+            let window = view
+                .as_ref()
+                .map(view_window)
+                .transpose()
+                .map_err(invalid)?;
+            // The range sent, as the core selects it, copied while nothing else runs.
+            copy = with_window(buffer.as_ref(), window, |bytes| {
+                let mut range = SendOptions::new("", 0, bytes);
+                range.offset = offset.unwrap_or(0);
+                range.length = length;
+                range.bytes(method).map(<[u8]>::to_vec)
+            })
+            .map_err(invalid)??;
+            Payload::Bytes(&copy)
+        }
+    };
+    let mut options = SendOptions::new(&address, port, payload).set_broadcast(broadcast);
+    if let Message::Text(_) = message {
+        // Ignored for text, as in WeChat; kept so that the core sees what was asked.
+        options.offset = offset.unwrap_or(0);
+        options.length = length;
     }
     send(&options)
 }
@@ -183,6 +314,19 @@ fn truthy(value: &Value<'_>) -> bool {
     !(value.is_undefined() || value.is_null())
 }
 
+/// A new ArrayBuffer holding a copy of `bytes`, in memory QuickJS allocated and owns.
+///
+/// Never `ArrayBuffer::new`: that lends QuickJS a Rust `Vec` with a free function that
+/// `transfer()` and detaching break (a detached buffer frees a null pointer, a transfer
+/// to another length reallocates the `Vec` behind Rust's back), so a script could abort
+/// the process or corrupt the heap.
+pub(crate) fn js_array_buffer<'js>(
+    ctx: Ctx<'js>,
+    bytes: &[u8],
+) -> rquickjs::Result<ArrayBuffer<'js>> {
+    ArrayBuffer::new_copy(ctx, bytes)
+}
+
 /// The payload object WeChat passes to the listeners of `event`.
 pub(crate) fn event_payload<'js>(ctx: &Ctx<'js>, event: Event) -> rquickjs::Result<Object<'js>> {
     let obj = Object::new(ctx.clone())?;
@@ -197,7 +341,7 @@ pub(crate) fn event_payload<'js>(ctx: &Ctx<'js>, event: Event) -> rquickjs::Resu
             local.set("address", msg.local.ip().to_string())?;
             local.set("family", family_name(&msg.local))?;
             local.set("port", msg.local.port())?;
-            obj.set("message", ArrayBuffer::new(ctx.clone(), msg.data)?)?;
+            obj.set("message", js_array_buffer(ctx.clone(), &msg.data)?)?;
             obj.set("remoteInfo", remote)?;
             obj.set("localInfo", local)?;
         }

@@ -36,7 +36,7 @@ pub(crate) async fn run(path: &Path, options: &RunOptions) -> i32 {
             return EXIT_ERROR;
         }
     };
-    let root = main.parent().map(Path::to_path_buf).unwrap_or_default();
+    let root = crate::modules::package_root(&main);
     let js = match Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {

@@ -25,6 +25,7 @@ mod convert;
 mod event_loop;
 mod exception;
 mod host;
+mod modules;
 mod natives;
 mod sockets;
 mod stop;
@@ -41,6 +42,8 @@ pub const EXIT_ERROR: i32 = 1;
 pub const EXIT_TIMEOUT: i32 = 124;
 /// Exit status: Ctrl-C (SIGINT) ended the run, after the `wx.onAppHide` listeners ran.
 pub const EXIT_INTERRUPTED: i32 = 130;
+
+pub use modules::MAX_MODULE_BYTES;
 
 /// The base library version the runtime reports by default.
 pub const DEFAULT_BASE_LIBRARY: &str = "3.0.0";
@@ -93,6 +96,82 @@ fn version_below(version: &str, than: [u32; 3]) -> bool {
         parts.next().unwrap_or(0),
     ];
     v < than
+}
+
+/// Entry points for fuzz targets: thin wrappers over the code paths the runtime uses, so
+/// that a fuzzer reaches them without a script, a socket or a file. Not a stable API.
+#[doc(hidden)]
+pub mod fuzzing {
+    use std::collections::BTreeMap;
+    use std::path::{Path, PathBuf};
+    use std::time::{Duration, Instant};
+
+    use rquickjs::{CatchResultExt, Context, Runtime, Value};
+    use wxudp::{Error, Method};
+
+    pub use crate::storage::ParseError;
+
+    /// `require`'s resolution: the canonical path of the module `request` names from a
+    /// file in `dir`, in the package at `root`; `None` for anything missing, outside the
+    /// package or not a regular file.
+    pub fn resolve_module(root: &Path, dir: &Path, request: &str) -> Option<PathBuf> {
+        crate::modules::resolve(root, dir, request)
+    }
+
+    /// The reader of `--storage` files: each key and its value's JSON text.
+    pub fn parse_storage(text: &str) -> Result<BTreeMap<String, String>, ParseError> {
+        crate::storage::parse_storage(text)
+    }
+
+    /// What `send` would hand the socket engine.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Sent {
+        /// The destination as given.
+        pub address: String,
+        /// The destination port.
+        pub port: u16,
+        /// The datagram's bytes (a copy).
+        pub bytes: Vec<u8>,
+        /// `setBroadcast`, as read.
+        pub set_broadcast: bool,
+    }
+
+    /// How long a script may run before it is interrupted.
+    const SCRIPT_TIME: Duration = Duration::from_secs(2);
+    /// The memory a script may use.
+    const SCRIPT_MEMORY: usize = 512 * 1024 * 1024;
+
+    /// Evaluates `js_source` (a script whose value is a send option object, such as
+    /// `({address: '127.0.0.1', port: 9, message: new Uint8Array([1])})`) in a fresh
+    /// QuickJS context and runs it through the conversion `UDPSocket.send` uses, copying
+    /// the bytes. The outer error: the script threw or did not compile; the inner one:
+    /// the error event `send` would emit.
+    pub fn send_options_from_script(js_source: &str) -> Result<Result<Sent, Error>, String> {
+        let rt = Runtime::new().map_err(|e| e.to_string())?;
+        rt.set_memory_limit(SCRIPT_MEMORY);
+        let deadline = Instant::now() + SCRIPT_TIME;
+        rt.set_interrupt_handler(Some(Box::new(move || Instant::now() > deadline)));
+        let context = Context::full(&rt).map_err(|e| e.to_string())?;
+        context.with(|ctx| {
+            let value: Value<'_> = ctx.eval(js_source).catch(&ctx).map_err(|e| e.to_string())?;
+            let mut sent = None;
+            let result = crate::convert::with_send_options(Method::Send, &value, |options| {
+                sent = Some(Sent {
+                    address: options.address.to_owned(),
+                    port: options.port,
+                    bytes: options.bytes(Method::Send)?.to_vec(),
+                    set_broadcast: options.set_broadcast,
+                });
+                Ok(())
+            });
+            Ok(result.and_then(|()| {
+                sent.ok_or_else(|| Error::InvalidArgument {
+                    method: Method::Send,
+                    reason: "nothing was sent".into(),
+                })
+            }))
+        })
+    }
 }
 
 /// Runs the script at `path` until nothing is left to do and returns the exit status

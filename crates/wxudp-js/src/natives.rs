@@ -4,14 +4,12 @@
 use std::ffi::CString;
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr};
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rquickjs::function::Opt;
 use rquickjs::{qjs, ArrayBuffer, Ctx, Exception, Function, Object, Persistent, Value};
-use wxudp::Payload;
 
-use crate::convert::{message_bytes, MessageBytes};
+use crate::convert::{js_array_buffer, view_bytes, ViewError};
 use crate::exception::report_exception;
 use crate::host::Shared;
 
@@ -67,7 +65,7 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, n: &Object<'js>, host: &Shared) -> rq
     n.set(
         "utf8Encode",
         Function::new(ctx.clone(), |ctx: Ctx<'js>, text: String| {
-            ArrayBuffer::new(ctx, text.into_bytes())
+            js_array_buffer(ctx, text.as_bytes())
         })?,
     )?;
     n.set(
@@ -79,20 +77,20 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, n: &Object<'js>, host: &Shared) -> rq
              fatal: bool,
              ignore_bom: bool|
              -> rquickjs::Result<String> {
-                let input = match message_bytes(wxudp::Method::Receive, &input) {
-                    Ok(view @ MessageBytes::Buffer(..)) => view,
-                    _ => {
+                // A copy: nothing of the buffer is borrowed while the decoder works.
+                let bytes = match view_bytes(&input) {
+                    Ok(bytes) => bytes,
+                    // A detached buffer, or a view (now) outside its buffer, reads as
+                    // nothing, as a zero-length view does in browsers.
+                    Err(ViewError::Detached | ViewError::OutOfRange) => Vec::new(),
+                    Err(ViewError::NotBuffer) => {
                         return Err(Exception::throw_type(
                             &ctx,
                             "The \"input\" argument must be an ArrayBuffer or ArrayBufferView",
                         ))
                     }
                 };
-                // A detached buffer (or a view outside it) decodes as nothing.
-                let bytes = match input.payload() {
-                    Ok(Payload::Bytes(bytes)) => bytes,
-                    Ok(Payload::Text(_)) | Err(_) => &[],
-                };
+                let bytes = bytes.as_slice();
                 let body = if !ignore_bom && bytes.starts_with(b"\xEF\xBB\xBF") {
                     &bytes[3..]
                 } else {
@@ -112,37 +110,27 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, n: &Object<'js>, host: &Shared) -> rq
         )?,
     )?;
 
-    let h = host.clone();
     n.set(
-        "resolve",
+        "copyBytes",
         Function::new(
             ctx.clone(),
-            move |ctx: Ctx<'js>, dir: String, request: String| {
-                let root = h.borrow().root.clone();
-                resolve(Path::new(&dir), &root, &request)
-                    .map(|p| p.to_string_lossy().into_owned())
-                    .ok_or_else(|| {
-                        Exception::throw_message(
+            |ctx: Ctx<'js>, input: Value<'js>| -> rquickjs::Result<ArrayBuffer<'js>> {
+                let bytes = match view_bytes(&input) {
+                    Ok(bytes) => bytes,
+                    Err(ViewError::Detached | ViewError::OutOfRange) => Vec::new(),
+                    Err(ViewError::NotBuffer) => {
+                        return Err(Exception::throw_type(
                             &ctx,
-                            &format!("Cannot find module '{request}' from '{dir}'"),
-                        )
-                    })
+                            "The argument must be an ArrayBuffer or ArrayBufferView",
+                        ))
+                    }
+                };
+                js_array_buffer(ctx, &bytes)
             },
         )?,
     )?;
-    n.set(
-        "readFile",
-        Function::new(ctx.clone(), |ctx: Ctx<'js>, path: String| {
-            std::fs::read_to_string(&path)
-                .map_err(|e| Exception::throw_message(&ctx, &format!("cannot read {path}: {e}")))
-        })?,
-    )?;
-    n.set(
-        "compile",
-        Function::new(ctx.clone(), |ctx: Ctx<'js>, path: String| {
-            compile_module(&ctx, Path::new(&path))
-        })?,
-    )?;
+
+    crate::modules::install(ctx, n, host)?;
 
     let h = host.clone();
     n.set(
@@ -185,106 +173,37 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, n: &Object<'js>, host: &Shared) -> rq
             h.borrow().storage.get(&key).map(str::to_owned)
         })?,
     )?;
+    // Each returns the reason of a failure (the text after `setStorage:fail `), or
+    // nothing.
     let h = host.clone();
     n.set(
         "storageSet",
-        Function::new(
-            ctx.clone(),
-            move |ctx: Ctx<'js>, key: String, json: String| {
-                let result = h.borrow_mut().storage.set(key, json);
-                storage_result(&ctx, result)
-            },
-        )?,
+        Function::new(ctx.clone(), move |key: String, json: String| {
+            let result = h.borrow_mut().storage.set(key, json);
+            result.err().map(|e| e.reason())
+        })?,
     )?;
     let h = host.clone();
     n.set(
         "storageRemove",
-        Function::new(ctx.clone(), move |ctx: Ctx<'js>, key: String| {
+        Function::new(ctx.clone(), move |key: String| {
             let result = h.borrow_mut().storage.remove(&key);
-            storage_result(&ctx, result)
+            result.err().map(|e| e.reason())
         })?,
     )?;
     let h = host.clone();
     n.set(
         "storageClear",
-        Function::new(
-            ctx.clone(),
-            move |ctx: Ctx<'js>, _unused: Opt<Value<'js>>| {
-                let result = h.borrow_mut().storage.clear();
-                storage_result(&ctx, result)
-            },
-        )?,
+        Function::new(ctx.clone(), move |_unused: Opt<Value<'js>>| {
+            let result = h.borrow_mut().storage.clear();
+            result.err().map(|e| e.reason())
+        })?,
     )?;
+    n.set("storageMaxDepth", crate::storage::MAX_DEPTH)?;
 
     n.set("baseLibrary", host.borrow().base_library.clone())?;
     n.set("system", system_name())?;
     Ok(())
-}
-
-fn storage_result(ctx: &Ctx<'_>, result: std::io::Result<()>) -> rquickjs::Result<()> {
-    result.map_err(|e| Exception::throw_message(ctx, &format!("cannot save the storage file: {e}")))
-}
-
-/// `require` resolution: relative to the requiring file's directory, then (for bare
-/// names, as mini programs write `require('utils/udp.js')`) to the main script's
-/// directory; with `.js`, `.json` and `/index.js` tried in turn.
-fn resolve(dir: &Path, root: &Path, request: &str) -> Option<PathBuf> {
-    let relative =
-        request.starts_with("./") || request.starts_with("../") || request.starts_with('/');
-    let bases: Vec<PathBuf> = if relative {
-        vec![dir.join(request)]
-    } else {
-        vec![dir.join(request), root.join(request)]
-    };
-    for base in bases {
-        let mut candidates = vec![base.clone()];
-        for ext in ["js", "json"] {
-            let mut name = base.clone().into_os_string();
-            name.push(".");
-            name.push(ext);
-            candidates.push(PathBuf::from(name));
-        }
-        candidates.push(base.join("index.js"));
-        if let Some(found) = candidates.into_iter().find(|p| p.is_file()) {
-            return Some(normalize(&found));
-        }
-    }
-    None
-}
-
-/// An absolute path without `.` and `..` parts, so each module has one cache key.
-fn normalize(path: &Path) -> PathBuf {
-    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    let mut out = PathBuf::new();
-    for part in absolute.components() {
-        match part {
-            std::path::Component::ParentDir => {
-                out.pop();
-            }
-            std::path::Component::CurDir => {}
-            other => out.push(other),
-        }
-    }
-    out
-}
-
-/// Compiles a CommonJS module into its wrapper function, keeping line numbers: the
-/// wrapper opens on the module's first line.
-pub(crate) fn compile_module<'js>(ctx: &Ctx<'js>, path: &Path) -> rquickjs::Result<Function<'js>> {
-    let source = std::fs::read_to_string(path).map_err(|e| {
-        Exception::throw_message(ctx, &format!("cannot read {}: {e}", path.display()))
-    })?;
-    let body = match source.strip_prefix("#!") {
-        // Keep the line so that line numbers do not move.
-        Some(rest) => format!("//{rest}"),
-        None => source,
-    };
-    let wrapped =
-        format!("(function (exports, require, module, __filename, __dirname) {{{body}\n}})");
-    let value = eval_named(ctx, &wrapped, &path.to_string_lossy())?;
-    value
-        .into_function()
-        .ok_or_else(|| Exception::throw_type(ctx, "a module did not compile to a function"))
 }
 
 /// Evaluates `source` as a global script whose stack frames and syntax errors name
@@ -346,45 +265,4 @@ fn system_name() -> String {
             )
         })
         .unwrap_or_else(|_| "Linux".into())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn resolution_order() {
-        let dir = std::env::temp_dir().join(format!("wxudp-resolve-{}", std::process::id()));
-        std::fs::create_dir_all(dir.join("utils/lib")).unwrap();
-        std::fs::write(dir.join("utils/udp.js"), "").unwrap();
-        std::fs::write(dir.join("utils/lib/index.js"), "").unwrap();
-        std::fs::write(dir.join("conf.json"), "{}").unwrap();
-        let utils = dir.join("utils");
-        assert_eq!(
-            resolve(&utils, &dir, "./udp").unwrap(),
-            dir.join("utils/udp.js")
-        );
-        assert_eq!(
-            resolve(&utils, &dir, "./udp.js").unwrap(),
-            dir.join("utils/udp.js")
-        );
-        assert_eq!(
-            resolve(&utils, &dir, "../conf").unwrap(),
-            dir.join("conf.json")
-        );
-        assert_eq!(
-            resolve(&utils, &dir, "./lib").unwrap(),
-            dir.join("utils/lib/index.js")
-        );
-        assert_eq!(
-            resolve(&dir, &dir, "utils/udp.js").unwrap(),
-            dir.join("utils/udp.js")
-        );
-        assert_eq!(
-            resolve(&utils, &dir, "utils/udp").unwrap(),
-            dir.join("utils/udp.js")
-        );
-        assert!(resolve(&utils, &dir, "./missing").is_none());
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
 }

@@ -216,7 +216,10 @@
         try {
           result = fn(opts);
         } catch (e) {
-          reject({ errMsg: name + ':fail ' + (e && e.message ? e.message : String(e)) });
+          // Errors that carry their own errMsg (`name:fail reason`) keep it.
+          const errMsg = e && typeof e.errMsg === 'string' ? e.errMsg
+            : name + ':fail ' + (e && e.message ? e.message : String(e));
+          reject({ errMsg: errMsg });
           return;
         }
         resolve(Object.assign({ errMsg: name + ':ok' }, result));
@@ -312,27 +315,125 @@
   wx.onNetworkStatusChange = networkStatus.on;
   wx.offNetworkStatusChange = networkStatus.off;
 
-  function storageKey(key) {
-    if (typeof key !== 'string') throw new TypeError('parameter.key should be String instead of ' + typeTag(key) + ';');
+  // Storage (see storage.rs). Values go through storageText, which writes the JSON text
+  // JSON.stringify would, but refuses what JSON cannot hold instead of changing it
+  // (functions, symbols, BigInts, undefined, NaN/Infinity, cycles, Maps and other
+  // objects whose content JSON drops) and does not recurse, so that any depth is safe.
+  // A sync API throws an Error whose message is its errMsg; an async one calls fail.
+  const stringify = JSON.stringify;
+  const parse = JSON.parse;
+  const objectKeys = Object.keys;
+  const isArray = Array.isArray;
+  const isView = ArrayBuffer.isView;
+  const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+  const UNSTORABLE = ['Map', 'Set', 'WeakMap', 'WeakSet', 'WeakRef', 'ArrayBuffer',
+    'SharedArrayBuffer', 'RegExp', 'Promise'];
+  function storageError(api, reason) {
+    const e = new Error(api + ':fail ' + reason);
+    e.errMsg = e.message;
+    return e;
+  }
+  function storageText(api, data) {
+    const out = [];
+    const stack = [];
+    const open = new Set();
+    function refuse(path, what) {
+      throw storageError(api, 'cannot store ' + path + ': it is ' + what);
+    }
+    // Writes `value` (the property `key` of the innermost open container), or opens it
+    // as a container; false when it is left out (undefined in an object, as in JSON).
+    function put(value, key, path, inArray) {
+      if (value !== null && (typeof value === 'object' || typeof value === 'bigint') &&
+          typeof value.toJSON === 'function') {
+        value = value.toJSON(key);
+      }
+      if (value !== null && typeof value === 'object') {
+        const boxed = typeTag(value);
+        if (boxed === 'Number' || boxed === 'String' || boxed === 'Boolean') value = value.valueOf();
+      }
+      switch (typeof value) {
+        case 'string': out.push(stringify(value)); return true;
+        case 'boolean': out.push(value ? 'true' : 'false'); return true;
+        case 'number':
+          if (!isFinite(value)) refuse(path, String(value));
+          out.push(stringify(value));
+          return true;
+        case 'undefined':
+          if (stack.length > 0 && !inArray) return false;
+          return refuse(path, 'undefined');
+        case 'function': return refuse(path, 'a function');
+        case 'symbol': return refuse(path, 'a Symbol');
+        case 'bigint': return refuse(path, 'a BigInt');
+      }
+      if (value === null) { out.push('null'); return true; }
+      if (open.has(value)) refuse(path, 'a cycle: it contains itself');
+      if (stack.length >= N.storageMaxDepth) refuse('data', 'nested deeper than ' + N.storageMaxDepth + ' levels');
+      const tag = typeTag(value);
+      if (UNSTORABLE.indexOf(tag) >= 0 || isView(value)) refuse(path, 'a ' + tag + ', whose content JSON cannot hold');
+      const arr = isArray(value);
+      open.add(value);
+      stack.push({ value: value, arr: arr, keys: arr ? null : objectKeys(value), n: arr ? value.length >>> 0 : 0, i: 0, path: path, wrote: false });
+      out.push(arr ? '[' : '{');
+      return true;
+    }
+    put(data, '', 'data', false);
+    while (stack.length > 0) {
+      const f = stack[stack.length - 1];
+      if (f.i >= (f.arr ? f.n : f.keys.length)) {
+        out.push(f.arr ? ']' : '}');
+        stack.pop();
+        open.delete(f.value);
+        continue;
+      }
+      const key = f.arr ? String(f.i) : f.keys[f.i];
+      f.i++;
+      const mark = out.length;
+      if (f.wrote) out.push(',');
+      if (!f.arr) out.push(stringify(key) + ':');
+      const path = f.arr ? f.path + '[' + key + ']'
+        : f.path + (IDENTIFIER.test(key) ? '.' + key : '[' + stringify(key) + ']');
+      if (put(f.value[key], key, path, f.arr)) f.wrote = true;
+      else out.length = mark;
+    }
+    return out.join('');
+  }
+  function storageKey(api, key) {
+    if (typeof key !== 'string') {
+      throw storageError(api, 'parameter error: parameter.key should be String instead of ' + typeTag(key) + ';');
+    }
     return key;
   }
-  wx.setStorageSync = function (key, data) {
-    N.storageSet(storageKey(key), JSON.stringify(data === undefined ? '' : data));
-  };
+  function checked(api, reason) {
+    if (reason !== undefined) throw storageError(api, reason);
+  }
+  function setStorage(api, key, data) {
+    storageKey(api, key);
+    checked(api, N.storageSet(key, storageText(api, data)));
+  }
+  function getStorage(key) {
+    const json = N.storageGet(key);
+    return json === undefined ? undefined : parse(json);
+  }
+  wx.setStorageSync = function (key, data) { setStorage('setStorageSync', key, data); };
   wx.getStorageSync = function (key) {
-    const json = N.storageGet(storageKey(key));
-    return json === undefined ? '' : JSON.parse(json);
+    const data = getStorage(storageKey('getStorageSync', key));
+    return data === undefined ? '' : data;
   };
-  wx.removeStorageSync = function (key) { N.storageRemove(storageKey(key)); };
-  wx.clearStorageSync = function () { N.storageClear(); };
-  wx.setStorage = asyncApi('setStorage', function (o) { wx.setStorageSync(o.key, o.data); return {}; });
+  wx.removeStorageSync = function (key) {
+    checked('removeStorageSync', N.storageRemove(storageKey('removeStorageSync', key)));
+  };
+  wx.clearStorageSync = function () { checked('clearStorageSync', N.storageClear()); };
+  wx.setStorage = asyncApi('setStorage', function (o) { setStorage('setStorage', o.key, o.data); return {}; });
   wx.getStorage = asyncApi('getStorage', function (o) {
-    const json = N.storageGet(storageKey(o.key));
-    if (json === undefined) throw new Error('data not found');
-    return { data: JSON.parse(json) };
+    const data = getStorage(storageKey('getStorage', o.key));
+    if (data === undefined) throw new Error('data not found');
+    return { data: data };
   });
-  wx.removeStorage = asyncApi('removeStorage', function (o) { wx.removeStorageSync(o.key); return {}; });
-  wx.clearStorage = asyncApi('clearStorage', function () { N.storageClear(); return {}; });
+  wx.removeStorage = asyncApi('removeStorage', function (o) {
+    checked('removeStorage', N.storageRemove(storageKey('removeStorage', o.key)));
+    return {};
+  });
+  wx.clearStorage = asyncApi('clearStorage', function () { checked('clearStorage', N.storageClear()); return {}; });
 
   function ui(name, describe, result) {
     return asyncApi(name, function (o) {
@@ -351,9 +452,9 @@
   // Base64 helpers (deprecated by WeChat, still used to move binary payloads around).
   const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
   wx.arrayBufferToBase64 = function (buffer) {
-    const bytes = ArrayBuffer.isView(buffer)
-      ? new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)
-      : new Uint8Array(buffer);
+    // A copy taken at once (see convert.rs): getters on the view run before it, and the
+    // loop below reads only the copy.
+    const bytes = new Uint8Array(N.copyBytes(buffer));
     let out = '';
     for (let i = 0; i < bytes.length; i += 3) {
       const n = (bytes[i] << 16) | ((bytes[i + 1] || 0) << 8) | (bytes[i + 2] || 0);
@@ -384,12 +485,27 @@
   // Enough of the framework for page and app files copied from a project to run: the
   // registration functions, `this.data`/`setData`, and the lifecycle (launch, load, show,
   // ready; hide and unload on Ctrl-C).
+  // A data path may not name what leads out of the data: `__proto__` (the prototype),
+  // `constructor` and `prototype` (through them, Object.prototype). Such a path is
+  // ignored with a warning, as WeChat ignores what setData cannot apply; the rest of the
+  // setData call goes on. Only own properties are walked.
+  const FORBIDDEN_SEGMENTS = ['__proto__', 'constructor', 'prototype'];
+  const hasOwn = Object.prototype.hasOwnProperty;
   function setPath(target, path, value) {
     const keys = [];
     path.replace(/[^.[\]]+|\[(\d+)\]/g, function (m, index) { keys.push(index !== undefined ? Number(index) : m); });
+    const bad = keys.filter(function (k) { return FORBIDDEN_SEGMENTS.indexOf(k) >= 0; })[0];
+    if (bad !== undefined || keys.length === 0) {
+      N.print('warn', "setData: ignored the path '" + path + "'" +
+        (bad !== undefined ? ": '" + bad + "' cannot be set" : ': it names nothing'));
+      return;
+    }
     let obj = target;
     for (let i = 0; i < keys.length - 1; i++) {
-      if (obj[keys[i]] === null || typeof obj[keys[i]] !== 'object') obj[keys[i]] = typeof keys[i + 1] === 'number' ? [] : {};
+      const next = hasOwn.call(obj, keys[i]) ? obj[keys[i]] : undefined;
+      if (next === null || typeof next !== 'object') {
+        obj[keys[i]] = typeof keys[i + 1] === 'number' ? [] : {};
+      }
       obj = obj[keys[i]];
     }
     obj[keys[keys.length - 1]] = value;
@@ -477,16 +593,18 @@
     const i = path.lastIndexOf('/');
     return i <= 0 ? '/' : path.slice(0, i);
   }
-  function load(path) {
+  // `main`: the script the run was given, the one file that may lie outside the package
+  // (natives confine every other path to it; see modules.rs).
+  function load(path, main) {
     if (cache[path]) return cache[path].exports;
     const module = { id: path, filename: path, exports: {}, loaded: false, children: [] };
     cache[path] = module;
     try {
       if (/\.json$/.test(path)) {
-        module.exports = JSON.parse(N.readFile(path));
+        module.exports = JSON.parse(N.readFile(path, !!main));
       } else {
         const dir = dirname(path);
-        N.compile(path).call(module.exports, module.exports, makeRequire(dir), module, path, dir);
+        N.compile(path, !!main).call(module.exports, module.exports, makeRequire(dir), module, path, dir);
       }
     } catch (e) {
       delete cache[path];
@@ -508,7 +626,7 @@
   }
 
   return {
-    runMain: function (path) { load(path); },
+    runMain: function (path) { load(path, true); },
     appHide: hideAll,
   };
 })

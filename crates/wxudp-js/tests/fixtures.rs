@@ -47,6 +47,11 @@ fn udp_send_forms() {
 }
 
 #[test]
+fn send_memory_safety() {
+    fixture("send_memory.js");
+}
+
+#[test]
 fn udp_errors() {
     fixture("udp_errors.js");
 }
@@ -79,6 +84,16 @@ fn environment() {
 #[test]
 fn wx_api() {
     fixture("wx_api.js");
+}
+
+#[test]
+fn storage() {
+    fixture("storage.js");
+}
+
+#[test]
+fn set_data_paths() {
+    fixture("set_data.js");
 }
 
 #[test]

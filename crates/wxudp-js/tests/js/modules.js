@@ -24,6 +24,21 @@ run(async function () {
   let err = null;
   try { require('./lib/missing.js'); } catch (e) { err = e; }
   assert(err && /Cannot find module '.\/lib\/missing.js'/.test(err.message), 'missing module: ' + err);
+  // Nothing outside the package loads, and the error is the missing-module one, word
+  // for word: a script learns nothing about files outside.
+  const here = __filename.slice(0, __filename.lastIndexOf('/'));
+  for (const request of ['/etc/passwd', '/etc/shadow', '/proc/kmsg', '../../../../../../../../etc/passwd',
+    '../../../../../../../../proc/self/environ', 'lib/../../../../../../../../../etc/hostname', __filename,
+    './lib/missing.js', '/definitely/missing.js']) {
+    const expected = "Cannot find module '" + request + "' from '" + here + "'";
+    err = null;
+    try { require(request); } catch (e) { err = e; }
+    eq(err && err.message, expected, 'require ' + request);
+    err = null;
+    try { require.resolve(request); } catch (e) { err = e; }
+    eq(err && err.message, expected, 'require.resolve ' + request);
+  }
+  eq(require.resolve('./lib/counter'), counter.filename, 'require.resolve inside the package');
   err = null;
   try { require('./lib/throws.js'); } catch (e) { err = e; }
   assert(err && err.message === 'thrown at load', 'a module that throws');

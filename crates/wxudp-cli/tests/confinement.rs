@@ -1,0 +1,206 @@
+//! `wxudp run`: `require` stays inside the package. Files outside it (by absolute path,
+//! `..` or a symlink), FIFOs and /proc files fail at once with the missing-module error,
+//! without `--timeout`: nothing blocks on a read.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::os::unix::fs::symlink;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// Only there so that a run that hangs fails the test instead of blocking it forever.
+const HANG_GUARD: Duration = Duration::from_secs(60);
+
+/// A package folder and a folder beside it, removed when dropped.
+struct Tree {
+    top: PathBuf,
+    pkg: PathBuf,
+    outside: PathBuf,
+}
+
+impl Tree {
+    fn new(name: &str) -> Tree {
+        let top = std::env::temp_dir().join(format!("wxudp-confine-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&top);
+        std::fs::create_dir_all(&top).unwrap();
+        let top = top.canonicalize().unwrap();
+        let pkg = top.join("pkg");
+        let outside = top.join("outside");
+        std::fs::create_dir_all(pkg.join("utils")).unwrap();
+        std::fs::create_dir_all(&outside).unwrap();
+        Tree { top, pkg, outside }
+    }
+}
+
+impl Drop for Tree {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.top);
+    }
+}
+
+fn run(script: &std::path::Path) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wxudp"))
+        .arg("run")
+        .arg(script)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + HANG_GUARD;
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "wxudp run hung (a require blocked): {}",
+                String::from_utf8_lossy(&out.stdout)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn requires_outside_the_package_fail_fast_like_a_missing_module() {
+    let t = Tree::new("require");
+    // A FIFO outside the package, a symlink to it inside, and a FIFO inside: opening any
+    // of them for reading would wait for a writer that never comes.
+    let fifo = t.outside.join("fifo");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
+    symlink(&fifo, t.pkg.join("fifo.js")).unwrap();
+    nix::unistd::mkfifo(&t.pkg.join("own_fifo.js"), nix::sys::stat::Mode::S_IRWXU).unwrap();
+    // /proc/kmsg blocks a reader until the kernel logs something.
+    symlink("/proc/kmsg", t.pkg.join("kmsg.js")).unwrap();
+    std::fs::write(t.outside.join("secret.js"), "module.exports = 'secret';").unwrap();
+    symlink(t.outside.join("secret.js"), t.pkg.join("utils/secret.js")).unwrap();
+    std::fs::write(t.pkg.join("utils/ok.js"), "module.exports = 'ok';").unwrap();
+    let requests = [
+        "/proc/kmsg",
+        "./kmsg.js",
+        "./kmsg",
+        "./fifo.js",
+        "./fifo",
+        "./own_fifo.js",
+        "/etc/passwd",
+        "../outside/fifo",
+        "../outside/secret.js",
+        "./utils/secret.js",
+        "utils/secret",
+        "./missing.js",
+    ];
+    let list = requests
+        .iter()
+        .map(|r| format!("'{r}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let script = t.pkg.join("app.js");
+    std::fs::write(
+        &script,
+        format!(
+            r#"
+for (const request of [{list}]) {{
+  for (const how of ['require', 'resolve']) {{
+    try {{
+      const got = how === 'require' ? require(request) : require.resolve(request);
+      console.log(how + ' ' + request + ' LOADED ' + got);
+    }} catch (e) {{
+      console.log(how + ' ' + request + ' => ' + e.message);
+    }}
+  }}
+}}
+console.log('inside: ' + require('./utils/ok.js'));
+"#
+        ),
+    )
+    .unwrap();
+
+    let out = run(&script);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dir = t.pkg.display();
+    let mut expected = String::new();
+    for request in requests {
+        for how in ["require", "resolve"] {
+            expected.push_str(&format!(
+                "{how} {request} => Cannot find module '{request}' from '{dir}'\n"
+            ));
+        }
+    }
+    expected.push_str("inside: ok\n");
+    assert_eq!(stdout, expected);
+}
+
+#[test]
+fn a_symlinked_package_folder_still_confines() {
+    let t = Tree::new("linked");
+    std::fs::write(t.outside.join("secret.js"), "module.exports = 'secret';").unwrap();
+    std::fs::write(t.pkg.join("utils/ok.js"), "module.exports = 'ok';").unwrap();
+    let link = t.top.join("link");
+    symlink(&t.pkg, &link).unwrap();
+    std::fs::write(
+        t.pkg.join("app.js"),
+        r#"
+console.log(require('./utils/ok'));
+try { require('../outside/secret.js'); } catch (e) { console.log(e.message); }
+"#,
+    )
+    .unwrap();
+    let out = run(&link.join("app.js"));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!(
+            "ok\nCannot find module '../outside/secret.js' from '{}'\n",
+            link.display()
+        )
+    );
+}
+
+#[test]
+fn a_page_run_on_its_own_reaches_its_project_and_no_further() {
+    let t = Tree::new("project");
+    std::fs::write(
+        t.pkg.join("app.json"),
+        "{\"pages\": [\"pages/index/index\"]}",
+    )
+    .unwrap();
+    std::fs::write(t.pkg.join("utils/util.js"), "module.exports = 'util';").unwrap();
+    std::fs::write(t.outside.join("secret.js"), "module.exports = 'secret';").unwrap();
+    let page_dir = t.pkg.join("pages/index");
+    std::fs::create_dir_all(&page_dir).unwrap();
+    std::fs::write(
+        page_dir.join("index.js"),
+        r#"
+console.log(require('../../utils/util.js'), require('utils/util'));
+try { require('../../../outside/secret.js'); } catch (e) { console.log(e.message); }
+"#,
+    )
+    .unwrap();
+    let out = run(&page_dir.join("index.js"));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!(
+            "util util\nCannot find module '../../../outside/secret.js' from '{}'\n",
+            page_dir.display()
+        )
+    );
+}
