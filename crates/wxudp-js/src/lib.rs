@@ -136,6 +136,52 @@ pub mod fuzzing {
         pub set_broadcast: bool,
     }
 
+    /// Delivers one received datagram the way the event loop does: builds WeChat's
+    /// `{message, remoteInfo, localInfo}` result in a fresh QuickJS context and hands it
+    /// to a listener that decodes it as real mini programs do (`String.fromCharCode`
+    /// over the bytes, `decodeURIComponent(escape(...))`, `JSON.parse`, `DataView`
+    /// reads) and checks the result's shape. Returns the listener's summary, or what
+    /// went wrong: an exception other than the decoders' own is a bug.
+    pub fn deliver_datagram(
+        data: &[u8],
+        remote: std::net::SocketAddr,
+        local: std::net::SocketAddr,
+    ) -> Result<String, String> {
+        const LISTENER: &str = r#"(function (res) {
+            const bytes = new Uint8Array(res.message);
+            if (!(res.message instanceof ArrayBuffer)) throw new Error('message is not an ArrayBuffer');
+            if (res.remoteInfo.size !== bytes.length) throw new Error('size differs from the bytes');
+            if (typeof res.remoteInfo.address !== 'string' || typeof res.localInfo.port !== 'number') throw new Error('bad info');
+            let text = '';
+            for (let i = 0; i < bytes.length; i += 4096) text += String.fromCharCode.apply(null, bytes.subarray(i, i + 4096));
+            let decoded = null, json = null;
+            try { decoded = decodeURIComponent(escape(text)); } catch (e) { if (!(e instanceof URIError)) throw e; }
+            try { json = JSON.parse(decoded === null ? text : decoded); } catch (e) { if (!(e instanceof SyntaxError)) throw e; }
+            const view = new DataView(res.message);
+            const head = bytes.length >= 4 ? view.getUint32(0, false) : -1;
+            return [bytes.length, head, decoded === null ? 'binary' : 'utf-8', typeof json, res.remoteInfo.family, res.localInfo.family].join(' ');
+        })"#;
+        let rt = Runtime::new().map_err(|e| e.to_string())?;
+        rt.set_memory_limit(SCRIPT_MEMORY);
+        let deadline = Instant::now() + SCRIPT_TIME;
+        rt.set_interrupt_handler(Some(Box::new(move || Instant::now() > deadline)));
+        let context = Context::full(&rt).map_err(|e| e.to_string())?;
+        context.with(|ctx| {
+            let listener: rquickjs::Function<'_> =
+                ctx.eval(LISTENER).catch(&ctx).map_err(|e| e.to_string())?;
+            let event = wxudp::Event::Message(wxudp::Message {
+                data: data.to_vec(),
+                remote,
+                local,
+            });
+            let payload = crate::convert::event_payload(&ctx, event).map_err(|e| e.to_string())?;
+            listener
+                .call::<_, String>((payload,))
+                .catch(&ctx)
+                .map_err(|e| e.to_string())
+        })
+    }
+
     /// How long a script may run before it is interrupted.
     const SCRIPT_TIME: Duration = Duration::from_secs(2);
     /// The memory a script may use.
