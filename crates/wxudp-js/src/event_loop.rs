@@ -68,7 +68,6 @@ pub(crate) async fn run(path: &Path, options: &RunOptions) -> i32 {
         host.borrow().stop.interrupted.clone(),
     )
     .ok();
-    js.set_interrupt_handler(Some(Box::new(host.borrow().stop.interrupts())));
 
     let code = turn_loop(&js, &context, &host, &main, options, &mut rx).await;
 
@@ -108,6 +107,9 @@ async fn turn_loop(
             return EXIT_ERROR;
         }
     };
+    // Only the script is subject to the stop conditions: the prelude always completes, so
+    // that a tiny --timeout ends the run as a timeout, not as a failed setup.
+    js.set_interrupt_handler(Some(Box::new(host.borrow().stop.interrupts())));
     let started = context.with(|ctx| {
         let run_main = hooks.run_main.clone().restore(&ctx)?;
         let path = main.to_string_lossy().into_owned();
