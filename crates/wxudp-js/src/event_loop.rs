@@ -15,12 +15,17 @@ use wxudp::Delivery;
 use crate::convert::event_payload;
 use crate::exception::{describe_exception, report_exception};
 use crate::host::{Host, JsFunction, Shared};
+use crate::timers::Callback;
 use crate::{natives, udp, RunOptions, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_TIMEOUT};
 
 const PRELUDE: &str = include_str!("prelude.js");
 
-/// Socket events delivered in one turn of the loop before timers get a look in.
+/// Socket events delivered in one turn of the loop at most, before the timers.
 const EVENT_BATCH: usize = 64;
+
+/// Timers fired in one turn of the loop at most (only timers due when the turn began):
+/// thousands of busy intervals then still leave socket I/O a turn of its own.
+const TIMER_BATCH: usize = 256;
 
 /// What the prelude hands back to the loop.
 struct Hooks {
@@ -158,34 +163,68 @@ async fn turn_loop(
         let timed_out = wait_until(deadline);
         let timer_due = wait_until(next_timer);
         let io_progress = poll_fn(|cx| io.poll(cx));
-        tokio::select! {
+        let woken_by = tokio::select! {
             // Socket I/O first, so that what it reads is seen by the `rx` branch in the
             // same turn.
             biased;
-            () = io_progress => {}
+            () = io_progress => None,
             () = interrupted => {
                 return stop(context, host, &hooks, options, EXIT_INTERRUPTED);
             }
             () = timed_out => {
                 return stop(context, host, &hooks, options, EXIT_TIMEOUT);
             }
-            () = timer_due => {
-                context.with(|ctx| fire_timer(&ctx, host));
-            }
-            Some((id, delivery)) = rx.recv() => {
-                context.with(|ctx| dispatch(&ctx, host, id, delivery));
-                // Deliver what else is ready without setting up the select again, with
-                // promise jobs run between events as between any two tasks.
-                for _ in 1..EVENT_BATCH {
-                    let Ok((id, delivery)) = rx.try_recv() else {
-                        break;
-                    };
-                    drain_jobs(js, host);
-                    context.with(|ctx| dispatch(&ctx, host, id, delivery));
-                }
-            }
+            Some(event) = rx.recv() => Some(event),
+            () = timer_due => None,
+        };
+        // Whatever woke the loop, the turn gives socket events and timers their share.
+        if turn(js, context, host, rx, woken_by) {
+            // Busy timers must not keep the OS from being polled: let the runtime look
+            // at the sockets before the next turn.
+            tokio::task::yield_now().await;
         }
     }
+}
+
+/// One turn of the loop once something is ready: socket events (`first`, then what
+/// else is queued, [`EVENT_BATCH`] at most), then the timers that were due when the turn
+/// began ([`TIMER_BATCH`] at most), running promise jobs after each callback as Node
+/// does. Returns whether a timer fired.
+fn turn(
+    js: &Runtime,
+    context: &Context,
+    host: &Shared,
+    rx: &mut mpsc::UnboundedReceiver<(u64, Delivery)>,
+    first: Option<(u64, Delivery)>,
+) -> bool {
+    let now = Instant::now();
+    let mut next = first;
+    for _ in 0..EVENT_BATCH {
+        let Some((id, delivery)) = next.take().or_else(|| rx.try_recv().ok()) else {
+            break;
+        };
+        context.with(|ctx| dispatch(&ctx, host, id, delivery));
+        drain_jobs(js, host);
+        if host.borrow().stop.reason().is_some() {
+            return false;
+        }
+    }
+    let mut fired = false;
+    for _ in 0..TIMER_BATCH {
+        // Timers added or rescheduled during this turn are due after `now`: they wait
+        // for the next turn.
+        let due = host.borrow_mut().timers.take_due(now);
+        let Some(callback) = due else {
+            break;
+        };
+        fired = true;
+        context.with(|ctx| call_timer(&ctx, host, callback));
+        drain_jobs(js, host);
+        if host.borrow().stop.reason().is_some() {
+            break;
+        }
+    }
+    fired
 }
 
 /// Ends the run for Ctrl-C (after the `onAppHide` listeners and page hooks) or for
@@ -332,12 +371,8 @@ fn dispatch(ctx: &Ctx<'_>, host: &Shared, id: u64, delivery: Delivery) {
     }
 }
 
-/// Runs the earliest due timer.
-fn fire_timer(ctx: &Ctx<'_>, host: &Shared) {
-    let due = host.borrow_mut().timers.take_due(Instant::now());
-    let Some((callback, args)) = due else {
-        return;
-    };
+/// Runs a timer's callback with its arguments.
+fn call_timer(ctx: &Ctx<'_>, host: &Shared, (callback, args): Callback) {
     let Ok(f) = callback.restore(ctx) else {
         return;
     };

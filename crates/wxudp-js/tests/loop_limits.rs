@@ -120,3 +120,25 @@ setTimeout(() => {
     );
     assert_eq!(script.run(), EXIT_OK);
 }
+
+#[test]
+fn a_thousand_busy_intervals_do_not_starve_a_socket() {
+    let script = Script::new(
+        "busy-intervals",
+        r#"
+let ticks = 0;
+const intervals = [];
+for (let i = 0; i < 1000; i++) intervals.push(setInterval(() => { ticks++; }, 0));
+const s = wx.createUDPSocket();
+const port = s.bind();
+s.onMessage((res) => {
+  console.log('the datagram arrived after ' + ticks + ' interval ticks');
+  intervals.forEach(clearInterval);
+  s.close();
+});
+// Send once the intervals are well under way.
+setTimeout(() => s.send({ address: '127.0.0.1', port: port, message: 'through' }), 5);
+"#,
+    );
+    assert_eq!(script.run(), EXIT_OK);
+}
