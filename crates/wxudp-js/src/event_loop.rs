@@ -15,6 +15,7 @@ use wxudp::Delivery;
 use crate::convert::event_payload;
 use crate::exception::{describe_exception, report_exception};
 use crate::host::{Host, JsFunction, Shared};
+use crate::rejections::Rejections;
 use crate::timers::Callback;
 use crate::{natives, udp, RunOptions, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_TIMEOUT};
 
@@ -65,7 +66,8 @@ pub(crate) async fn run(path: &Path, options: &RunOptions) -> i32 {
         }
     };
     let host: Shared = Rc::new(RefCell::new(host));
-    track_rejections(&js, &host);
+    let rejections = Rc::new(RefCell::new(Rejections::default()));
+    track_rejections(&js, &rejections);
     // Ctrl-C sets a flag even while a script runs; the engine checks it (and the
     // deadline) now and then, so that an endless loop ends too.
     let sigint = signal_hook::flag::register(
@@ -74,7 +76,7 @@ pub(crate) async fn run(path: &Path, options: &RunOptions) -> i32 {
     )
     .ok();
 
-    let code = turn_loop(&js, &context, &host, &main, options, &mut rx).await;
+    let code = turn_loop(&js, &context, &host, &rejections, &main, options, &mut rx).await;
 
     js.set_interrupt_handler(None);
     if let Some(id) = sigint {
@@ -86,7 +88,7 @@ pub(crate) async fn run(path: &Path, options: &RunOptions) -> i32 {
         let mut h = host.borrow_mut();
         h.close_all();
         h.timers.clear();
-        h.rejections.clear();
+        rejections.borrow_mut().clear();
         h.sockets.clear();
     });
     drop(rx);
@@ -98,6 +100,7 @@ async fn turn_loop(
     js: &Runtime,
     context: &Context,
     host: &Shared,
+    rejections: &RefCell<Rejections>,
     main: &Path,
     options: &RunOptions,
     rx: &mut mpsc::UnboundedReceiver<(u64, Delivery)>,
@@ -139,7 +142,7 @@ async fn turn_loop(
     let mut io = host.borrow().io.driver();
     loop {
         drain_jobs(js, host);
-        report_rejections(context, host);
+        report_rejections(context, host, rejections);
         let reason = host.borrow().stop.reason();
         if let Some(code) = reason {
             return stop(context, host, &hooks, options, code);
@@ -299,37 +302,33 @@ fn drain_jobs(js: &Runtime, host: &Shared) {
     }
 }
 
-/// Remembers rejected promises without a handler, and forgets them when one is added.
-fn track_rejections(js: &Runtime, host: &Shared) {
-    let h = host.clone();
+/// Remembers rejected promises without a handler, and forgets them when one is added:
+/// O(1) each (see [`Rejections`]).
+fn track_rejections(js: &Runtime, rejections: &Rc<RefCell<Rejections>>) {
+    let r = rejections.clone();
     js.set_host_promise_rejection_tracker(Some(Box::new(
-        move |ctx: Ctx<'_>, promise: Value<'_>, reason: Value<'_>, handled: bool| {
-            let mut host = h.borrow_mut();
+        move |_ctx: Ctx<'_>, promise: Value<'_>, reason: Value<'_>, handled: bool| {
             if handled {
-                host.rejections.retain(|(p, _)| {
-                    p.clone()
-                        .restore(&ctx)
-                        .map(|p| p != promise)
-                        .unwrap_or(false)
-                });
+                // Dropped after the borrow ends.
+                let _forgotten = r.borrow_mut().handled(&promise);
             } else {
-                host.rejections.push((
-                    Persistent::save(&ctx, promise),
-                    Persistent::save(&ctx, reason),
-                ));
+                r.borrow_mut().rejected(promise, reason);
             }
         },
     )));
 }
 
 /// Reports promises still rejected without a handler after a turn.
-fn report_rejections(context: &Context, host: &Shared) {
-    let pending = std::mem::take(&mut host.borrow_mut().rejections);
-    if pending.is_empty() || host.borrow().stop.reason().is_some() {
+fn report_rejections(context: &Context, host: &Shared, rejections: &RefCell<Rejections>) {
+    if rejections.borrow().is_empty() {
+        return;
+    }
+    let pending = rejections.borrow_mut().take();
+    if host.borrow().stop.reason().is_some() {
         return;
     }
     context.with(|ctx| {
-        for (_, reason) in pending {
+        for reason in pending {
             if let Ok(reason) = reason.restore(&ctx) {
                 let text = describe_exception(&ctx, reason);
                 eprintln!(

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::rc::Rc;
 
-use rquickjs::{Function, Persistent, Value};
+use rquickjs::{Function, Persistent};
 use tokio::sync::mpsc::UnboundedSender;
 use wxudp::{Delivery, Engine, IoQueue, Policy, Registry};
 
@@ -33,8 +33,6 @@ pub(crate) struct Host {
     pub(crate) base_library: String,
     /// Where the main script lives: bare `require('utils/x.js')` resolves from here too.
     pub(crate) root: PathBuf,
-    /// Rejected promises with no handler yet, checked after each turn.
-    pub(crate) rejections: Vec<(Persistent<Value<'static>>, Persistent<Value<'static>>)>,
     events: UnboundedSender<(u64, Delivery)>,
     runtime: tokio::runtime::Handle,
     /// Ctrl-C and `--timeout`, which end a run even in the middle of JavaScript.
@@ -67,7 +65,6 @@ impl Host {
             policy: options.policy(),
             base_library: options.base_library.clone(),
             root,
-            rejections: Vec::new(),
             events,
             runtime,
             io: IoQueue::default(),

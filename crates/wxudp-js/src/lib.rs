@@ -26,6 +26,7 @@ mod event_loop;
 mod exception;
 mod host;
 mod natives;
+mod rejections;
 mod stop;
 mod storage;
 mod timers;

@@ -142,3 +142,32 @@ setTimeout(() => s.send({ address: '127.0.0.1', port: port, message: 'through' }
     );
     assert_eq!(script.run(), EXIT_OK);
 }
+
+#[test]
+fn fifty_thousand_late_handled_rejections() {
+    let script = Script::new(
+        "rejections",
+        r#"
+const promises = [];
+for (let i = 0; i < 50000; i++) promises.push(Promise.reject(new Error('r' + i)));
+let caught = 0;
+// Handled in the same turn, newest first (the worst order for a list scan).
+for (let i = promises.length - 1; i >= 0; i--) promises[i].catch(() => { caught++; });
+setTimeout(() => { if (caught !== 50000) throw new Error('caught ' + caught); }, 1);
+"#,
+    );
+    assert_eq!(script.run(), EXIT_OK);
+}
+
+#[test]
+fn a_rejection_still_unhandled_after_its_turn_is_reported() {
+    let script = Script::new(
+        "late-rejection",
+        r#"
+const p = Promise.reject(new Error('handled too late'));
+Promise.reject(new Error('handled in time')).catch(() => {});
+setTimeout(() => { p.catch(() => {}); }, 1);
+"#,
+    );
+    assert_eq!(script.run(), wxudp_js::EXIT_ERROR);
+}
