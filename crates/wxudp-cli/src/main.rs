@@ -23,8 +23,11 @@ enum Command {
     ///
     /// Exit status: 0 when the script ran and nothing went uncaught; 1 after an uncaught
     /// exception (top level, listener, timer or promise), a syntax error or an unreadable
-    /// file; 124 when --timeout ended the run; 130 after Ctrl-C (the wx.onAppHide
-    /// listeners run and sockets close first).
+    /// file; 2 for a usage error; 124 when --timeout ended the run; 130, 143, 129 after
+    /// SIGINT (Ctrl-C), SIGTERM, SIGHUP: the script is cut short, the wx.onAppHide
+    /// listeners, App.onHide and the pages' onHide/onUnload run, then the sockets close.
+    /// A second signal ends the run at once (with the first one's status), and so does
+    /// --timeout, whatever the script is doing.
     Run(RunArgs),
     /// Print every datagram received on PORT (one line each).
     Listen(net::ListenArgs),
@@ -42,8 +45,8 @@ enum Command {
 struct RunArgs {
     /// The script to run (CommonJS: `require` and `module.exports` work).
     file: std::path::PathBuf,
-    /// End the run after this many seconds, even in the middle of a script (exit status
-    /// 124). A number of seconds above 0 and at most 31536000 (365 days); fractions such
+    /// End the run after this many seconds, even in the middle of a script or of its
+    /// hide hooks (exit status 124). A number of seconds above 0 and at most 31536000 (365 days); fractions such
     /// as 0.5 are fine.
     #[arg(long, value_name = "SECONDS", value_parser = parse_timeout, allow_negative_numbers = true)]
     timeout: Option<std::time::Duration>,

@@ -7,7 +7,6 @@ use std::path::Path;
 use std::rc::Rc;
 
 use rquickjs::{CatchResultExt, Context, Ctx, Function, Object, Persistent, Runtime, Value};
-use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::mpsc;
 use tokio::time::{sleep_until, Instant};
 use wxudp::Delivery;
@@ -16,8 +15,9 @@ use crate::convert::event_payload;
 use crate::exception::{describe_exception, report_exception};
 use crate::host::{Host, JsFunction, Shared};
 use crate::rejections::Rejections;
+use crate::stop::{Cause, Input, Phase, Wake, Watchdog};
 use crate::timers::Callback;
-use crate::{natives, udp, RunOptions, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_TIMEOUT};
+use crate::{natives, udp, RunOptions, EXIT_ERROR};
 
 const PRELUDE: &str = include_str!("prelude.js");
 
@@ -68,21 +68,29 @@ pub(crate) async fn run(path: &Path, options: &RunOptions) -> i32 {
     let host: Shared = Rc::new(RefCell::new(host));
     let rejections = Rc::new(RefCell::new(Rejections::default()));
     track_rejections(&js, &rejections);
-    // Ctrl-C sets a flag even while a script runs; the engine checks it (and the
-    // deadline) now and then, so that an endless loop ends too.
-    let sigint = signal_hook::flag::register(
-        signal_hook::consts::SIGINT,
-        host.borrow().stop.interrupted.clone(),
-    )
-    .ok();
-
-    let code = turn_loop(&js, &context, &host, &rejections, &main, options, &mut rx).await;
-
-    js.set_interrupt_handler(None);
-    if let Some(id) = sigint {
-        signal_hook::low_level::unregister(id);
+    // From here on SIGINT, SIGTERM and SIGHUP end the run through its hide hooks: their
+    // handlers set flags, which the engine's interrupt handler and the loop read. A
+    // process that cannot catch them keeps their default action (it dies at once).
+    let signals = host.borrow().stop.catch_signals();
+    if let Err(e) = &signals {
+        eprintln!("wxudp: cannot catch signals: {e}");
+    }
+    let mut wake = Wake::new();
+    let watchdog = Watchdog::start(host.borrow().stop.deadline());
+    if let Err(e) = &watchdog {
+        eprintln!("wxudp: cannot start the watchdog: {e}");
     }
 
+    let env = Env {
+        js: &js,
+        context: &context,
+        host: &host,
+        rejections: &rejections,
+        options,
+    };
+    let code = turn_loop(&env, &main, &mut rx, &mut wake).await;
+
+    js.set_interrupt_handler(None);
     // Persistent values must be gone before the JS runtime is freed.
     context.with(|_ctx| {
         let mut h = host.borrow_mut();
@@ -92,22 +100,34 @@ pub(crate) async fn run(path: &Path, options: &RunOptions) -> i32 {
         h.sockets.clear();
     });
     drop(rx);
+    drop(watchdog);
+    drop(signals);
     let failed = host.borrow().exit_code;
     code.max(failed)
 }
 
+/// What the steps of a run share.
+struct Env<'a> {
+    js: &'a Runtime,
+    context: &'a Context,
+    host: &'a Shared,
+    rejections: &'a RefCell<Rejections>,
+    options: &'a RunOptions,
+}
+
 async fn turn_loop(
-    js: &Runtime,
-    context: &Context,
-    host: &Shared,
-    rejections: &RefCell<Rejections>,
+    env: &Env<'_>,
     main: &Path,
-    options: &RunOptions,
     rx: &mut mpsc::UnboundedReceiver<(u64, Delivery)>,
+    wake: &mut Wake,
 ) -> i32 {
-    // Catch Ctrl-C from the start, so that it cannot kill the run before the loop begins.
-    let mut sigint = signal(SignalKind::interrupt()).ok();
-    let deadline = options.timeout.map(|t| Instant::now() + t);
+    let Env {
+        js,
+        context,
+        host,
+        rejections,
+        ..
+    } = *env;
     let hooks = match context.with(|ctx| install(&ctx, host)) {
         Ok(hooks) => hooks,
         Err(e) => {
@@ -129,8 +149,9 @@ async fn turn_loop(
             }
         }
     });
-    if let Some(code) = host.borrow().stop.reason() {
-        return stop(context, host, &hooks, options, code);
+    let phase = host.borrow().stop.poll();
+    if phase != Phase::Running {
+        return end(env, &hooks, phase);
     }
     if !matches!(started, Ok(true)) {
         // An exception at the top level (a syntax error among them) ends the run, as
@@ -139,13 +160,14 @@ async fn turn_loop(
         return EXIT_ERROR;
     }
 
+    let deadline = host.borrow().stop.deadline().map(Instant::from_std);
     let mut io = host.borrow().io.driver();
     loop {
         drain_jobs(js, host);
         report_rejections(context, host, rejections);
-        let reason = host.borrow().stop.reason();
-        if let Some(code) = reason {
-            return stop(context, host, &hooks, options, code);
+        let phase = host.borrow().stop.poll();
+        if phase != Phase::Running {
+            return end(env, &hooks, phase);
         }
         let (idle, next_timer) = {
             let h = host.borrow();
@@ -155,15 +177,6 @@ async fn turn_loop(
         if idle && rx.is_empty() && !js.is_job_pending() {
             return 0;
         }
-        let interrupted = async {
-            match sigint.as_mut() {
-                Some(s) => {
-                    s.recv().await;
-                }
-                None => std::future::pending().await,
-            }
-        };
-        let timed_out = wait_until(deadline);
         let timer_due = wait_until(next_timer);
         let io_progress = poll_fn(|cx| io.poll(cx));
         let woken_by = tokio::select! {
@@ -171,12 +184,9 @@ async fn turn_loop(
             // same turn.
             biased;
             () = io_progress => None,
-            () = interrupted => {
-                return stop(context, host, &hooks, options, EXIT_INTERRUPTED);
-            }
-            () = timed_out => {
-                return stop(context, host, &hooks, options, EXIT_TIMEOUT);
-            }
+            // A signal or the deadline: the top of the loop reads the stop conditions.
+            () = wake.recv() => continue,
+            () = wait_until(deadline) => continue,
             Some(event) = rx.recv() => Some(event),
             () = timer_due => None,
         };
@@ -230,29 +240,55 @@ fn turn(
     fired
 }
 
-/// Ends the run for Ctrl-C (after the `onAppHide` listeners and page hooks) or for
-/// `--timeout`, closing every socket; returns the exit status.
-fn stop(context: &Context, host: &Shared, hooks: &Hooks, options: &RunOptions, code: i32) -> i32 {
-    if code == EXIT_INTERRUPTED {
-        host.borrow()
-            .stop
-            .hiding
-            .store(true, std::sync::atomic::Ordering::SeqCst);
+/// Ends the run from `phase` (not `Running`) and returns the exit status. After a
+/// signal, the hide hooks run first (`wx.onAppHide` listeners, `App.onHide`, each page's
+/// `onHide`/`onUnload`) with the promise jobs they queue, unless a second signal or the
+/// deadline cuts them short; then every socket closes, flushing what was sent.
+fn end(env: &Env<'_>, hooks: &Hooks, phase: Phase) -> i32 {
+    let Env {
+        js,
+        context,
+        host,
+        options,
+        ..
+    } = *env;
+    let mut phase = phase;
+    if let Phase::Hiding { .. } = phase {
+        host.borrow().stop.advance(Input::HooksStart);
         context.with(|ctx| {
             if let Ok(f) = hooks.app_hide.clone().restore(&ctx) {
                 if let Err(e) = f.call::<_, ()>(()).catch(&ctx) {
-                    eprintln!("{}", caught_text(&ctx, e));
+                    report_caught(&ctx, host, e);
                 }
             }
         });
-    } else {
-        eprintln!(
-            "wxudp: timed out after {}s",
-            options.timeout.map(|t| t.as_secs_f64()).unwrap_or_default()
-        );
+        drain_jobs(js, host);
+        phase = host.borrow().stop.poll();
+        if let Phase::Hiding { .. } = phase {
+            phase = host.borrow().stop.advance(Input::HooksEnd);
+        }
     }
+    let status = match phase {
+        Phase::Done(cause) => {
+            match cause {
+                Cause::Timeout => eprintln!(
+                    "wxudp: timed out after {}s",
+                    options.timeout.map(|t| t.as_secs_f64()).unwrap_or_default()
+                ),
+                Cause::SecondSignal { second, .. } => eprintln!(
+                    "wxudp: a second signal ({}): the run ends without waiting for the hide hooks",
+                    second.name()
+                ),
+                Cause::Signal(_) => {}
+            }
+            cause.status()
+        }
+        // Not reached: `end` is called once the run is no longer running, and the hooks
+        // above end in `Done`.
+        Phase::Running | Phase::Hiding { .. } => EXIT_ERROR,
+    };
     host.borrow().close_all();
-    code
+    status
 }
 
 /// Prints an exception a listener, timer or the main script let through, and marks the
@@ -288,7 +324,8 @@ fn install(ctx: &Ctx<'_>, host: &Shared) -> rquickjs::Result<Hooks> {
     })
 }
 
-/// Runs every pending promise job, reporting the ones that throw.
+/// Runs every pending promise job, reporting the ones that throw, until none is left or
+/// the run is stopped.
 fn drain_jobs(js: &Runtime, host: &Shared) {
     loop {
         match js.execute_pending_job() {
@@ -298,6 +335,10 @@ fn drain_jobs(js: &Runtime, host: &Shared) {
                 let e = ctx.catch();
                 report_exception(&ctx, host, e);
             }),
+        }
+        // Jobs that queue jobs forever must not outlive a stop.
+        if host.borrow().stop.reason().is_some() {
+            return;
         }
     }
 }
