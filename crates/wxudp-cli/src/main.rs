@@ -23,8 +23,11 @@ enum Command {
     ///
     /// Exit status: 0 when the script ran and nothing went uncaught; 1 after an uncaught
     /// exception (top level, listener, timer or promise), a syntax error or an unreadable
-    /// file; 124 when --timeout ended the run; 130 after Ctrl-C (the wx.onAppHide
-    /// listeners run and sockets close first).
+    /// file; 2 for a usage error; 124 when --timeout ended the run; 130, 143, 129 after
+    /// SIGINT (Ctrl-C), SIGTERM, SIGHUP: the script is cut short, the wx.onAppHide
+    /// listeners, App.onHide and the pages' onHide/onUnload run, then the sockets close.
+    /// A second signal ends the run at once (with the first one's status), and so does
+    /// --timeout, whatever the script is doing.
     Run(RunArgs),
     /// Print every datagram received on PORT (one line each).
     Listen(net::ListenArgs),
@@ -42,9 +45,11 @@ enum Command {
 struct RunArgs {
     /// The script to run (CommonJS: `require` and `module.exports` work).
     file: std::path::PathBuf,
-    /// End the run after this many seconds (exit status 124).
-    #[arg(long, value_name = "SECONDS")]
-    timeout: Option<f64>,
+    /// End the run after this many seconds, even in the middle of a script or of its
+    /// hide hooks (exit status 124). A number of seconds above 0 and at most 31536000 (365 days); fractions such
+    /// as 0.5 are fine.
+    #[arg(long, value_name = "SECONDS", value_parser = parse_timeout, allow_negative_numbers = true)]
+    timeout: Option<std::time::Duration>,
     /// Keep wx storage (wx.setStorageSync, ...) in this JSON file across runs.
     #[arg(long, value_name = "FILE")]
     storage: Option<std::path::PathBuf>,
@@ -95,15 +100,6 @@ fn main() -> ExitCode {
 }
 
 fn run_script(args: RunArgs) -> ExitCode {
-    let timeout = match args.timeout {
-        None => None,
-        Some(s) if s.is_finite() && s > 0.0 => Some(std::time::Duration::from_secs_f64(s)),
-        Some(s) => {
-            return fail(&format!(
-                "--timeout must be a positive number of seconds, not {s}"
-            ))
-        }
-    };
     let version_ok = !args.base_library.is_empty()
         && args.base_library.split('.').count() <= 3
         && args
@@ -117,13 +113,30 @@ fn run_script(args: RunArgs) -> ExitCode {
         ));
     }
     let options = wxudp_js::RunOptions {
-        timeout,
+        timeout: args.timeout,
         storage: args.storage,
         base_library: args.base_library,
         udp_domains: args.udp_domain,
     };
     let code = wxudp_js::run(&args.file, &options);
     ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
+
+/// The longest `--timeout`, in seconds: 365 days. Longer is surely a mistake (and far
+/// beyond it a deadline no longer fits the clock).
+const MAX_TIMEOUT_SECS: f64 = 31_536_000.0;
+
+/// Parses `--timeout SECONDS`: a number above 0 and at most [`MAX_TIMEOUT_SECS`].
+/// Anything else (NaN, infinities, 0, negatives, more) is a usage error (exit status 2).
+fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
+    const BOUNDS: &str = "a number of seconds above 0 and at most 31536000 (365 days)";
+    match text.parse::<f64>() {
+        Ok(secs) if secs > 0.0 && secs <= MAX_TIMEOUT_SECS => {
+            // In range, the conversion cannot fail; a timeout below a nanosecond is one.
+            Ok(std::time::Duration::from_secs_f64(secs).max(std::time::Duration::from_nanos(1)))
+        }
+        _ => Err(format!("must be {BOUNDS}")),
+    }
 }
 
 fn fail(msg: &str) -> ExitCode {

@@ -184,7 +184,7 @@ fn timeout_ends_the_run_with_124() {
     assert_eq!(out.status.code(), Some(124));
     assert!(text(&out.stderr).contains("timed out after 0.3s"));
     let bad = run_script(&script, &["--timeout", "0"]);
-    assert_eq!(bad.status.code(), Some(1));
+    assert_eq!(bad.status.code(), Some(2), "a usage error");
     let bad = run_script(&script, &["--base-library", "latest"]);
     assert_eq!(bad.status.code(), Some(1));
     assert_eq!(

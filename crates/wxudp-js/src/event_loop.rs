@@ -7,7 +7,6 @@ use std::path::Path;
 use std::rc::Rc;
 
 use rquickjs::{CatchResultExt, Context, Ctx, Function, Object, Persistent, Runtime, Value};
-use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::mpsc;
 use tokio::time::{sleep_until, Instant};
 use wxudp::Delivery;
@@ -15,12 +14,21 @@ use wxudp::Delivery;
 use crate::convert::event_payload;
 use crate::exception::{describe_exception, report_exception};
 use crate::host::{Host, JsFunction, Shared};
-use crate::{natives, udp, RunOptions, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_TIMEOUT};
+use crate::rejections::Rejections;
+use crate::stop::{Cause, Input, Phase, Wake, Watchdog};
+use crate::timers::Callback;
+use crate::{natives, udp, RunOptions, EXIT_ERROR};
 
 const PRELUDE: &str = include_str!("prelude.js");
 
-/// Socket events delivered in one turn of the loop before timers get a look in.
-const EVENT_BATCH: usize = 64;
+/// Socket events delivered in one turn at most: those queued when the turn began, up
+/// to this many. Events that listeners cause during the turn wait for the next one, so
+/// neither timers nor events can starve the other.
+const EVENT_BATCH: usize = 4096;
+
+/// Timers fired in one turn of the loop at most (only timers due when the turn began):
+/// thousands of busy intervals then still leave socket I/O a turn of its own.
+const TIMER_BATCH: usize = 256;
 
 /// What the prelude hands back to the loop.
 struct Hooks {
@@ -60,47 +68,68 @@ pub(crate) async fn run(path: &Path, options: &RunOptions) -> i32 {
         }
     };
     let host: Shared = Rc::new(RefCell::new(host));
-    track_rejections(&js, &host);
-    // Ctrl-C sets a flag even while a script runs; the engine checks it (and the
-    // deadline) now and then, so that an endless loop ends too.
-    let sigint = signal_hook::flag::register(
-        signal_hook::consts::SIGINT,
-        host.borrow().stop.interrupted.clone(),
-    )
-    .ok();
-    js.set_interrupt_handler(Some(Box::new(host.borrow().stop.interrupts())));
-
-    let code = turn_loop(&js, &context, &host, &main, options, &mut rx).await;
-
-    js.set_interrupt_handler(None);
-    if let Some(id) = sigint {
-        signal_hook::low_level::unregister(id);
+    let rejections = Rc::new(RefCell::new(Rejections::default()));
+    track_rejections(&js, &rejections);
+    // From here on SIGINT, SIGTERM and SIGHUP end the run through its hide hooks: their
+    // handlers set flags, which the engine's interrupt handler and the loop read. A
+    // process that cannot catch them keeps their default action (it dies at once).
+    let signals = host.borrow().stop.catch_signals();
+    if let Err(e) = &signals {
+        eprintln!("wxudp: cannot catch signals: {e}");
+    }
+    let mut wake = Wake::new();
+    let watchdog = Watchdog::start(host.borrow().stop.deadline());
+    if let Err(e) = &watchdog {
+        eprintln!("wxudp: cannot start the watchdog: {e}");
     }
 
+    let env = Env {
+        js: &js,
+        context: &context,
+        host: &host,
+        rejections: &rejections,
+        options,
+    };
+    let code = turn_loop(&env, &main, &mut rx, &mut wake).await;
+
+    js.set_interrupt_handler(None);
     // Persistent values must be gone before the JS runtime is freed.
     context.with(|_ctx| {
         let mut h = host.borrow_mut();
         h.close_all();
         h.timers.clear();
-        h.rejections.clear();
+        rejections.borrow_mut().clear();
         h.sockets.clear();
     });
     drop(rx);
+    drop(watchdog);
+    drop(signals);
     let failed = host.borrow().exit_code;
     code.max(failed)
 }
 
+/// What the steps of a run share.
+struct Env<'a> {
+    js: &'a Runtime,
+    context: &'a Context,
+    host: &'a Shared,
+    rejections: &'a RefCell<Rejections>,
+    options: &'a RunOptions,
+}
+
 async fn turn_loop(
-    js: &Runtime,
-    context: &Context,
-    host: &Shared,
+    env: &Env<'_>,
     main: &Path,
-    options: &RunOptions,
     rx: &mut mpsc::UnboundedReceiver<(u64, Delivery)>,
+    wake: &mut Wake,
 ) -> i32 {
-    // Catch Ctrl-C from the start, so that it cannot kill the run before the loop begins.
-    let mut sigint = signal(SignalKind::interrupt()).ok();
-    let deadline = options.timeout.map(|t| Instant::now() + t);
+    let Env {
+        js,
+        context,
+        host,
+        rejections,
+        ..
+    } = *env;
     let hooks = match context.with(|ctx| install(&ctx, host)) {
         Ok(hooks) => hooks,
         Err(e) => {
@@ -108,6 +137,9 @@ async fn turn_loop(
             return EXIT_ERROR;
         }
     };
+    // Only the script is subject to the stop conditions: the prelude always completes, so
+    // that a tiny --timeout ends the run as a timeout, not as a failed setup.
+    js.set_interrupt_handler(Some(Box::new(host.borrow().stop.interrupts())));
     let started = context.with(|ctx| {
         let run_main = hooks.run_main.clone().restore(&ctx)?;
         let path = main.to_string_lossy().into_owned();
@@ -119,8 +151,9 @@ async fn turn_loop(
             }
         }
     });
-    if let Some(code) = host.borrow().stop.reason() {
-        return stop(context, host, &hooks, options, code);
+    let phase = host.borrow().stop.poll();
+    if phase != Phase::Running {
+        return end(env, &hooks, phase);
     }
     if !matches!(started, Ok(true)) {
         // An exception at the top level (a syntax error among them) ends the run, as
@@ -129,13 +162,14 @@ async fn turn_loop(
         return EXIT_ERROR;
     }
 
+    let deadline = host.borrow().stop.deadline().map(Instant::from_std);
     let mut io = host.borrow().sockets.io.driver();
     loop {
         drain_jobs(js, host);
-        report_rejections(context, host);
-        let reason = host.borrow().stop.reason();
-        if let Some(code) = reason {
-            return stop(context, host, &hooks, options, code);
+        report_rejections(context, host, rejections);
+        let phase = host.borrow().stop.poll();
+        if phase != Phase::Running {
+            return end(env, &hooks, phase);
         }
         let (idle, next_timer) = {
             let h = host.borrow();
@@ -145,70 +179,119 @@ async fn turn_loop(
         if idle && rx.is_empty() && !js.is_job_pending() {
             return 0;
         }
-        let interrupted = async {
-            match sigint.as_mut() {
-                Some(s) => {
-                    s.recv().await;
-                }
-                None => std::future::pending().await,
-            }
-        };
-        let timed_out = wait_until(deadline);
         let timer_due = wait_until(next_timer);
         let io_progress = poll_fn(|cx| io.poll(cx));
-        tokio::select! {
+        let woken_by = tokio::select! {
             // Socket I/O first, so that what it reads is seen by the `rx` branch in the
             // same turn.
             biased;
-            () = io_progress => {}
-            () = interrupted => {
-                return stop(context, host, &hooks, options, EXIT_INTERRUPTED);
-            }
-            () = timed_out => {
-                return stop(context, host, &hooks, options, EXIT_TIMEOUT);
-            }
-            () = timer_due => {
-                context.with(|ctx| fire_timer(&ctx, host));
-            }
-            Some((id, delivery)) = rx.recv() => {
-                context.with(|ctx| dispatch(&ctx, host, id, delivery));
-                // Deliver what else is ready without setting up the select again, with
-                // promise jobs run between events as between any two tasks.
-                for _ in 1..EVENT_BATCH {
-                    let Ok((id, delivery)) = rx.try_recv() else {
-                        break;
-                    };
-                    drain_jobs(js, host);
-                    context.with(|ctx| dispatch(&ctx, host, id, delivery));
-                }
-            }
+            () = io_progress => None,
+            // A signal or the deadline: the top of the loop reads the stop conditions.
+            () = wake.recv() => continue,
+            () = wait_until(deadline) => continue,
+            Some(event) = rx.recv() => Some(event),
+            () = timer_due => None,
+        };
+        // Whatever woke the loop, the turn gives socket events and timers their share.
+        if turn(js, context, host, rx, woken_by) {
+            // Busy timers must not keep the OS from being polled: let the runtime look
+            // at the sockets before the next turn.
+            tokio::task::yield_now().await;
         }
     }
 }
 
-/// Ends the run for Ctrl-C (after the `onAppHide` listeners and page hooks) or for
-/// `--timeout`, closing every socket; returns the exit status.
-fn stop(context: &Context, host: &Shared, hooks: &Hooks, options: &RunOptions, code: i32) -> i32 {
-    if code == EXIT_INTERRUPTED {
-        host.borrow()
-            .stop
-            .hiding
-            .store(true, std::sync::atomic::Ordering::SeqCst);
+/// One turn of the loop once something is ready: socket events (`first`, then what
+/// else was queued when the turn began, [`EVENT_BATCH`] at most), then the timers that were due when the turn
+/// began ([`TIMER_BATCH`] at most), running promise jobs after each callback as Node
+/// does. Returns whether a timer fired.
+fn turn(
+    js: &Runtime,
+    context: &Context,
+    host: &Shared,
+    rx: &mut mpsc::UnboundedReceiver<(u64, Delivery)>,
+    first: Option<(u64, Delivery)>,
+) -> bool {
+    let now = Instant::now();
+    let queued = rx.len() + usize::from(first.is_some());
+    let mut next = first;
+    for _ in 0..queued.min(EVENT_BATCH) {
+        let Some((id, delivery)) = next.take().or_else(|| rx.try_recv().ok()) else {
+            break;
+        };
+        context.with(|ctx| dispatch(&ctx, host, id, delivery));
+        drain_jobs(js, host);
+        if host.borrow().stop.reason().is_some() {
+            return false;
+        }
+    }
+    let mut fired = false;
+    for _ in 0..TIMER_BATCH {
+        // Timers added or rescheduled during this turn are due after `now`: they wait
+        // for the next turn.
+        let due = host.borrow_mut().timers.take_due(now);
+        let Some(callback) = due else {
+            break;
+        };
+        fired = true;
+        context.with(|ctx| call_timer(&ctx, host, callback));
+        drain_jobs(js, host);
+        if host.borrow().stop.reason().is_some() {
+            break;
+        }
+    }
+    fired
+}
+
+/// Ends the run from `phase` (not `Running`) and returns the exit status. After a
+/// signal, the hide hooks run first (`wx.onAppHide` listeners, `App.onHide`, each page's
+/// `onHide`/`onUnload`) with the promise jobs they queue, unless a second signal or the
+/// deadline cuts them short; then every socket closes, flushing what was sent.
+fn end(env: &Env<'_>, hooks: &Hooks, phase: Phase) -> i32 {
+    let Env {
+        js,
+        context,
+        host,
+        options,
+        ..
+    } = *env;
+    let mut phase = phase;
+    if let Phase::Hiding { .. } = phase {
+        host.borrow().stop.advance(Input::HooksStart);
         context.with(|ctx| {
             if let Ok(f) = hooks.app_hide.clone().restore(&ctx) {
                 if let Err(e) = f.call::<_, ()>(()).catch(&ctx) {
-                    eprintln!("{}", caught_text(&ctx, e));
+                    report_caught(&ctx, host, e);
                 }
             }
         });
-    } else {
-        eprintln!(
-            "wxudp: timed out after {}s",
-            options.timeout.map(|t| t.as_secs_f64()).unwrap_or_default()
-        );
+        drain_jobs(js, host);
+        phase = host.borrow().stop.poll();
+        if let Phase::Hiding { .. } = phase {
+            phase = host.borrow().stop.advance(Input::HooksEnd);
+        }
     }
+    let status = match phase {
+        Phase::Done(cause) => {
+            match cause {
+                Cause::Timeout => eprintln!(
+                    "wxudp: timed out after {}s",
+                    options.timeout.map(|t| t.as_secs_f64()).unwrap_or_default()
+                ),
+                Cause::SecondSignal { second, .. } => eprintln!(
+                    "wxudp: a second signal ({}): the run ends without waiting for the hide hooks",
+                    second.name()
+                ),
+                Cause::Signal(_) => {}
+            }
+            cause.status()
+        }
+        // Not reached: `end` is called once the run is no longer running, and the hooks
+        // above end in `Done`.
+        Phase::Running | Phase::Hiding { .. } => EXIT_ERROR,
+    };
     host.borrow().close_all();
-    code
+    status
 }
 
 /// Prints an exception a listener, timer or the main script let through, and marks the
@@ -244,7 +327,8 @@ fn install(ctx: &Ctx<'_>, host: &Shared) -> rquickjs::Result<Hooks> {
     })
 }
 
-/// Runs every pending promise job, reporting the ones that throw.
+/// Runs every pending promise job, reporting the ones that throw, until none is left or
+/// the run is stopped.
 fn drain_jobs(js: &Runtime, host: &Shared) {
     loop {
         match js.execute_pending_job() {
@@ -255,40 +339,40 @@ fn drain_jobs(js: &Runtime, host: &Shared) {
                 report_exception(&ctx, host, e);
             }),
         }
+        // Jobs that queue jobs forever must not outlive a stop.
+        if host.borrow().stop.reason().is_some() {
+            return;
+        }
     }
 }
 
-/// Remembers rejected promises without a handler, and forgets them when one is added.
-fn track_rejections(js: &Runtime, host: &Shared) {
-    let h = host.clone();
+/// Remembers rejected promises without a handler, and forgets them when one is added:
+/// O(1) each (see [`Rejections`]).
+fn track_rejections(js: &Runtime, rejections: &Rc<RefCell<Rejections>>) {
+    let r = rejections.clone();
     js.set_host_promise_rejection_tracker(Some(Box::new(
-        move |ctx: Ctx<'_>, promise: Value<'_>, reason: Value<'_>, handled: bool| {
-            let mut host = h.borrow_mut();
+        move |_ctx: Ctx<'_>, promise: Value<'_>, reason: Value<'_>, handled: bool| {
             if handled {
-                host.rejections.retain(|(p, _)| {
-                    p.clone()
-                        .restore(&ctx)
-                        .map(|p| p != promise)
-                        .unwrap_or(false)
-                });
+                // Dropped after the borrow ends.
+                let _forgotten = r.borrow_mut().handled(&promise);
             } else {
-                host.rejections.push((
-                    Persistent::save(&ctx, promise),
-                    Persistent::save(&ctx, reason),
-                ));
+                r.borrow_mut().rejected(promise, reason);
             }
         },
     )));
 }
 
 /// Reports promises still rejected without a handler after a turn.
-fn report_rejections(context: &Context, host: &Shared) {
-    let pending = std::mem::take(&mut host.borrow_mut().rejections);
-    if pending.is_empty() || host.borrow().stop.reason().is_some() {
+fn report_rejections(context: &Context, host: &Shared, rejections: &RefCell<Rejections>) {
+    if rejections.borrow().is_empty() {
+        return;
+    }
+    let pending = rejections.borrow_mut().take();
+    if host.borrow().stop.reason().is_some() {
         return;
     }
     context.with(|ctx| {
-        for (_, reason) in pending {
+        for reason in pending {
             if let Ok(reason) = reason.restore(&ctx) {
                 let text = describe_exception(&ctx, reason);
                 eprintln!(
@@ -325,12 +409,8 @@ fn dispatch(ctx: &Ctx<'_>, host: &Shared, id: u64, delivery: Delivery) {
     host.borrow_mut().sockets.settle(ctx, &handle);
 }
 
-/// Runs the earliest due timer.
-fn fire_timer(ctx: &Ctx<'_>, host: &Shared) {
-    let due = host.borrow_mut().timers.take_due(Instant::now());
-    let Some((callback, args)) = due else {
-        return;
-    };
+/// Runs a timer's callback with its arguments.
+fn call_timer(ctx: &Ctx<'_>, host: &Shared, (callback, args): Callback) {
     let Ok(f) = callback.restore(ctx) else {
         return;
     };

@@ -6,7 +6,7 @@ use std::cell::RefCell;
 use std::path::PathBuf;
 use std::rc::Rc;
 
-use rquickjs::{Function, Persistent, Value};
+use rquickjs::{Function, Persistent};
 use tokio::sync::mpsc::UnboundedSender;
 use wxudp::{Delivery, Limits};
 
@@ -31,8 +31,6 @@ pub(crate) struct Host {
     pub(crate) base_library: String,
     /// Where the main script lives: bare `require('utils/x.js')` resolves from here too.
     pub(crate) root: PathBuf,
-    /// Rejected promises with no handler yet, checked after each turn.
-    pub(crate) rejections: Vec<(Persistent<Value<'static>>, Persistent<Value<'static>>)>,
     /// Ctrl-C and `--timeout`, which end a run even in the middle of JavaScript.
     pub(crate) stop: Stop,
 }
@@ -53,7 +51,6 @@ impl Host {
             exit_code: 0,
             base_library: options.base_library.clone(),
             root,
-            rejections: Vec::new(),
             stop: Stop::new(options.timeout),
         })
     }

@@ -27,6 +27,7 @@ mod exception;
 mod host;
 mod modules;
 mod natives;
+mod rejections;
 mod sockets;
 mod stop;
 mod storage;
@@ -38,10 +39,17 @@ pub const EXIT_OK: i32 = 0;
 /// Exit status: an uncaught exception (top level, listener, timer or promise), a syntax
 /// error, or a script that cannot be read.
 pub const EXIT_ERROR: i32 = 1;
-/// Exit status: `--timeout` ended the run.
+/// Exit status: `--timeout` ended the run (at once, whatever the script was doing).
 pub const EXIT_TIMEOUT: i32 = 124;
-/// Exit status: Ctrl-C (SIGINT) ended the run, after the `wx.onAppHide` listeners ran.
+/// Exit status: SIGHUP ended the run (as [`EXIT_INTERRUPTED`] describes).
+pub const EXIT_HANGUP: i32 = 129;
+/// Exit status: Ctrl-C (SIGINT) ended the run. The script is cut short, then the
+/// `wx.onAppHide` listeners, `App.onHide` and each page's `onHide`/`onUnload` run, then
+/// the sockets close (flushing what was sent). A second signal ends the run at once,
+/// with the first signal's status.
 pub const EXIT_INTERRUPTED: i32 = 130;
+/// Exit status: SIGTERM ended the run (as [`EXIT_INTERRUPTED`] describes).
+pub const EXIT_TERMINATED: i32 = 143;
 
 pub use modules::MAX_MODULE_BYTES;
 
@@ -51,7 +59,11 @@ pub const DEFAULT_BASE_LIBRARY: &str = "3.0.0";
 /// How to run a script.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
-    /// End the run after this long (exit status [`EXIT_TIMEOUT`]).
+    /// End the run after this long (exit status [`EXIT_TIMEOUT`]), at once in any phase:
+    /// in the middle of the script, a listener, a timer or the hide hooks. A run stuck
+    /// where no JavaScript runs (a write to a full pipe) is ended by a watchdog thread
+    /// two seconds later, which exits the process. A timeout too long for the clock is
+    /// no timeout.
     pub timeout: Option<Duration>,
     /// Keep `wx` storage in this JSON file across runs (default: in memory).
     pub storage: Option<PathBuf>,

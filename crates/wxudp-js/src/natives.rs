@@ -4,7 +4,6 @@
 use std::ffi::CString;
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr};
-use std::time::Duration;
 
 use rquickjs::function::Opt;
 use rquickjs::{qjs, ArrayBuffer, Ctx, Exception, Function, Object, Persistent, Value};
@@ -37,11 +36,7 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, n: &Object<'js>, host: &Shared) -> rq
                   repeat: bool,
                   args: Vec<Value<'js>>|
                   -> u64 {
-                let delay = if ms.is_finite() && ms > 0.0 {
-                    Duration::from_secs_f64(ms / 1000.0)
-                } else {
-                    Duration::ZERO
-                };
+                let delay = crate::timers::delay(ms);
                 let args = args
                     .into_iter()
                     .map(|a| Persistent::save(&ctx, a))

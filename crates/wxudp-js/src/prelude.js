@@ -117,7 +117,9 @@
       if (typeof fn !== 'function') {
         throw new TypeError('The "callback" argument must be of type function. Received ' + inspect(fn, 1, []));
       }
-      return N.setTimer(fn, Number(ms) || 0, repeat, Array.prototype.slice.call(arguments, 2));
+      // Coerced as Node does (`after *= 1`: a BigInt throws); the native maps NaN, below 1
+      // and above 2^31-1 ms to 1 ms and truncates fractions.
+      return N.setTimer(fn, ms * 1, repeat, Array.prototype.slice.call(arguments, 2));
     };
   }
   global.setTimeout = timer(false);

@@ -1,6 +1,10 @@
-//! `setTimeout` / `setInterval`: the timers of one run.
+//! `setTimeout` / `setInterval`: the timers of one run, in deadline order.
+//!
+//! Timers live in an ordered map keyed by (deadline, sequence number), beside a map from
+//! id to timer: adding, firing and clearing a timer are O(log n) whatever the number of
+//! timers, and the earliest deadline is the map's first key.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use rquickjs::{Persistent, Value};
@@ -8,21 +12,43 @@ use tokio::time::Instant;
 
 use crate::host::JsFunction;
 
-/// `setTimeout` / `setInterval` timers.
-#[derive(Default)]
-pub(crate) struct Timers {
-    entries: BTreeMap<u64, Timer>,
-    next_id: u64,
+/// The longest delay a timer keeps, in milliseconds: 2^31-1 (about 24.8 days), as in
+/// Node.js and browsers. Longer delays mean 1 ms.
+pub(crate) const MAX_DELAY_MS: f64 = 2_147_483_647.0;
+
+/// The delay of `setTimeout(f, ms)` / `setInterval(f, ms)`, `ms` already coerced to a
+/// number (`ms * 1`, as Node does): Node's rule, a delay that is NaN, below 1 or above
+/// [`MAX_DELAY_MS`] means 1 ms, and a fractional delay is truncated to whole
+/// milliseconds (Node's timer lists do the same: `1.9` waits 1 ms).
+pub(crate) fn delay(ms: f64) -> Duration {
+    let ms = if (1.0..=MAX_DELAY_MS).contains(&ms) {
+        ms.trunc()
+    } else {
+        1.0
+    };
+    // In 1..=2^31-1 and whole: the conversion is exact.
+    Duration::from_millis(ms as u64)
 }
 
-pub(crate) struct Timer {
-    due: Instant,
-    every: Option<Duration>,
-    pub(crate) callback: JsFunction,
-    pub(crate) args: Vec<Persistent<Value<'static>>>,
+/// A timer's callback and its extra arguments, as `setTimeout(f, ms, ...args)` got them.
+pub(crate) type Callback = (JsFunction, Vec<Persistent<Value<'static>>>);
+
+/// `setTimeout` / `setInterval` timers of the run.
+pub(crate) struct Timers {
+    queue: Queue<Callback>,
+}
+
+impl Default for Timers {
+    fn default() -> Self {
+        Timers {
+            queue: Queue::new(),
+        }
+    }
 }
 
 impl Timers {
+    /// Adds a timer due `delay` from now (see [`delay`]); an interval repeats every
+    /// `delay`. Returns its id, never 0 and never reused.
     pub(crate) fn add(
         &mut self,
         delay: Duration,
@@ -30,22 +56,86 @@ impl Timers {
         callback: JsFunction,
         args: Vec<Persistent<Value<'static>>>,
     ) -> u64 {
+        self.queue
+            .add(Instant::now(), delay, repeat, (callback, args))
+    }
+
+    /// Clears a timer; an id that is unknown, already fired or already cleared is
+    /// ignored.
+    pub(crate) fn remove(&mut self, id: u64) {
+        self.queue.remove(id);
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.queue.is_empty()
+    }
+
+    /// When the next timer is due.
+    pub(crate) fn next_due(&self) -> Option<Instant> {
+        self.queue.next_due()
+    }
+
+    /// The earliest timer due by `now` (see [`Queue::take_due`]).
+    pub(crate) fn take_due(&mut self, now: Instant) -> Option<Callback> {
+        self.queue.take_due(now).map(|(_, callback)| callback)
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.queue.clear();
+    }
+}
+
+/// Timers carrying a `T` each, ordered by deadline, then by when they were scheduled.
+pub(crate) struct Queue<T> {
+    /// (due, sequence) -> id: the timers in firing order.
+    order: BTreeMap<(Instant, u64), u64>,
+    entries: HashMap<u64, Entry<T>>,
+    next_id: u64,
+    next_seq: u64,
+}
+
+struct Entry<T> {
+    /// Its key in `order`.
+    key: (Instant, u64),
+    /// The period of an interval.
+    every: Option<Duration>,
+    value: T,
+}
+
+impl<T: Clone> Queue<T> {
+    pub(crate) fn new() -> Self {
+        Queue {
+            order: BTreeMap::new(),
+            entries: HashMap::new(),
+            next_id: 0,
+            next_seq: 0,
+        }
+    }
+
+    /// Adds a timer due at `now + delay`; an interval then repeats every `delay`, which
+    /// must not be zero. Returns its id.
+    pub(crate) fn add(&mut self, now: Instant, delay: Duration, repeat: bool, value: T) -> u64 {
         self.next_id += 1;
         let id = self.next_id;
-        self.entries.insert(
-            id,
-            Timer {
-                due: Instant::now() + delay,
-                every: repeat.then_some(delay.max(Duration::from_millis(1))),
-                callback,
-                args,
-            },
-        );
+        let key = self.schedule(now + delay, id);
+        let every = repeat.then_some(delay.max(Duration::from_nanos(1)));
+        self.entries.insert(id, Entry { key, every, value });
         id
     }
 
+    /// Puts `id` in the firing order at `due`, after every timer already due then.
+    fn schedule(&mut self, due: Instant, id: u64) -> (Instant, u64) {
+        self.next_seq += 1;
+        let key = (due, self.next_seq);
+        self.order.insert(key, id);
+        key
+    }
+
+    /// Clears a timer; unknown ids are ignored.
     pub(crate) fn remove(&mut self, id: u64) {
-        self.entries.remove(&id);
+        if let Some(entry) = self.entries.remove(&id) {
+            self.order.remove(&entry.key);
+        }
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -54,31 +144,200 @@ impl Timers {
 
     /// When the next timer is due.
     pub(crate) fn next_due(&self) -> Option<Instant> {
-        self.entries.values().map(|t| t.due).min()
+        self.order.first_key_value().map(|(&(due, _), _)| due)
     }
 
-    /// The earliest timer due by `now` (the lowest id among equals): a timeout is removed,
-    /// an interval rescheduled.
-    pub(crate) fn take_due(
-        &mut self,
-        now: Instant,
-    ) -> Option<(JsFunction, Vec<Persistent<Value<'static>>>)> {
-        let (&id, _) = self
-            .entries
-            .iter()
-            .filter(|(_, t)| t.due <= now)
-            .min_by_key(|(id, t)| (t.due, **id))?;
-        let timer = self.entries.get_mut(&id)?;
-        match timer.every {
+    /// The earliest timer due by `now` (the first scheduled among equal deadlines), with
+    /// its id: a timeout is removed; an interval is rescheduled first, so that its
+    /// callback can clear it.
+    ///
+    /// An interval keeps its grid: tick n is due at start + n x period. Its next tick is
+    /// the first point of the grid after `now`, so a loop that fell behind fires one
+    /// late tick, then returns to the grid, with no burst of missed ticks.
+    pub(crate) fn take_due(&mut self, now: Instant) -> Option<(u64, T)> {
+        let (&(due, seq), &id) = self.order.first_key_value()?;
+        if due > now {
+            return None;
+        }
+        self.order.remove(&(due, seq));
+        let every = self.entries.get(&id)?.every;
+        match every {
+            None => self.entries.remove(&id).map(|e| (id, e.value)),
             Some(every) => {
-                timer.due = now + every;
-                Some((timer.callback.clone(), timer.args.clone()))
+                let next = next_tick(due, every, now);
+                let key = self.schedule(next, id);
+                let entry = self.entries.get_mut(&id)?;
+                entry.key = key;
+                Some((id, entry.value.clone()))
             }
-            None => self.entries.remove(&id).map(|t| (t.callback, t.args)),
         }
     }
 
     pub(crate) fn clear(&mut self) {
+        self.order.clear();
         self.entries.clear();
+    }
+}
+
+/// The first tick of the grid `due + k x every` (k >= 1) that is after `now`.
+fn next_tick(due: Instant, every: Duration, now: Instant) -> Instant {
+    let behind = now.saturating_duration_since(due).as_nanos();
+    let period = every.as_nanos().max(1);
+    let ticks = behind / period + 1;
+    match u64::try_from(period.saturating_mul(ticks)) {
+        Ok(nanos) => due + Duration::from_nanos(nanos),
+        // Hundreds of years behind: start a grid from now.
+        Err(_) => now + every,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    /// Every timer due by `now`, in firing order.
+    fn fire(queue: &mut Queue<&'static str>, now: Instant) -> Vec<&'static str> {
+        std::iter::from_fn(|| queue.take_due(now).map(|(_, v)| v)).collect()
+    }
+
+    #[test]
+    fn delays_follow_node() {
+        for odd in [
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            -1.0,
+            -0.0,
+            0.0,
+            0.999,
+            1e-300,
+            2_147_483_648.0,
+            1e19,
+            1e300,
+            f64::MAX,
+        ] {
+            assert_eq!(delay(odd), ms(1), "{odd}");
+        }
+        assert_eq!(delay(1.0), ms(1));
+        assert_eq!(delay(1.9), ms(1));
+        assert_eq!(delay(2.5), ms(2));
+        assert_eq!(delay(1000.0), ms(1000));
+        assert_eq!(delay(MAX_DELAY_MS), ms(2_147_483_647));
+        assert_eq!(delay(MAX_DELAY_MS - 0.5), ms(2_147_483_646));
+    }
+
+    #[test]
+    fn timers_fire_by_deadline_then_in_creation_order() {
+        let t0 = Instant::now();
+        let mut q = Queue::new();
+        q.add(t0, ms(5), false, "five");
+        q.add(t0, ms(1), false, "one-a");
+        q.add(t0, ms(3), false, "three");
+        q.add(t0, ms(1), false, "one-b");
+        q.add(t0, ms(1), false, "one-c");
+        assert_eq!(q.next_due(), Some(t0 + ms(1)));
+        assert_eq!(fire(&mut q, t0), Vec::<&str>::new(), "nothing due yet");
+        assert_eq!(
+            fire(&mut q, t0 + ms(3)),
+            ["one-a", "one-b", "one-c", "three"]
+        );
+        assert_eq!(q.next_due(), Some(t0 + ms(5)));
+        assert_eq!(fire(&mut q, t0 + ms(10)), ["five"]);
+        assert!(q.is_empty());
+        assert_eq!(q.next_due(), None);
+    }
+
+    #[test]
+    fn ids_are_never_zero_nor_reused() {
+        let t0 = Instant::now();
+        let mut q = Queue::new();
+        let a = q.add(t0, ms(1), false, "a");
+        q.remove(a);
+        let b = q.add(t0, ms(1), false, "b");
+        assert!(a > 0 && b > a);
+        assert_eq!(q.take_due(t0 + ms(1)), Some((b, "b")));
+    }
+
+    #[test]
+    fn an_interval_keeps_its_grid() {
+        let t0 = Instant::now();
+        let mut q = Queue::new();
+        q.add(t0, ms(10), true, "tick");
+        // On time, or a little late: the next tick stays on the grid.
+        assert_eq!(fire(&mut q, t0 + ms(10)), ["tick"]);
+        assert_eq!(q.next_due(), Some(t0 + ms(20)));
+        assert_eq!(fire(&mut q, t0 + ms(23)), ["tick"]);
+        assert_eq!(q.next_due(), Some(t0 + ms(30)));
+        // Exactly on a later grid point: that point is past, the next one is due.
+        assert_eq!(fire(&mut q, t0 + ms(40)), ["tick"]);
+        assert_eq!(q.next_due(), Some(t0 + ms(50)));
+    }
+
+    #[test]
+    fn a_late_interval_fires_once_then_returns_to_its_grid() {
+        let t0 = Instant::now();
+        let mut q = Queue::new();
+        q.add(t0, ms(10), true, "tick");
+        // The loop was busy for 95 ms: one late tick, not nine.
+        assert_eq!(fire(&mut q, t0 + ms(105)), ["tick"]);
+        assert_eq!(q.next_due(), Some(t0 + ms(110)));
+        assert_eq!(fire(&mut q, t0 + ms(110)), ["tick"]);
+        assert_eq!(q.next_due(), Some(t0 + ms(120)));
+    }
+
+    #[test]
+    fn a_rescheduled_interval_goes_after_timers_already_due_with_it() {
+        let t0 = Instant::now();
+        let mut q = Queue::new();
+        q.add(t0, ms(1), true, "interval");
+        q.add(t0, ms(2), false, "timeout");
+        assert_eq!(fire(&mut q, t0 + ms(1)), ["interval"]);
+        // Both are due at 2 ms now: the timeout was scheduled first.
+        assert_eq!(fire(&mut q, t0 + ms(2)), ["timeout", "interval"]);
+    }
+
+    #[test]
+    fn cancellation() {
+        let t0 = Instant::now();
+        let mut q = Queue::new();
+        let a = q.add(t0, ms(1), false, "a");
+        let b = q.add(t0, ms(1), false, "b");
+        let c = q.add(t0, ms(1), true, "c");
+        q.remove(b);
+        q.remove(b);
+        q.remove(12345);
+        assert_eq!(q.take_due(t0 + ms(1)), Some((a, "a")));
+        // Clearing a timer that already fired changes nothing.
+        q.remove(a);
+        // An interval cleared from inside its own callback (after take_due returned it)
+        // does not fire again.
+        assert_eq!(q.take_due(t0 + ms(1)), Some((c, "c")));
+        q.remove(c);
+        assert_eq!(q.take_due(t0 + ms(100)), None);
+        assert!(q.is_empty());
+    }
+
+    #[test]
+    fn many_timers_stay_cheap() {
+        // 100k timers and as many clears: O(log n) each, so this is quick even in a
+        // debug build (a scan per operation would take minutes).
+        let t0 = Instant::now();
+        let mut q = Queue::new();
+        let ids: Vec<u64> = (0..100_000u64)
+            .map(|i| q.add(t0, ms(1 + i % 1000), i % 2 == 0, "t"))
+            .collect();
+        for id in ids.iter().step_by(2) {
+            q.remove(*id);
+        }
+        let fired = fire(&mut q, t0 + ms(1000)).len();
+        assert_eq!(fired, 50_000);
+        for id in ids {
+            q.remove(id);
+        }
+        assert!(q.is_empty());
     }
 }
