@@ -60,6 +60,18 @@ struct RunArgs {
     /// A host name allowed as a destination under the pre-2.9.4 policy (repeatable).
     #[arg(long, value_name = "HOST")]
     udp_domain: Vec<String>,
+    /// Bytes of received datagrams each socket holds for its message listeners; beyond
+    /// it datagrams are dropped, as a full kernel buffer drops them. Suffixes K, M, G
+    /// (powers of 1024).
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes, default_value = "8M")]
+    receive_buffer: usize,
+    /// The same for all the run's sockets together.
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes, default_value = "64M")]
+    receive_total: usize,
+    /// Bytes of sends each socket queues (waiting for a host name or for room in the
+    /// kernel); beyond it send/write fail with errCode -2 (send queue full).
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes, default_value = "8M")]
+    send_buffer: usize,
 }
 
 /// Exit status of a run that was interrupted by Ctrl-C.
@@ -117,6 +129,9 @@ fn run_script(args: RunArgs) -> ExitCode {
         storage: args.storage,
         base_library: args.base_library,
         udp_domains: args.udp_domain,
+        receive_buffer: args.receive_buffer,
+        receive_total: args.receive_total,
+        send_buffer: args.send_buffer,
     };
     let code = wxudp_js::run(&args.file, &options);
     ExitCode::from(u8::try_from(code).unwrap_or(1))
@@ -139,7 +154,57 @@ fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
     }
 }
 
+/// Parses a size in bytes: digits with an optional suffix K, M or G (powers of 1024),
+/// from 1 byte to 1 TiB.
+fn parse_bytes(text: &str) -> Result<usize, String> {
+    let text = text.trim();
+    let (digits, unit) = match text.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => (&text[..i], c.to_ascii_uppercase()),
+        _ => (text, 'B'),
+    };
+    let shift = match unit {
+        'B' => Some(0),
+        'K' => Some(10),
+        'M' => Some(20),
+        'G' => Some(30),
+        _ => None,
+    };
+    shift
+        .zip(digits.parse::<u64>().ok())
+        .and_then(|(shift, n)| n.checked_mul(1 << shift))
+        .filter(|n| (1..=1 << 40).contains(n))
+        .and_then(|n| usize::try_from(n).ok())
+        .ok_or_else(|| {
+            format!("{text:?} is not a size from 1 byte to 1T (such as 65536, 512K, 8M)")
+        })
+}
+
 fn fail(msg: &str) -> ExitCode {
     eprintln!("wxudp: error: {msg}");
     ExitCode::FAILURE
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_bytes;
+
+    #[test]
+    fn sizes_in_bytes() {
+        assert_eq!(parse_bytes("65536"), Ok(65536));
+        assert_eq!(parse_bytes("512k"), Ok(512 << 10));
+        assert_eq!(parse_bytes("8M"), Ok(8 << 20));
+        assert_eq!(parse_bytes("1G"), Ok(1 << 30));
+        for bad in [
+            "",
+            "0",
+            "-1",
+            "1.5M",
+            "8X",
+            "M",
+            "2000G",
+            "99999999999999999999",
+        ] {
+            assert!(parse_bytes(bad).is_err(), "{bad}");
+        }
+    }
 }

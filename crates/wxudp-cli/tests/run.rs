@@ -579,3 +579,47 @@ setTimeout(function () { console.log('spinning in a timer'); for (;;) {} }, 1);
     assert_eq!(rest, "onAppHide ran\n");
     assert_eq!(text(&out.stderr), "", "no report of the interruption");
 }
+
+#[test]
+fn the_budget_flags_bound_each_socket() {
+    let rx = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = rx.local_addr().unwrap().port();
+    let script = Script::new(
+        "budgets",
+        &format!(
+            r#"
+const tx = wx.createUDPSocket();
+let full = 0, other = 0;
+tx.onError(function (e) {{
+  if (e.errCode === -2 && e.errMsg === 'send:fail no buffer space available (send queue full)') full++;
+  else other++;
+}});
+// A host name first: the sends after it wait in the queue for its lookup.
+tx.send({{ address: 'localhost', port: {port}, message: 'first' }});
+for (let i = 0; i < 100; i++) tx.send({{ address: '127.0.0.1', port: {port}, message: new Uint8Array(100) }});
+setTimeout(function () {{ console.log('full ' + full + ' other ' + other); tx.close(); }}, 50);
+"#
+        ),
+    );
+    let small = run_script(&script, &["--send-buffer", "1K", "--timeout", "30"]);
+    assert_eq!(small.status.code(), Some(0), "{}", text(&small.stderr));
+    let line = text(&small.stdout);
+    let full: u32 = line
+        .trim()
+        .strip_prefix("full ")
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{line:?}"));
+    // 1 KiB holds 6 queued sends of 100 bytes (each counts 64 more).
+    assert!(full >= 90, "{line}");
+    assert!(line.trim().ends_with("other 0"), "{line}");
+    let default = run_script(&script, &["--timeout", "30"]);
+    assert_eq!(text(&default.stdout).trim(), "full 0 other 0");
+    let bad = run_script(&script, &["--send-buffer", "lots"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        text(&bad.stderr).contains("is not a size"),
+        "{}",
+        text(&bad.stderr)
+    );
+}

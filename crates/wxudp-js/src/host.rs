@@ -42,8 +42,14 @@ impl Host {
         events: UnboundedSender<(u64, Delivery)>,
         runtime: tokio::runtime::Handle,
     ) -> Result<Self, String> {
-        // Each run has a receive pool of its own.
-        let limits = Limits::default().with_receive_total(wxudp::DEFAULT_RECEIVE_TOTAL);
+        let stop = Stop::new(options.timeout);
+        // Each run has a receive pool of its own; a second signal or the deadline ends
+        // the wait of `close()` for the kernel at once.
+        let limits = Limits::default()
+            .with_receive_buffer(options.receive_buffer)
+            .with_receive_total(options.receive_total)
+            .with_send_buffer(options.send_buffer)
+            .with_close_abort_when(stop.stop_now());
         Ok(Host {
             sockets: Sockets::new(events, runtime, options.policy(), limits),
             timers: Timers::default(),
@@ -51,7 +57,7 @@ impl Host {
             exit_code: 0,
             base_library: options.base_library.clone(),
             root,
-            stop: Stop::new(options.timeout),
+            stop,
         })
     }
 

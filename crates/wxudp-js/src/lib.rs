@@ -74,6 +74,14 @@ pub struct RunOptions {
     /// Host names allowed as destinations under the pre-2.9.4 policy ("udp legal
     /// domains").
     pub udp_domains: Vec<String>,
+    /// Bytes of received datagrams waiting for their `message` listeners, per socket;
+    /// beyond it datagrams are dropped and counted, as a kernel buffer would.
+    pub receive_buffer: usize,
+    /// The same for all the run's sockets together.
+    pub receive_total: usize,
+    /// Bytes of sends waiting for a host name or for room in the kernel, per socket;
+    /// beyond it `send`/`write` fail with errCode -2.
+    pub send_buffer: usize,
 }
 
 impl Default for RunOptions {
@@ -83,6 +91,9 @@ impl Default for RunOptions {
             storage: None,
             base_library: DEFAULT_BASE_LIBRARY.into(),
             udp_domains: Vec::new(),
+            receive_buffer: wxudp::DEFAULT_RECEIVE_BUFFER,
+            receive_total: wxudp::DEFAULT_RECEIVE_TOTAL,
+            send_buffer: wxudp::DEFAULT_SEND_BUFFER,
         }
     }
 }

@@ -199,6 +199,17 @@ impl Stop {
         move || poll(&phase, &flags, deadline).cutting().is_some()
     }
 
+    /// Whether the run must end without waiting any more: a signal came that the loop
+    /// has not taken yet (while a run is ending, a second one), or the deadline passed.
+    /// Safe to ask from any thread; `close()` asks it while it waits for the kernel.
+    pub(crate) fn stop_now(&self) -> impl Fn() -> bool + Send + Sync + 'static {
+        let (flags, deadline) = (self.flags.clone(), self.deadline);
+        move || {
+            flags.iter().any(|f| f.load(Ordering::SeqCst))
+                || deadline.is_some_and(|d| Instant::now() >= d)
+        }
+    }
+
     /// Catches SIGINT, SIGTERM and SIGHUP for this run (they no longer kill the process:
     /// they set the flags) until the guard is dropped.
     pub(crate) fn catch_signals(&self) -> std::io::Result<SignalGuard> {

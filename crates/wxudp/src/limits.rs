@@ -39,7 +39,7 @@ pub(crate) const MESSAGE_OVERHEAD: usize = 128;
 /// assert_eq!(limits.receive_buffer, 8 << 20);
 /// assert_eq!(limits.receive_total(), 64 << 20);
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct Limits {
     /// Bytes of received datagrams waiting for delivery, per socket (each datagram
@@ -58,7 +58,7 @@ pub struct Limits {
     /// sent. Those still queued then are dropped and reported in one `error` event.
     pub close_timeout: Duration,
     pool: Arc<ReceivePool>,
-    abort: Option<Arc<AtomicBool>>,
+    abort: Option<Arc<dyn Fn() -> bool + Send + Sync>>,
 }
 
 impl Default for Limits {
@@ -111,8 +111,17 @@ impl Limits {
 
     /// A flag that, once set, ends `close()`'s wait for the kernel at once (a front end
     /// sets it when its user asks to stop now).
-    pub fn with_close_abort(mut self, flag: Arc<AtomicBool>) -> Self {
-        self.abort = Some(flag);
+    pub fn with_close_abort(self, flag: Arc<AtomicBool>) -> Self {
+        self.with_close_abort_when(move || flag.load(Ordering::SeqCst))
+    }
+
+    /// Like [`with_close_abort`](Limits::with_close_abort), asking `stop_now` instead of
+    /// a flag (`close()` asks it every few milliseconds while it waits).
+    pub fn with_close_abort_when(
+        mut self,
+        stop_now: impl Fn() -> bool + Send + Sync + 'static,
+    ) -> Self {
+        self.abort = Some(Arc::new(stop_now));
         self
     }
 
@@ -131,9 +140,20 @@ impl Limits {
     }
 
     pub(crate) fn aborted(&self) -> bool {
-        self.abort
-            .as_ref()
-            .is_some_and(|flag| flag.load(Ordering::SeqCst))
+        self.abort.as_ref().is_some_and(|stop_now| stop_now())
+    }
+}
+
+impl std::fmt::Debug for Limits {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Limits")
+            .field("receive_buffer", &self.receive_buffer)
+            .field("receive_total", &self.pool.limit)
+            .field("send_buffer", &self.send_buffer)
+            .field("error_backlog", &self.error_backlog)
+            .field("close_timeout", &self.close_timeout)
+            .field("close_abort", &self.abort.is_some())
+            .finish()
     }
 }
 
