@@ -72,6 +72,10 @@ struct RunArgs {
     /// kernel); beyond it send/write fail with errCode -2 (send queue full).
     #[arg(long, value_name = "BYTES", value_parser = parse_bytes, default_value = "8M")]
     send_buffer: usize,
+    /// Bytes the script's JavaScript heap may hold; beyond it an allocation throws
+    /// "out of memory" in the script.
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes, default_value = "1G")]
+    js_memory: usize,
 }
 
 /// Exit status of a run that was interrupted by Ctrl-C.
@@ -132,6 +136,7 @@ fn run_script(args: RunArgs) -> ExitCode {
         receive_buffer: args.receive_buffer,
         receive_total: args.receive_total,
         send_buffer: args.send_buffer,
+        js_memory: args.js_memory,
     };
     let code = wxudp_js::run(&args.file, &options);
     ExitCode::from(u8::try_from(code).unwrap_or(1))

@@ -623,3 +623,18 @@ setTimeout(function () {{ console.log('full ' + full + ' other ' + other); tx.cl
         text(&bad.stderr)
     );
 }
+
+#[test]
+fn a_script_that_allocates_without_end_runs_out_of_memory() {
+    let script = Script::new(
+        "oom",
+        "const all = [];\nfor (;;) all.push(new Array(100000).fill(1.5), new ArrayBuffer(1 << 20));\n",
+    );
+    let out = run_script(&script, &["--js-memory", "64M", "--timeout", "60"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).starts_with("Uncaught InternalError: out of memory"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -52,6 +52,9 @@ pub(crate) async fn run(path: &Path, options: &RunOptions) -> i32 {
             return EXIT_ERROR;
         }
     };
+    // Beyond it an allocation throws "out of memory" in the script, as a phone would
+    // run out of memory, instead of the machine running out of it.
+    js.set_memory_limit(options.js_memory);
     let context = match Context::full(&js) {
         Ok(c) => c,
         Err(e) => {

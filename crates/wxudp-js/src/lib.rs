@@ -53,6 +53,9 @@ pub const EXIT_TERMINATED: i32 = 143;
 
 pub use modules::MAX_MODULE_BYTES;
 
+/// The default bound of the JavaScript heap of a run: 1 GiB.
+pub const DEFAULT_JS_MEMORY: usize = 1 << 30;
+
 /// The base library version the runtime reports by default.
 pub const DEFAULT_BASE_LIBRARY: &str = "3.0.0";
 
@@ -82,6 +85,9 @@ pub struct RunOptions {
     /// Bytes of sends waiting for a host name or for room in the kernel, per socket;
     /// beyond it `send`/`write` fail with errCode -2.
     pub send_buffer: usize,
+    /// Bytes the JavaScript heap may hold; beyond it an allocation throws an
+    /// `InternalError: out of memory` in the script.
+    pub js_memory: usize,
 }
 
 impl Default for RunOptions {
@@ -94,6 +100,7 @@ impl Default for RunOptions {
             receive_buffer: wxudp::DEFAULT_RECEIVE_BUFFER,
             receive_total: wxudp::DEFAULT_RECEIVE_TOTAL,
             send_buffer: wxudp::DEFAULT_SEND_BUFFER,
+            js_memory: DEFAULT_JS_MEMORY,
         }
     }
 }
