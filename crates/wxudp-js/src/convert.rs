@@ -67,13 +67,64 @@ pub(crate) fn type_name(value: &Value<'_>) -> &'static str {
     }
 }
 
+/// A JavaScript string as UTF-8, the way `TextEncoder` encodes it: a lone surrogate
+/// (which JavaScript strings may hold and UTF-8 cannot) becomes U+FFFD. Runs no
+/// JavaScript of the script's.
+pub(crate) fn text(s: &rquickjs::String<'_>) -> String {
+    if let Ok(text) = s.to_string() {
+        return text;
+    }
+    // QuickJS's UTF-8 form of a lone surrogate is not UTF-8. JSON.stringify of a
+    // primitive string calls no user code and escapes lone surrogates as `\uXXXX`.
+    let ctx = s.as_value().ctx();
+    ctx.json_stringify(s.clone())
+        .ok()
+        .flatten()
+        .and_then(|json| json.to_string().ok())
+        .map(|json| unescape_json_string(&json))
+        .unwrap_or_default()
+}
+
+/// Decodes a JSON string literal (quotes included), turning unpaired surrogates into
+/// U+FFFD.
+fn unescape_json_string(json: &str) -> String {
+    let inner = json
+        .strip_prefix('"')
+        .and_then(|j| j.strip_suffix('"'))
+        .unwrap_or(json);
+    let mut units: Vec<u16> = Vec::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            let mut buf = [0u16; 2];
+            units.extend_from_slice(c.encode_utf16(&mut buf));
+            continue;
+        }
+        let unit = match chars.next() {
+            Some('b') => 0x08,
+            Some('f') => 0x0c,
+            Some('n') => 0x0a,
+            Some('r') => 0x0d,
+            Some('t') => 0x09,
+            Some('u') => {
+                let hex: String = chars.by_ref().take(4).collect();
+                u16::from_str_radix(&hex, 16).unwrap_or(0xfffd)
+            }
+            Some(other) => u16::try_from(u32::from(other)).unwrap_or(0xfffd),
+            None => break,
+        };
+        units.push(unit);
+    }
+    String::from_utf16_lossy(&units)
+}
+
 /// A port as the core's loose [`PortArg`]; the string is kept in `text`.
 pub(crate) fn port_arg<'a>(value: &Value<'_>, text: &'a mut String) -> PortArg<'a> {
     if let Some(n) = value.as_number() {
         return PortArg::Number(n);
     }
     if let Some(s) = value.as_string() {
-        *text = s.to_string().unwrap_or_default();
+        *text = self::text(s);
         return PortArg::Text(text);
     }
     if value.is_undefined() {
@@ -112,7 +163,7 @@ pub(crate) fn option_object<'js>(method: Method, value: &Value<'js>) -> Result<O
 /// `address` and `port` of an option object.
 pub(crate) fn address_port(method: Method, obj: &Object<'_>) -> Result<(String, u16), Error> {
     let address: Value<'_> = field(obj, "address");
-    let Some(address) = address.as_string().and_then(|s| s.to_string().ok()) else {
+    let Some(address) = address.as_string().map(text) else {
         return Err(parameter(method, "address", "String", &address));
     };
     let port: Value<'_> = field(obj, "port");
@@ -156,7 +207,7 @@ impl ViewError {
 /// getter; nothing is borrowed yet.
 fn message<'js>(value: &Value<'js>) -> Result<Message<'js>, ViewError> {
     if let Some(s) = value.as_string() {
-        return Ok(Message::Text(s.to_string().unwrap_or_default()));
+        return Ok(Message::Text(text(s)));
     }
     match array_buffer(value) {
         BufferKind::Live(buf) => return Ok(Message::Buffer(Some(buf), None)),
@@ -353,4 +404,20 @@ pub(crate) fn event_payload<'js>(ctx: &Ctx<'js>, event: Event) -> rquickjs::Resu
         Event::Close => obj.set("errMsg", "close:ok")?,
     }
     Ok(obj)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unescape_json_string;
+
+    #[test]
+    fn lone_surrogates_become_replacement_characters() {
+        assert_eq!(unescape_json_string(r#""a\ud800b""#), "a\u{fffd}b");
+        assert_eq!(unescape_json_string(r#""\udc00""#), "\u{fffd}");
+        assert_eq!(
+            unescape_json_string(r#""\ud83d\ude00 \"q\" \\ \n \u00e9""#),
+            "\u{1f600} \"q\" \\ \n é"
+        );
+        assert_eq!(unescape_json_string(r#""é""#), "é");
+    }
 }

@@ -59,8 +59,8 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, n: &Object<'js>, host: &Shared) -> rq
 
     n.set(
         "utf8Encode",
-        Function::new(ctx.clone(), |ctx: Ctx<'js>, text: String| {
-            js_array_buffer(ctx, text.as_bytes())
+        Function::new(ctx.clone(), |ctx: Ctx<'js>, text: rquickjs::String<'js>| {
+            js_array_buffer(ctx, crate::convert::text(&text).as_bytes())
         })?,
     )?;
     n.set(

@@ -53,6 +53,15 @@ run(async function () {
   await until(() => got.length === before + 4, 'pool datagrams');
   for (let i = 0; i < 4; i++) eq(bytes(got[before + i].message), [i, i + 1, i + 2], 'pool #' + i);
 
+  // A string with a lone surrogate (JavaScript allows it, UTF-8 does not) goes out as
+  // TextEncoder encodes it: U+FFFD in its place, never an empty datagram.
+  const surrogates = got.length;
+  tx.send({ address: '127.0.0.1', port: port, message: 'a\ud800b\udc00' });
+  await until(() => got.length === surrogates + 1, 'the surrogate datagram');
+  const replacement = [0x61, 0xef, 0xbf, 0xbd, 0x62, 0xef, 0xbf, 0xbd];
+  eq(bytes(got[surrogates].message), replacement, 'lone surrogates as U+FFFD');
+  eq(Array.from(new TextEncoder().encode('a\ud800b\udc00')), replacement, 'TextEncoder agrees');
+
   // send without bind: implicit bind, listening follows, replies reach onMessage.
   const lone = wx.createUDPSocket();
   const listening = next(lone, 'Listening');
