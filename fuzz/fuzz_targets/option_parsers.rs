@@ -4,8 +4,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use wxudp::options::{parse_index, parse_ttl, Destination};
-use wxudp::{Method, PortArg, SendOptions, SocketType};
+use wxudp::options::{parse_index, parse_ttl, Destination, PortArg};
+use wxudp::{Method, SendOptions, SocketType};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&selector, rest)) = data.split_first() else {

@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 use wxudp::options::Destination;
-use wxudp::{Event, Events, Message, Method, PortArg, SendOptions, SocketType, UdpSocket};
+use wxudp::options::PortArg;
+use wxudp::{Event, Events, Message, Method, SendOptions, SocketType, UdpSocket};
 
 use crate::output::{self, Format};
 

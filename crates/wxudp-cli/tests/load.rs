@@ -315,7 +315,7 @@ setTimeout(function () {
         "run, 1M failing sends in one turn: {got}; peak RSS {} MiB",
         peak / MIB
     );
-    assert_eq!(got["errors"], wxudp::DEFAULT_ERROR_BACKLOG);
+    assert_eq!(got["errors"], wxudp::Limits::DEFAULT_ERROR_BACKLOG);
     assert!(got["last"]
         .as_str()
         .unwrap()

@@ -4,7 +4,8 @@
 
 use rquickjs::{ArrayBuffer, Ctx, Object, Type, Value};
 use wxudp::options::parse_index;
-use wxudp::{family_name, Error, Event, Method, Payload, PortArg, SendOptions};
+use wxudp::options::PortArg;
+use wxudp::{family_name, Error, Event, Method, Payload, SendOptions};
 
 /// A property of an option object; `undefined` when it is missing or its getter throws
 /// (the exception is discarded: a `UDPSocket` method reports, it never throws).

@@ -9,7 +9,7 @@ use std::rc::Rc;
 use rquickjs::{CatchResultExt, Context, Ctx, Function, Object, Persistent, Runtime, Value};
 use tokio::sync::mpsc;
 use tokio::time::{sleep_until, Instant};
-use wxudp::Delivery;
+use wxudp::frontend::Delivery;
 
 use crate::convert::event_payload;
 use crate::exception::{describe_exception, report_exception};

@@ -8,7 +8,8 @@ use std::rc::Rc;
 
 use rquickjs::{Function, Persistent};
 use tokio::sync::mpsc::UnboundedSender;
-use wxudp::{Delivery, Limits};
+use wxudp::frontend::Delivery;
+use wxudp::Limits;
 
 use crate::sockets::Sockets;
 use crate::stop::Stop;

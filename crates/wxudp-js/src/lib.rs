@@ -97,9 +97,9 @@ impl Default for RunOptions {
             storage: None,
             base_library: DEFAULT_BASE_LIBRARY.into(),
             udp_domains: Vec::new(),
-            receive_buffer: wxudp::DEFAULT_RECEIVE_BUFFER,
-            receive_total: wxudp::DEFAULT_RECEIVE_TOTAL,
-            send_buffer: wxudp::DEFAULT_SEND_BUFFER,
+            receive_buffer: wxudp::Limits::DEFAULT_RECEIVE_BUFFER,
+            receive_total: wxudp::Limits::DEFAULT_RECEIVE_TOTAL,
+            send_buffer: wxudp::Limits::DEFAULT_SEND_BUFFER,
             js_memory: DEFAULT_JS_MEMORY,
         }
     }

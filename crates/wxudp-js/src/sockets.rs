@@ -17,7 +17,8 @@ use std::sync::Arc;
 use rquickjs::class::{JsClass, Trace, Tracer, Writable};
 use rquickjs::{Class, Ctx, Function, JsLifetime, Object, Persistent};
 use tokio::sync::mpsc::UnboundedSender;
-use wxudp::{Delivery, Engine, IoQueue, Limits, Policy, Registry, SocketType};
+use wxudp::frontend::{Delivery, Engine, IoQueue, Registry};
+use wxudp::{Limits, Policy, SocketType};
 
 /// A `UDPSocket`'s native half: its engine and its listeners.
 ///
@@ -84,7 +85,7 @@ pub(crate) struct Sockets {
     policy: Policy,
     limits: Limits,
     /// The sockets' I/O tasks, which the event loop polls itself (see
-    /// [`wxudp::Engine::with_spawner`]): a datagram then reaches the loop without a wake
+    /// [`wxudp::frontend::Engine::with_spawner`]): a datagram then reaches the loop without a wake
     /// from another task.
     pub(crate) io: IoQueue,
 }

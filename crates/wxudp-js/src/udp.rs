@@ -4,8 +4,9 @@
 
 use rquickjs::function::Opt;
 use rquickjs::{Class, Ctx, Function, Object, Value};
+use wxudp::frontend::Calls;
 use wxudp::options::parse_ttl;
-use wxudp::{Engine, Error, EventKind, Method, SocketType};
+use wxudp::{Error, EventKind, Method, SocketType};
 
 use crate::convert::{address_port, option_object, port_arg, type_name, with_send_options};
 use crate::host::Shared;
@@ -38,7 +39,8 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, n: &Object<'js>, host: &Shared) -> rq
                     .sockets
                     .create(&ctx, *parsed.as_ref().unwrap_or(&SocketType::Udp4))?;
                 if let Err(e) = parsed {
-                    handle.borrow().engine().report(e);
+                    let engine = handle.borrow().engine();
+                    let _ = engine.invoke(Method::CreateUdpSocket, |_| Err::<(), _>(e));
                 }
                 h.borrow_mut().sockets.settle(&ctx, &handle);
                 Ok(handle)
@@ -52,16 +54,9 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, n: &Object<'js>, host: &Shared) -> rq
         Function::new(
             ctx.clone(),
             move |ctx: Ctx<'js>, this: Value<'js>, port: Opt<Value<'js>>| -> u16 {
-                with_live(&ctx, &h, &this, Method::Bind, |engine| {
+                call(&ctx, &h, &this, Method::Bind, |calls| {
                     let mut text = String::new();
-                    match port_arg(&arg(&ctx, port), &mut text).bind_port() {
-                        // The engine reports its own failures.
-                        Ok(port) => engine.bind(port).unwrap_or(0),
-                        Err(e) => {
-                            engine.report(e);
-                            0
-                        }
-                    }
+                    calls.bind(port_arg(&arg(&ctx, port), &mut text).bind_port()?)
                 })
                 .unwrap_or(0)
             },
@@ -79,20 +74,11 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, n: &Object<'js>, host: &Shared) -> rq
                 } else {
                     Method::Send
                 };
-                with_live(&ctx, &h, &this, method, |engine| {
-                    // The engine reports its own failures; conversion failures are
-                    // reported here.
-                    let mut from_engine = false;
-                    let result = with_send_options(method, &arg(&ctx, option), |opts| {
-                        from_engine = true;
-                        match method {
-                            Method::Write => engine.write(opts),
-                            _ => engine.send(opts),
-                        }
-                    });
-                    if let (Err(e), false) = (result, from_engine) {
-                        engine.report(e);
-                    }
+                call(&ctx, &h, &this, method, |calls| {
+                    with_send_options(method, &arg(&ctx, option), |opts| match method {
+                        Method::Write => calls.write(opts),
+                        _ => calls.send(opts),
+                    })
                 });
             },
         )?,
@@ -105,18 +91,10 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, n: &Object<'js>, host: &Shared) -> rq
             ctx.clone(),
             move |ctx: Ctx<'js>, this: Value<'js>, option: Opt<Value<'js>>| {
                 let method = Method::Connect;
-                with_live(&ctx, &h, &this, method, |engine| {
+                call(&ctx, &h, &this, method, |calls| {
                     let option = arg(&ctx, option);
-                    match option_object(method, &option).and_then(|obj| address_port(method, &obj))
-                    {
-                        // The engine reports its own failures.
-                        Ok((address, port)) => {
-                            let _ = engine.connect(&address, port);
-                        }
-                        Err(e) => {
-                            engine.report(e);
-                        }
-                    }
+                    let (address, port) = address_port(method, &option_object(method, &option)?)?;
+                    calls.connect(&address, port)
                 });
             },
         )?,
@@ -129,26 +107,20 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, n: &Object<'js>, host: &Shared) -> rq
             ctx.clone(),
             move |ctx: Ctx<'js>, this: Value<'js>, ttl: Opt<Value<'js>>| {
                 let method = Method::SetTtl;
-                with_live(&ctx, &h, &this, method, |engine| {
+                call(&ctx, &h, &this, method, |calls| {
                     let ttl = arg(&ctx, ttl);
-                    let parsed = match ttl.as_number() {
-                        Some(n) => parse_ttl(n),
-                        None => Err(Error::Parameter {
-                            method,
-                            name: "ttl",
-                            expected: "Number",
-                            found: type_name(&ttl).into(),
-                        }),
+                    let ttl = match ttl.as_number() {
+                        Some(n) => parse_ttl(n)?,
+                        None => {
+                            return Err(Error::Parameter {
+                                method,
+                                name: "ttl",
+                                expected: "Number",
+                                found: type_name(&ttl).into(),
+                            })
+                        }
                     };
-                    match parsed {
-                        // The engine reports its own failures.
-                        Ok(ttl) => {
-                            let _ = engine.set_ttl(u32::from(ttl));
-                        }
-                        Err(e) => {
-                            engine.report(e);
-                        }
-                    }
+                    calls.set_ttl(u32::from(ttl))
                 });
             },
         )?,
@@ -209,25 +181,22 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, n: &Object<'js>, host: &Shared) -> rq
     Ok(())
 }
 
-/// Runs `call` with the engine of the socket `this`, unless it is closed: a closed
-/// socket reports `<method>:fail socket is closed` first, whatever the arguments. No
-/// borrow of the handle is held while `call` runs (option getters are JavaScript).
-/// Afterwards the run keeps the socket or lets it go, as its state now asks.
-fn with_live<'js, T>(
+/// Runs one call on the socket `this` through
+/// [`Engine::invoke`](wxudp::frontend::Engine::invoke): a closed socket
+/// reports `<method>:fail socket is closed` before its arguments are read, and every
+/// failure (a bad argument or the engine's) becomes one `error` event. No borrow of
+/// the handle is held while `f` runs (option getters are JavaScript). Afterwards the
+/// run keeps the socket or lets it go, as its state now asks.
+fn call<'js, T>(
     ctx: &Ctx<'js>,
     host: &Shared,
     this: &Value<'js>,
     method: Method,
-    call: impl FnOnce(&Engine) -> T,
+    f: impl FnOnce(&Calls<'_>) -> Result<T, Error>,
 ) -> Option<T> {
     let handle = handle_of(this)?;
     let engine = handle.borrow().engine();
-    let out = if engine.is_closed() {
-        engine.report(Error::Closed { method });
-        None
-    } else {
-        Some(call(&engine))
-    };
+    let out = engine.invoke(method, f).ok();
     host.borrow_mut().sockets.settle(ctx, &handle);
     out
 }

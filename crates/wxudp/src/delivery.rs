@@ -12,7 +12,7 @@ use crate::error::Error;
 use crate::event::Event;
 use crate::limits::{Limits, ReceivePool, MESSAGE_OVERHEAD};
 
-/// Receives the events of an [`Engine`](crate::Engine), from the thread that calls the
+/// Receives the events of an [`Engine`](crate::frontend::Engine), from the thread that calls the
 /// engine's methods and from the engine's I/O tasks. It is never called with one of the
 /// engine's locks held, so it may call back into the engine.
 ///

@@ -50,7 +50,8 @@ const READ_BUDGET: usize = 64;
 ///
 /// ```
 /// use std::sync::mpsc;
-/// use wxudp::{Delivery, Engine, Event, Policy, SendOptions, SocketType};
+/// use wxudp::frontend::{Delivery, Engine};
+/// use wxudp::{Event, Policy, SendOptions, SocketType};
 ///
 /// // The I/O runs on a runtime driven by a thread of its own.
 /// let runtime = tokio::runtime::Builder::new_current_thread()
@@ -162,12 +163,56 @@ impl Engine {
         self.inner.ty
     }
 
-    /// Emits `error` as an [`Event::Error`] and returns it: for front ends that find a
-    /// bad argument before calling a method.
-    pub fn report(&self, error: Error) -> Error {
-        let error = self.inner.lock().machine.report(error);
+    /// Runs one call of a front end: the one place where a failure becomes an `error`
+    /// event.
+    ///
+    /// A closed socket fails with `<method>:fail socket is closed` before `call` runs,
+    /// so a front end that parses its arguments inside `call` (running a script's
+    /// getters, say) does not judge them on a closed socket. Otherwise `call` runs, with
+    /// no lock held, and may use the socket's methods through [`Calls`]; if it fails,
+    /// with its own error (a bad argument) or one of theirs, that error is delivered to
+    /// the `error` listeners, once, after the events the call caused.
+    ///
+    /// # Errors
+    /// What `call` returns, or [`Error::Closed`].
+    ///
+    /// # Examples
+    /// ```
+    /// # let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    /// use wxudp::frontend::{Delivery, Engine};
+    /// use wxudp::{Error, Event, Method, Policy, SocketType};
+    /// let (tx, rx) = std::sync::mpsc::channel::<Delivery>();
+    /// let sink = move |d| { let _ = tx.send(d); };
+    /// let engine = Engine::new(SocketType::Udp4, Policy::Any, sink, rt.handle().clone());
+    /// // A front end parses a loosely typed port, then binds.
+    /// let port = engine.invoke(Method::Bind, |calls| {
+    ///     let port = wxudp::options::PortArg::Text("0").bind_port()?;
+    ///     calls.bind(port)
+    /// })?;
+    /// assert_ne!(port, 0);
+    /// let bad = engine.invoke(Method::Bind, |_| -> Result<u16, Error> {
+    ///     Err(wxudp::options::PortArg::Number(1.5).bind_port().unwrap_err())
+    /// });
+    /// assert_eq!(bad.unwrap_err().code(), 2);
+    /// assert!(matches!(rx.recv().unwrap().accept(), Some(Event::Listening)));
+    /// assert!(matches!(rx.recv().unwrap().accept(), Some(Event::Error(e)) if e.code() == 2));
+    /// # Ok::<(), wxudp::Error>(())
+    /// ```
+    pub fn invoke<T>(
+        &self,
+        method: Method,
+        call: impl FnOnce(&Calls<'_>) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let result = if self.is_closed() {
+            Err(Error::Closed { method })
+        } else {
+            call(&Calls { inner: &self.inner })
+        };
+        if let Err(e) = &result {
+            self.inner.lock().machine.report(e.clone());
+        }
         self.inner.deliver();
-        error
+        result
     }
 
     /// Binds the wildcard address on `port` (0: a port the system chooses) and returns
@@ -176,10 +221,7 @@ impl Engine {
     /// # Errors
     /// Closed or already bound (-1), or the OS refused the port (-2).
     pub fn bind(&self, port: u16) -> Result<u16, Error> {
-        self.inner.call(|inner, st| {
-            let addr = st.machine.bind(port)?;
-            inner.open(st, addr, Method::Bind)
-        })
+        self.invoke(Method::Bind, |calls| calls.bind(port))
     }
 
     /// Binds a specific local address (an extension of the WeChat API, which always binds
@@ -188,10 +230,7 @@ impl Engine {
     /// # Errors
     /// As [`bind`](Engine::bind); an IPv6 address on a udp4 socket is errCode 1.
     pub fn bind_addr(&self, addr: SocketAddr) -> Result<u16, Error> {
-        self.inner.call(|inner, st| {
-            let addr = st.machine.bind_addr(addr)?;
-            inner.open(st, addr, Method::Bind)
-        })
+        self.invoke(Method::Bind, |calls| calls.bind_addr(addr))
     }
 
     /// Sends one datagram (`send`); binds implicitly first if the socket is unbound.
@@ -200,7 +239,7 @@ impl Engine {
     /// A closed socket (-1), a bad range (-1), a bad address (1) or port (2), a refused
     /// destination (-3), an OS error such as EMSGSIZE (-2), or a full send queue (-2).
     pub fn send(&self, options: &SendOptions<'_>) -> Result<(), Error> {
-        self.inner.send(Method::Send, options)
+        self.invoke(Method::Send, |calls| calls.send(options))
     }
 
     /// Sends one datagram (`write`): as [`send`](Engine::send), over the connected path
@@ -209,7 +248,7 @@ impl Engine {
     /// # Errors
     /// As [`send`](Engine::send).
     pub fn write(&self, options: &SendOptions<'_>) -> Result<(), Error> {
-        self.inner.send(Method::Write, options)
+        self.invoke(Method::Write, |calls| calls.write(options))
     }
 
     /// Connects the socket to one peer (`connect`); binds implicitly if unbound. A host
@@ -218,26 +257,7 @@ impl Engine {
     /// # Errors
     /// As [`send`](Engine::send) for the address and port.
     pub fn connect(&self, address: &str, port: u16) -> Result<(), Error> {
-        self.inner.call(|inner, st| {
-            let method = Method::Connect;
-            let plan = st.machine.connect(address, port, &on_own_subnet)?;
-            if let Some(addr) = plan.open {
-                inner.open(st, addr, method)?;
-            }
-            match plan.target {
-                Target::Addr(addr) if plan.direct => {
-                    let io = st.io.as_ref().ok_or_else(not_open(method))?;
-                    match os::connect(io, addr) {
-                        Ok(()) => {
-                            st.machine.connected(addr);
-                            Ok(())
-                        }
-                        Err(e) => Err(st.machine.report(Error::os(method, e))),
-                    }
-                }
-                target => inner.queue(st, method, target, None),
-            }
-        })
+        self.invoke(Method::Connect, |calls| calls.connect(address, port))
     }
 
     /// Sets the TTL (hop limit) of outgoing unicast datagrams (`setTTL`); before bind it
@@ -246,18 +266,7 @@ impl Engine {
     /// # Errors
     /// A closed socket or a value above 255 (-1), or the OS refused it (-2).
     pub fn set_ttl(&self, ttl: u32) -> Result<(), Error> {
-        self.inner.call(|inner, st| {
-            let Some(ttl) = st.machine.set_ttl(ttl)? else {
-                return Ok(());
-            };
-            let io = st.io.as_ref().ok_or_else(not_open(Method::SetTtl))?;
-            os::apply_ttl(
-                &socket2::SockRef::from(io),
-                inner.ty == SocketType::Udp6,
-                ttl,
-            )
-            .map_err(|e| st.machine.report(Error::os(Method::SetTtl, e)))
-        })
+        self.invoke(Method::SetTtl, |calls| calls.set_ttl(ttl))
     }
 
     /// The TTL the OS applies to this socket's unicast datagrams, if it is open.
@@ -310,6 +319,95 @@ impl Drop for Engine {
     }
 }
 
+/// The methods of a socket inside [`Engine::invoke`]: each does its work and returns
+/// its failure without reporting it (the `invoke` around it does).
+#[derive(Debug)]
+pub struct Calls<'a> {
+    inner: &'a Arc<Inner>,
+}
+
+impl Calls<'_> {
+    /// `bind(port)`: see [`Engine::bind`].
+    ///
+    /// # Errors
+    /// As [`Engine::bind`].
+    pub fn bind(&self, port: u16) -> Result<u16, Error> {
+        let inner = self.inner;
+        let mut st = inner.lock();
+        let addr = st.machine.bind(port)?;
+        inner.open(&mut st, addr, Method::Bind)
+    }
+
+    /// Binding a specific address: see [`Engine::bind_addr`].
+    ///
+    /// # Errors
+    /// As [`Engine::bind_addr`].
+    pub fn bind_addr(&self, addr: SocketAddr) -> Result<u16, Error> {
+        let inner = self.inner;
+        let mut st = inner.lock();
+        let addr = st.machine.bind_addr(addr)?;
+        inner.open(&mut st, addr, Method::Bind)
+    }
+
+    /// `send`: see [`Engine::send`].
+    ///
+    /// # Errors
+    /// As [`Engine::send`].
+    pub fn send(&self, options: &SendOptions<'_>) -> Result<(), Error> {
+        self.inner.send(Method::Send, options)
+    }
+
+    /// `write`: see [`Engine::write`].
+    ///
+    /// # Errors
+    /// As [`Engine::write`].
+    pub fn write(&self, options: &SendOptions<'_>) -> Result<(), Error> {
+        self.inner.send(Method::Write, options)
+    }
+
+    /// `connect`: see [`Engine::connect`].
+    ///
+    /// # Errors
+    /// As [`Engine::connect`].
+    pub fn connect(&self, address: &str, port: u16) -> Result<(), Error> {
+        let inner = self.inner;
+        let method = Method::Connect;
+        let mut st = inner.lock();
+        let plan = st.machine.connect(address, port, &on_own_subnet)?;
+        if let Some(addr) = plan.open {
+            inner.open(&mut st, addr, method)?;
+        }
+        match plan.target {
+            Target::Addr(addr) if plan.direct => {
+                let io = st.io.as_ref().ok_or_else(not_open(method))?;
+                os::connect(io, addr).map_err(|e| Error::os(method, e))?;
+                st.machine.connected(addr);
+                Ok(())
+            }
+            target => inner.queue(&mut st, method, target, None),
+        }
+    }
+
+    /// `setTTL`: see [`Engine::set_ttl`].
+    ///
+    /// # Errors
+    /// As [`Engine::set_ttl`].
+    pub fn set_ttl(&self, ttl: u32) -> Result<(), Error> {
+        let inner = self.inner;
+        let mut st = inner.lock();
+        let Some(ttl) = st.machine.set_ttl(ttl)? else {
+            return Ok(());
+        };
+        let io = st.io.as_ref().ok_or_else(not_open(Method::SetTtl))?;
+        os::apply_ttl(
+            &socket2::SockRef::from(io),
+            inner.ty == SocketType::Udp6,
+            ttl,
+        )
+        .map_err(|e| Error::os(Method::SetTtl, e))
+    }
+}
+
 /// The OS socket is missing right after a successful open: cannot happen, but is an
 /// error rather than a panic.
 fn not_open(method: Method) -> impl FnOnce() -> Error {
@@ -319,16 +417,6 @@ fn not_open(method: Method) -> impl FnOnce() -> Error {
 impl Inner {
     fn lock(&self) -> MutexGuard<'_, Locked> {
         lock(&self.state)
-    }
-
-    /// Runs one call under the lock, then delivers the events it queued.
-    fn call<T>(
-        self: &Arc<Self>,
-        f: impl FnOnce(&Arc<Self>, &mut Locked) -> Result<T, Error>,
-    ) -> Result<T, Error> {
-        let result = f(self, &mut self.lock());
-        self.deliver();
-        result
     }
 
     /// Hands the queued events to the sink, in order, without holding the lock. If
@@ -371,7 +459,7 @@ impl Inner {
         method: Method,
     ) -> Result<u16, Error> {
         let opened = os::open(self.ty, addr, st.machine.ttl(), &self.runtime)
-            .map_err(|e| st.machine.report(Error::os(method, e)))?;
+            .map_err(|e| Error::os(method, e))?;
         if let Some(e) = opened.ttl_error {
             st.machine.report(Error::os(Method::SetTtl, e));
         }
@@ -386,24 +474,23 @@ impl Inner {
     }
 
     fn send(self: &Arc<Self>, method: Method, options: &SendOptions<'_>) -> Result<(), Error> {
-        self.call(|inner, st| {
-            let plan = st.machine.send(method, options, &on_own_subnet)?;
-            if let Some(addr) = plan.open {
-                inner.open(st, addr, method)?;
-            }
-            if let (Target::Addr(addr), true) = (&plan.target, plan.direct) {
-                let io = st.io.as_ref().ok_or_else(not_open(method))?;
-                match os::send_to(io, st.machine.peer(), *addr, plan.data) {
-                    Ok(()) => {
-                        inner.gate.sent.fetch_add(1, Ordering::Relaxed);
-                        return Ok(());
-                    }
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                    Err(e) => return Err(st.machine.report(Error::os(method, e))),
+        let mut st = self.lock();
+        let plan = st.machine.send(method, options, &on_own_subnet)?;
+        if let Some(addr) = plan.open {
+            self.open(&mut st, addr, method)?;
+        }
+        if let (Target::Addr(addr), true) = (&plan.target, plan.direct) {
+            let io = st.io.as_ref().ok_or_else(not_open(method))?;
+            match os::send_to(io, st.machine.peer(), *addr, plan.data) {
+                Ok(()) => {
+                    self.gate.sent.fetch_add(1, Ordering::Relaxed);
+                    return Ok(());
                 }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => return Err(Error::os(method, e)),
             }
-            inner.queue(st, method, plan.target, Some(plan.data.to_vec()))
-        })
+        }
+        self.queue(&mut st, method, plan.target, Some(plan.data.to_vec()))
     }
 
     /// Puts an operation in the outbox, starting the flush task if none runs.

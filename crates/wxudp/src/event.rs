@@ -139,7 +139,8 @@ static NEXT_LISTENER: AtomicU64 = AtomicU64::new(1);
 /// Listener registrations of one socket, in registration order.
 ///
 /// ```
-/// use wxudp::{EventKind, Registry};
+/// use wxudp::frontend::Registry;
+/// use wxudp::EventKind;
 /// let mut reg: Registry<&str> = Registry::default();
 /// let a = reg.add(EventKind::Message, "a");
 /// reg.add(EventKind::Message, "b");

@@ -8,21 +8,22 @@
 //!
 //! * [`options`] parses untrusted arguments once into typed values (ports as numbers or
 //!   digit strings, destinations, byte ranges, TTLs), each failure mapped to its errCode.
-//! * [`Engine`] is one socket's state machine (Created → Open → Closed) and its I/O on a
-//!   tokio runtime. Every rule of the contract lives here: implicit bind, the queued
-//!   `listening` event, SO_BROADCAST on udp4, dual-stack udp6, ordered sends to host names
-//!   resolved off the caller's thread, `close()` that flushes what was sent and frees the
-//!   port before it returns. It reports events to an [`EventSink`] and knows nothing of
-//!   listeners. Its I/O tasks run wherever a [`Spawn`] puts them: on a tokio runtime, or
-//!   (with an [`IoQueue`]) inside the front end's own event loop, so a datagram reaches
-//!   dispatch without a wake-up from another task.
-//! * [`Registry`] holds listeners of any type with WeChat's `on`/`off` rules, and
-//!   [`Delivery::accept`] applies the delivery rules at dispatch time (no `message` after
-//!   `close`).
-//! * [`UdpSocket`] is the Rust front end: closures as listeners, called on one background
-//!   driver thread that also runs the I/O, plus async [`Events`]/[`Messages`] streams. The
-//!   JavaScript runtime (`wxudp run`) is a second front end over the same [`Engine`], with
-//!   its own thread and its own listener type.
+//! * The state machine of a socket is plain data, with no I/O: the phases
+//!   (Created → Open → Closed), implicit bind, the queued `listening` event, which failure
+//!   wins when several apply, the ordered *outbox* of sends waiting for a host name or
+//!   for room in the kernel, what `close()` must flush. Every rule of the contract
+//!   (`docs/CONTRACT.md` in the repository) lives there once, unit-tested without a
+//!   socket.
+//! * The I/O layer does what the state machine decides: socket setup with socket2
+//!   (SO_BROADCAST on udp4, dual-stack udp6, PKTINFO), `recvmmsg` batches, sends, name
+//!   resolution on tokio's blocking pool, and the bounded flush of `close()`.
+//! * [`frontend::Engine`] glues them on tokio: it locks the state, does what it says,
+//!   releases the lock, and only then hands the events to an [`frontend::EventSink`], so
+//!   listeners never run under its locks. Everything it queues is bounded by [`Limits`].
+//! * Front ends deliver the events on their own thread. [`UdpSocket`] is the Rust one:
+//!   closures as listeners, run on one background driver thread that also polls the
+//!   I/O, plus async [`Events`]/[`Messages`] streams. The JavaScript runtime
+//!   (`wxudp run`) is another, through the [`frontend`] module.
 //!
 //! ## The event model
 //!
@@ -96,16 +97,29 @@ mod stream;
 mod sync;
 mod sys;
 
-pub use delivery::{Delivery, EventSink, Stats};
-pub use engine::Engine;
+pub use delivery::Stats;
 pub use error::{Error, Method};
-pub use event::{family_name, Event, EventKind, ListenerId, Message, Registry};
-pub use limits::{
-    Limits, DEFAULT_CLOSE_TIMEOUT, DEFAULT_ERROR_BACKLOG, DEFAULT_RECEIVE_BUFFER,
-    DEFAULT_RECEIVE_TOTAL, DEFAULT_SEND_BUFFER,
-};
-pub use options::{Payload, PortArg, SendOptions, SocketType};
+pub use event::{family_name, Event, EventKind, ListenerId, Message};
+pub use limits::Limits;
+pub use options::{Payload, SendOptions, SocketType};
 pub use policy::Policy;
 pub use socket::{UdpSocket, WeakUdpSocket};
-pub use spawn::{IoDriver, IoQueue, IoTask, Spawn};
 pub use stream::{Events, Messages, DEFAULT_STREAM_CAPACITY};
+
+pub mod frontend {
+    //! For front ends of the core other than [`UdpSocket`](crate::UdpSocket), such as the JavaScript runtime:
+    //! the engine, how its events travel, where its I/O runs, and the listener registry.
+    //!
+    //! A front end creates an [`Engine`] per socket with an [`EventSink`] of its own, calls
+    //! the engine's methods from its own thread (through [`Engine::invoke`] when it parses
+    //! loosely typed arguments itself, so that a closed socket is judged first and every
+    //! failure becomes exactly one `error` event), and later applies
+    //! [`Delivery::accept`] on its thread before calling its listeners, kept in a
+    //! [`Registry`]. With an [`IoQueue`] it polls the engines' I/O in its own loop instead
+    //! of on a tokio runtime.
+
+    pub use crate::delivery::{Delivery, EventSink};
+    pub use crate::engine::{Calls, Engine};
+    pub use crate::event::Registry;
+    pub use crate::spawn::{IoDriver, IoQueue, IoTask, Spawn};
+}

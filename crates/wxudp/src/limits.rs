@@ -10,17 +10,6 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-/// Default [`Limits::receive_buffer`]: 8 MiB per socket.
-pub const DEFAULT_RECEIVE_BUFFER: usize = 8 << 20;
-/// Default total of the receive budget shared by the sockets of a front end: 64 MiB.
-pub const DEFAULT_RECEIVE_TOTAL: usize = 64 << 20;
-/// Default [`Limits::send_buffer`]: 8 MiB per socket.
-pub const DEFAULT_SEND_BUFFER: usize = 8 << 20;
-/// Default [`Limits::error_backlog`]: 1024 error events per socket.
-pub const DEFAULT_ERROR_BACKLOG: usize = 1024;
-/// Default [`Limits::close_timeout`]: 1 s.
-pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
-
 /// What each received datagram costs the receive budgets on top of its bytes: the
 /// event, its delivery and its place in a queue.
 pub(crate) const MESSAGE_OVERHEAD: usize = 128;
@@ -65,12 +54,12 @@ impl Default for Limits {
     fn default() -> Self {
         static PROCESS: OnceLock<Arc<ReceivePool>> = OnceLock::new();
         Limits {
-            receive_buffer: DEFAULT_RECEIVE_BUFFER,
-            send_buffer: DEFAULT_SEND_BUFFER,
-            error_backlog: DEFAULT_ERROR_BACKLOG,
-            close_timeout: DEFAULT_CLOSE_TIMEOUT,
+            receive_buffer: Limits::DEFAULT_RECEIVE_BUFFER,
+            send_buffer: Limits::DEFAULT_SEND_BUFFER,
+            error_backlog: Limits::DEFAULT_ERROR_BACKLOG,
+            close_timeout: Limits::DEFAULT_CLOSE_TIMEOUT,
             pool: PROCESS
-                .get_or_init(|| Arc::new(ReceivePool::new(DEFAULT_RECEIVE_TOTAL)))
+                .get_or_init(|| Arc::new(ReceivePool::new(Limits::DEFAULT_RECEIVE_TOTAL)))
                 .clone(),
             abort: None,
         }
@@ -78,6 +67,21 @@ impl Default for Limits {
 }
 
 impl Limits {
+    /// Default [`Limits::receive_buffer`]: 8 MiB per socket.
+    pub const DEFAULT_RECEIVE_BUFFER: usize = 8 << 20;
+
+    /// Default total of the receive budget shared by the sockets of a front end: 64 MiB.
+    pub const DEFAULT_RECEIVE_TOTAL: usize = 64 << 20;
+
+    /// Default [`Limits::send_buffer`]: 8 MiB per socket.
+    pub const DEFAULT_SEND_BUFFER: usize = 8 << 20;
+
+    /// Default [`Limits::error_backlog`]: 1024 error events per socket.
+    pub const DEFAULT_ERROR_BACKLOG: usize = 1024;
+
+    /// Default [`Limits::close_timeout`]: 1 s.
+    pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
+
     /// Sets [`receive_buffer`](Limits::receive_buffer).
     pub fn with_receive_buffer(mut self, bytes: usize) -> Self {
         self.receive_buffer = bytes;

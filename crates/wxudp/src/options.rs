@@ -222,7 +222,7 @@ impl PortArg<'_> {
     /// errCode 2 for anything that is not an integer in 0..=65535.
     ///
     /// ```
-    /// use wxudp::PortArg;
+    /// use wxudp::options::PortArg;
     /// assert_eq!(PortArg::Missing.bind_port().unwrap(), 0);
     /// assert_eq!(PortArg::Text("4210").bind_port().unwrap(), 4210);
     /// assert_eq!(PortArg::Number(70000.0).bind_port().unwrap_err().code(), 2);
@@ -240,7 +240,7 @@ impl PortArg<'_> {
     /// errCode 2 when the port is missing, 0, or not an integer in range.
     ///
     /// ```
-    /// use wxudp::{Method, PortArg};
+    /// use wxudp::{options::PortArg, Method};
     /// assert_eq!(PortArg::Text("9").destination_port(Method::Send).unwrap(), 9);
     /// assert_eq!(PortArg::Number(0.0).destination_port(Method::Send).unwrap_err().code(), 2);
     /// ```

@@ -16,9 +16,9 @@ pub type IoTask = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 
 /// Runs an engine's I/O tasks.
 ///
-/// By default ([`Engine::new`](crate::Engine::new)) they are spawned on the tokio runtime. A front end with an
+/// By default ([`Engine::new`](crate::frontend::Engine::new)) they are spawned on the tokio runtime. A front end with an
 /// event loop of its own can poll them inside that loop instead
-/// ([`Engine::with_spawner`](crate::Engine::with_spawner)): a datagram then reaches the loop without waking it from
+/// ([`Engine::with_spawner`](crate::frontend::Engine::with_spawner)): a datagram then reaches the loop without waking it from
 /// another task, which on a current-thread runtime costs an extra poll of the OS.
 pub trait Spawn: Send + Sync + 'static {
     /// Runs `task` to completion on the thread that drives the engine's runtime.
@@ -82,7 +82,8 @@ impl Spawn for IoQueue {
 /// Runs the tasks of an [`IoQueue`] when polled.
 ///
 /// ```
-/// use wxudp::{Engine, IoQueue, Policy, SendOptions, SocketType};
+/// use wxudp::frontend::{Engine, IoQueue};
+/// use wxudp::{Policy, SendOptions, SocketType};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), wxudp::Error> {

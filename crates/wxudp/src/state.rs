@@ -5,7 +5,10 @@
 //! contract (docs/CONTRACT.md) and says what the I/O layer must do next: open an OS
 //! socket, hand a datagram to the kernel, queue it in the outbox, connect. Events are
 //! queued in the state ([`SocketState::take_events`]); the engine hands them to its sink
-//! after releasing its lock. Failures are returned *and* queued as `error` events.
+//! after releasing its lock. A call's failure is returned; the engine makes it an
+//! `error` event ([`Engine::invoke`](crate::frontend::Engine::invoke)). Failures of no
+//! call (a datagram the kernel refused while flushing, a host name that did not
+//! resolve) are queued as `error` events here.
 //!
 //! The outbox holds, in call order, what could not be done at once: sends to host names
 //! (resolved in the background), sends the kernel would have blocked on, and connects
@@ -201,11 +204,6 @@ impl SocketState {
         error
     }
 
-    /// Queues the error of a failed call, if it failed.
-    fn reported<T>(&mut self, result: Result<T, Error>) -> Result<T, Error> {
-        result.map_err(|e| self.report(e))
-    }
-
     fn wildcard(&self) -> SocketAddr {
         let ip: IpAddr = match self.ty {
             SocketType::Udp4 => Ipv4Addr::UNSPECIFIED.into(),
@@ -228,14 +226,13 @@ impl SocketState {
     /// # Errors
     /// Closed or already bound (-1), checked first; an IPv6 address on udp4 (1).
     pub(crate) fn bind_addr(&mut self, addr: SocketAddr) -> Result<SocketAddr, Error> {
-        let result = match self.phase {
+        match self.phase {
             Phase::Closed => Err(Error::Closed {
                 method: Method::Bind,
             }),
             Phase::Open => Err(Error::AlreadyBound),
             Phase::Created => self.adapt(Method::Bind, addr),
-        };
-        self.reported(result)
+        }
     }
 
     /// The OS socket is bound at `local`: the socket is open and `listening` is queued.
@@ -262,15 +259,15 @@ impl SocketState {
     /// size.
     ///
     /// # Errors
-    /// As documented on [`Engine::send`](crate::Engine::send).
+    /// As documented on [`Engine::send`](crate::frontend::Engine::send).
     pub(crate) fn send<'a>(
         &mut self,
         method: Method,
         options: &SendOptions<'a>,
         on_own_subnet: &dyn Fn(IpAddr) -> bool,
     ) -> Result<SendPlan<'a>, Error> {
-        let result = (|| {
-            self.check_open(method)?;
+        self.check_open(method)?;
+        {
             let data = options.bytes(method)?;
             let target = self.target(method, options.address, options.port, on_own_subnet)?;
             let max = match &target {
@@ -291,8 +288,7 @@ impl SocketState {
                 data,
                 direct,
             })
-        })();
-        self.reported(result)
+        }
     }
 
     /// `connect`: checks the call and plans it.
@@ -306,17 +302,14 @@ impl SocketState {
         on_own_subnet: &dyn Fn(IpAddr) -> bool,
     ) -> Result<ConnectPlan, Error> {
         let method = Method::Connect;
-        let result = (|| {
-            self.check_open(method)?;
-            let target = self.target(method, address, port, on_own_subnet)?;
-            let direct = matches!(target, Target::Addr(_)) && self.outbox.is_empty();
-            Ok(ConnectPlan {
-                open: self.implicit_bind(),
-                target,
-                direct,
-            })
-        })();
-        self.reported(result)
+        self.check_open(method)?;
+        let target = self.target(method, address, port, on_own_subnet)?;
+        let direct = matches!(target, Target::Addr(_)) && self.outbox.is_empty();
+        Ok(ConnectPlan {
+            open: self.implicit_bind(),
+            target,
+            direct,
+        })
     }
 
     /// The connect to `addr` took effect.
@@ -330,13 +323,10 @@ impl SocketState {
     /// # Errors
     /// A closed socket or a value above 255 (-1).
     pub(crate) fn set_ttl(&mut self, ttl: u32) -> Result<Option<u8>, Error> {
-        let result = (|| {
-            self.check_open(Method::SetTtl)?;
-            let ttl = u8::try_from(ttl).map_err(|_| crate::options::invalid_ttl(ttl))?;
-            self.ttl = Some(ttl);
-            Ok((self.phase == Phase::Open).then_some(ttl))
-        })();
-        self.reported(result)
+        self.check_open(Method::SetTtl)?;
+        let ttl = u8::try_from(ttl).map_err(|_| crate::options::invalid_ttl(ttl))?;
+        self.ttl = Some(ttl);
+        Ok((self.phase == Phase::Open).then_some(ttl))
     }
 
     /// Puts an operation at the end of the outbox; returns whether a flush task must be
@@ -357,7 +347,7 @@ impl SocketState {
             data,
         };
         if self.outbox_bytes + op.cost() > self.send_buffer {
-            return Err(self.report(Error::QueueFull { method }));
+            return Err(Error::QueueFull { method });
         }
         self.next_seq += 1;
         self.outbox_bytes += op.cost();

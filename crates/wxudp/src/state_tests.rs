@@ -63,11 +63,14 @@ fn bind_in_each_phase() {
 
     let err = s.bind(0).unwrap_err();
     assert_eq!(err.to_string(), "bind:fail socket is already bound");
-    assert_eq!(errors(&mut s), ["bind:fail socket is already bound"]);
+    assert!(
+        !s.has_events(),
+        "a call's failure is returned; the engine reports it"
+    );
 
     let mut s = closed(SocketType::Udp4);
-    assert_eq!(s.bind(0).unwrap_err().code(), -1);
-    assert_eq!(errors(&mut s), ["bind:fail socket is closed"]);
+    let err = s.bind(0).unwrap_err();
+    assert_eq!(err.to_string(), "bind:fail socket is closed");
     assert_eq!(s.phase(), Phase::Closed);
 }
 
@@ -159,7 +162,7 @@ fn which_send_failure_wins() {
         .send(Method::Send, &to("127.0.0.1", 9, big), NOWHERE)
         .unwrap_err();
     assert_eq!(err.to_string(), "send:fail message too long (os error 90)");
-    assert_eq!(errors(&mut s).len(), 5, "each failure is an error event");
+    assert!(!s.has_events());
     // A closed socket wins over everything.
     let mut s = closed(SocketType::Udp4);
     let err = s.send(Method::Write, &bad_range, NOWHERE).unwrap_err();
@@ -303,7 +306,6 @@ fn the_send_budget_refuses_with_queue_full_and_recovers() {
         "write:fail no buffer space available (send queue full)"
     );
     assert_eq!(err.code(), -2);
-    assert_eq!(errors(&mut s).len(), 1);
     let Some(NextOp::Transmit { seq, .. }) = s.next_op() else {
         panic!()
     };

@@ -14,9 +14,8 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use common::{raw_receiver, WAIT};
-use wxudp::{
-    Delivery, Engine, Error, Event, IoQueue, Limits, Policy, SendOptions, SocketType, UdpSocket,
-};
+use wxudp::frontend::{Delivery, Engine, IoQueue};
+use wxudp::{Error, Event, Limits, Policy, SendOptions, SocketType, UdpSocket};
 use wxudp_testkit::Netns;
 
 /// A tokio runtime driven by a thread of its own, for engines that spawn their I/O.

@@ -12,7 +12,8 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use proptest::prelude::*;
-use wxudp::{Delivery, Engine, Event, Policy, SendOptions, SocketType};
+use wxudp::frontend::{Delivery, Engine};
+use wxudp::{Event, Policy, SendOptions, SocketType};
 
 #[derive(Debug, Clone)]
 enum Call {
