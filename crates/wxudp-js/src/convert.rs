@@ -260,7 +260,14 @@ fn with_window<R>(
     let Some(buffer) = buffer else {
         return Err(ViewError::Detached);
     };
-    let Some(bytes) = buffer.as_bytes() else {
+    // SAFETY: the slice aliases memory QuickJS owns, valid until JavaScript runs again
+    // (which could write, detach or move it). It lives only until `read` returns, and no
+    // JavaScript runs meanwhile: every caller's `read` copies or decodes the bytes in
+    // Rust, and every property read that could run a getter happened before this call.
+    // Tested by the `send_memory` fixture and the `js_send_options` fuzz target.
+    #[allow(unsafe_code)]
+    let bytes = unsafe { buffer.as_bytes() };
+    let Some(bytes) = bytes else {
         // Detached by a getter that ran after the message was looked at.
         let _ = buffer.as_value().ctx().catch();
         return Err(ViewError::Detached);

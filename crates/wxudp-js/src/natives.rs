@@ -1,12 +1,12 @@
 //! Native functions behind the environment the prelude builds: printing, timers, UTF-8,
 //! CommonJS module loading, and the host facts `wx` reports (network address, storage).
 
-use std::ffi::CString;
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr};
 
+use rquickjs::context::EvalOptions;
 use rquickjs::function::Opt;
-use rquickjs::{qjs, ArrayBuffer, Ctx, Exception, Function, Object, Persistent, Value};
+use rquickjs::{ArrayBuffer, Ctx, Exception, Function, Object, Persistent, Value};
 
 use crate::convert::{js_array_buffer, view_bytes, ViewError};
 use crate::exception::report_exception;
@@ -201,38 +201,23 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, n: &Object<'js>, host: &Shared) -> rq
     Ok(())
 }
 
-/// Evaluates `source` as a global script whose stack frames and syntax errors name
-/// `filename` (rquickjs' own `eval` names every script `eval_script`).
-#[allow(unsafe_code)]
+/// Evaluates `source` as a global script in sloppy mode (as mini-program code often
+/// is), whose stack frames and syntax errors name `filename`.
 pub(crate) fn eval_named<'js>(
     ctx: &Ctx<'js>,
     source: &str,
     filename: &str,
 ) -> rquickjs::Result<Value<'js>> {
-    let len = source.len();
-    let source = CString::new(source).map_err(|_| {
-        Exception::throw_syntax(ctx, &format!("{filename}: the file contains a NUL byte"))
-    })?;
-    let filename = CString::new(filename).unwrap_or_else(|_| c"module".to_owned());
-    // SAFETY: `ctx.as_raw()` is the live context this `Ctx` borrows; `source` and
-    // `filename` are NUL-terminated and outlive the call, and `len` is the source length
-    // without the terminator, as JS_Eval requires. JS_Eval returns an owned JSValue.
-    let raw = unsafe {
-        qjs::JS_Eval(
-            ctx.as_raw().as_ptr(),
-            source.as_ptr(),
-            len as _,
-            filename.as_ptr(),
-            qjs::JS_EVAL_TYPE_GLOBAL as i32,
-        )
-    };
-    // SAFETY: `raw` is an owned value of this context; `Value` takes over its reference.
-    let value = unsafe { Value::from_raw(ctx.clone(), raw) };
-    if value.is_exception() {
-        Err(rquickjs::Error::Exception)
-    } else {
-        Ok(value)
+    if source.contains('\0') {
+        return Err(Exception::throw_syntax(
+            ctx,
+            &format!("{filename}: the file contains a NUL byte"),
+        ));
     }
+    let mut options = EvalOptions::default();
+    options.strict = false;
+    options.filename = Some(filename.replace('\0', ""));
+    ctx.eval_with_options(source, options)
 }
 
 /// The first IPv4 address (and netmask) of an interface that is up and not loopback.
