@@ -152,13 +152,15 @@ pub enum Error {
     // --- the system ----------------------------------------------------------
     /// The operating system refused the operation (port in use, message too long,
     /// network unreachable, ...). The text carries the OS error.
-    #[error("{method}:fail {}", os_text(source))]
+    #[error("{method}:fail {}", os_text(error))]
     Os {
         /// The method that was called.
         method: Method,
         /// The OS error.
-        #[source]
-        source: Arc<io::Error>,
+        /// The OS error. Its text is part of this error's message (WeChat's `errMsg`
+        /// carries it), so it is not repeated as a `source()`: an error chain printed
+        /// in full says it once. [`Error::os_error`] returns it.
+        error: Arc<io::Error>,
     },
 
     /// The outbox (sends waiting for a host name or for room in the kernel) is full
@@ -244,15 +246,15 @@ impl Error {
     /// The OS error behind this error, if there is one.
     pub fn os_error(&self) -> Option<&io::Error> {
         match self {
-            Error::Os { source, .. } => Some(source),
+            Error::Os { error, .. } => Some(error),
             _ => None,
         }
     }
 
-    pub(crate) fn os(method: Method, source: io::Error) -> Self {
+    pub(crate) fn os(method: Method, error: io::Error) -> Self {
         Error::Os {
             method,
-            source: Arc::new(source),
+            error: Arc::new(error),
         }
     }
 }
@@ -280,6 +282,21 @@ mod tests {
             "bind:fail address already in use (os error 98)"
         );
         assert_eq!(err.code(), -2);
+        assert_eq!(err.os_error().and_then(io::Error::raw_os_error), Some(98));
+    }
+
+    #[test]
+    fn an_error_chain_says_the_os_error_once() {
+        let err = Error::os(Method::Bind, io::Error::from_raw_os_error(98));
+        // As `{:#}` of anyhow prints it: the error, then each source.
+        let mut chain = err.to_string();
+        let mut source = std::error::Error::source(&err);
+        while let Some(s) = source {
+            chain.push_str(": ");
+            chain.push_str(&s.to_string());
+            source = s.source();
+        }
+        assert_eq!(chain.matches("os error 98").count(), 1, "{chain}");
     }
 
     #[test]
