@@ -27,7 +27,7 @@ use crate::limits::Limits;
 use crate::options::{SendOptions, SocketType};
 use crate::policy::{on_own_subnet, Policy};
 use crate::spawn::Spawn;
-use crate::state::{NextOp, Phase, SocketState, Target};
+use crate::state::{NextOp, Phase, SendPlan, SocketState, Target};
 use crate::sync::lock;
 use crate::{os, sys};
 
@@ -242,6 +242,15 @@ impl Engine {
         self.invoke(Method::Send, |calls| calls.send(options))
     }
 
+    /// Sends `data` to `addr` (`send`, to an address that needs no parsing): as
+    /// [`send`](Engine::send), with the same checks of port, family and policy.
+    ///
+    /// # Errors
+    /// As [`send`](Engine::send).
+    pub fn send_to(&self, data: &[u8], addr: SocketAddr) -> Result<(), Error> {
+        self.invoke(Method::Send, |calls| calls.send_to(data, addr))
+    }
+
     /// Sends one datagram (`write`): as [`send`](Engine::send), over the connected path
     /// when the destination is the connected peer.
     ///
@@ -355,6 +364,14 @@ impl Calls<'_> {
     /// As [`Engine::send`].
     pub fn send(&self, options: &SendOptions<'_>) -> Result<(), Error> {
         self.inner.send(Method::Send, options)
+    }
+
+    /// `send` to a [`SocketAddr`]: see [`Engine::send_to`].
+    ///
+    /// # Errors
+    /// As [`Engine::send_to`].
+    pub fn send_to(&self, data: &[u8], addr: SocketAddr) -> Result<(), Error> {
+        self.inner.send_to(data, addr)
     }
 
     /// `write`: see [`Engine::write`].
@@ -476,8 +493,26 @@ impl Inner {
     fn send(self: &Arc<Self>, method: Method, options: &SendOptions<'_>) -> Result<(), Error> {
         let mut st = self.lock();
         let plan = st.machine.send(method, options, &on_own_subnet)?;
+        self.transmit(&mut st, method, plan)
+    }
+
+    fn send_to(self: &Arc<Self>, data: &[u8], addr: SocketAddr) -> Result<(), Error> {
+        let method = Method::Send;
+        let mut st = self.lock();
+        let plan = st.machine.send_to(method, data, addr, &on_own_subnet)?;
+        self.transmit(&mut st, method, plan)
+    }
+
+    /// Carries out a send the state machine planned: an implicit bind, then the kernel
+    /// at once if it can, or the outbox.
+    fn transmit(
+        self: &Arc<Self>,
+        st: &mut Locked,
+        method: Method,
+        plan: SendPlan<'_>,
+    ) -> Result<(), Error> {
         if let Some(addr) = plan.open {
-            self.open(&mut st, addr, method)?;
+            self.open(st, addr, method)?;
         }
         if let (Target::Addr(addr), true) = (&plan.target, plan.direct) {
             let io = st.io.as_ref().ok_or_else(not_open(method))?;
@@ -490,7 +525,7 @@ impl Inner {
                 Err(e) => return Err(Error::os(method, e)),
             }
         }
-        self.queue(&mut st, method, plan.target, Some(plan.data.to_vec()))
+        self.queue(st, method, plan.target, Some(plan.data.to_vec()))
     }
 
     /// Puts an operation in the outbox, starting the flush task if none runs.

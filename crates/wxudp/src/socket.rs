@@ -191,6 +191,33 @@ impl UdpSocket {
         self.shared.engine.send(options)
     }
 
+    /// Sends `data` to `addr`, an address already parsed (a reply to a
+    /// [`Message::remote`], say): the same as [`send`](UdpSocket::send) without
+    /// formatting the address to text and parsing it back.
+    ///
+    /// # Errors
+    /// As [`send`](UdpSocket::send): port 0 (2), an IPv6 address on a udp4 socket (1),
+    /// a destination the policy refuses (-3), an OS error (-2).
+    ///
+    /// # Examples
+    /// ```
+    /// use std::net::SocketAddr;
+    /// use wxudp::{SocketType, UdpSocket};
+    /// let peer = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    /// let sock = UdpSocket::new(SocketType::Udp4)?;
+    /// sock.send_to(b"ping", peer.local_addr().unwrap())?;
+    /// let mut buf = [0u8; 8];
+    /// let (n, from) = peer.recv_from(&mut buf).unwrap();
+    /// assert_eq!(&buf[..n], b"ping");
+    /// assert_eq!(from.port(), sock.local_addr().unwrap().port());
+    /// let zero: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    /// assert_eq!(sock.send_to(b"x", zero).unwrap_err().code(), 2);
+    /// # Ok::<(), wxudp::Error>(())
+    /// ```
+    pub fn send_to(&self, data: &[u8], addr: SocketAddr) -> Result<(), Error> {
+        self.shared.engine.send_to(data, addr)
+    }
+
     /// Sends one datagram like [`send`](UdpSocket::send), over the connected path when
     /// the destination is the peer given to [`connect`](UdpSocket::connect).
     ///

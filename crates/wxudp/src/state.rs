@@ -267,28 +267,57 @@ impl SocketState {
         on_own_subnet: &dyn Fn(IpAddr) -> bool,
     ) -> Result<SendPlan<'a>, Error> {
         self.check_open(method)?;
-        {
-            let data = options.bytes(method)?;
-            let target = self.target(method, options.address, options.port, on_own_subnet)?;
-            let max = match &target {
-                Target::Addr(addr) if addr.ip().to_canonical().is_ipv6() => MAX_PAYLOAD_V6,
-                Target::Addr(_) => MAX_PAYLOAD_V4,
-                Target::Host(..) => self.ty.max_payload(),
-            };
-            if data.len() > max {
-                return Err(Error::os(
-                    method,
-                    std::io::Error::from_raw_os_error(EMSGSIZE),
-                ));
-            }
-            let direct = matches!(target, Target::Addr(_)) && self.outbox.is_empty();
-            Ok(SendPlan {
-                open: self.implicit_bind(),
-                target,
-                data,
-                direct,
-            })
+        let data = options.bytes(method)?;
+        let target = self.target(method, options.address, options.port, on_own_subnet)?;
+        self.plan(method, target, data)
+    }
+
+    /// `send` to an address given as a [`SocketAddr`]: the checks of
+    /// [`send`](SocketState::send) without parsing text.
+    ///
+    /// # Errors
+    /// As [`send`](SocketState::send).
+    pub(crate) fn send_to<'a>(
+        &mut self,
+        method: Method,
+        data: &'a [u8],
+        addr: SocketAddr,
+        on_own_subnet: &dyn Fn(IpAddr) -> bool,
+    ) -> Result<SendPlan<'a>, Error> {
+        self.check_open(method)?;
+        crate::options::check_destination_port(method, addr.port())?;
+        self.policy
+            .check_ip_with(method, addr.ip(), on_own_subnet)?;
+        let target = Target::Addr(self.adapt(method, addr)?);
+        self.plan(method, target, data)
+    }
+
+    /// The plan for a datagram that passed the other checks: its size, then whether it
+    /// goes to the kernel now or to the outbox, after an implicit bind if unbound.
+    fn plan<'a>(
+        &self,
+        method: Method,
+        target: Target,
+        data: &'a [u8],
+    ) -> Result<SendPlan<'a>, Error> {
+        let max = match &target {
+            Target::Addr(addr) if addr.ip().to_canonical().is_ipv6() => MAX_PAYLOAD_V6,
+            Target::Addr(_) => MAX_PAYLOAD_V4,
+            Target::Host(..) => self.ty.max_payload(),
+        };
+        if data.len() > max {
+            return Err(Error::os(
+                method,
+                std::io::Error::from_raw_os_error(EMSGSIZE),
+            ));
         }
+        let direct = matches!(target, Target::Addr(_)) && self.outbox.is_empty();
+        Ok(SendPlan {
+            open: self.implicit_bind(),
+            target,
+            data,
+            direct,
+        })
     }
 
     /// `connect`: checks the call and plans it.

@@ -454,3 +454,30 @@ fn report_queues_the_error_it_returns() {
     assert_eq!(e.code(), -1);
     assert_eq!(errors(&mut s), ["createUDPSocket:fail invalid type"]);
 }
+
+#[test]
+fn send_to_an_address_checks_port_family_policy_and_size() {
+    let mut s = open(SocketType::Udp4);
+    let addr = |a: &str| a.parse::<SocketAddr>().unwrap();
+    let plan = s
+        .send_to(Method::Send, b"x", addr("127.0.0.1:9"), NOWHERE)
+        .unwrap();
+    assert_eq!(plan.target, Target::Addr(addr("127.0.0.1:9")));
+    assert!(plan.direct);
+    let err = |s: &mut SocketState, a: &str| {
+        s.send_to(Method::Send, b"x", addr(a), NOWHERE)
+            .unwrap_err()
+            .code()
+    };
+    assert_eq!(err(&mut s, "127.0.0.1:0"), 2);
+    assert_eq!(err(&mut s, "[::1]:9"), 1);
+    let mut old = SocketState::new(SocketType::Udp4, Policy::same_subnet(["x"]), &limits());
+    assert_eq!(err(&mut old, "10.0.0.1:9"), -3);
+    let mut s6 = open(SocketType::Udp6);
+    let plan = s6
+        .send_to(Method::Send, b"x", addr("127.0.0.1:9"), NOWHERE)
+        .unwrap();
+    assert_eq!(plan.target, Target::Addr(addr("[::ffff:127.0.0.1]:9")));
+    let mut shut = closed(SocketType::Udp4);
+    assert_eq!(err(&mut shut, "127.0.0.1:0"), -1, "closed wins");
+}
