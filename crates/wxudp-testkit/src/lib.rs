@@ -1,5 +1,5 @@
 //! Test support shared by the wxudp crates: network namespaces that a test creates and
-//! removes itself (SPEC.md section 7), for what needs a LAN — broadcast, multicast,
+//! removes itself (docs/CONTRACT.md §8), for what needs a LAN — broadcast, multicast,
 //! addresses of its own.
 //!
 //! Namespaces need root and `ip` (iproute2). CI has both; a test that makes one is marked

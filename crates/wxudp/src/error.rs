@@ -58,7 +58,7 @@ impl fmt::Display for Method {
 /// Every failure of a wxudp socket.
 ///
 /// The `Display` form is WeChat's `errMsg` (`<method>:fail <reason>`), and
-/// [`code`](Error::code) is its `errCode` (SPEC.md section 4). The same value is
+/// [`code`](Error::code) is its `errCode` (docs/CONTRACT.md §4). The same value is
 /// returned by the failing method and delivered to the socket's `error` listeners.
 ///
 /// Variants are grouped by who can fix the problem: the caller (bad state, bad
@@ -190,7 +190,7 @@ pub enum Error {
 }
 
 impl Error {
-    /// The WeChat `errCode` of this error (SPEC.md section 4).
+    /// The WeChat `errCode` of this error (docs/CONTRACT.md §4).
     ///
     /// | code | meaning |
     /// |---|---|

@@ -1,4 +1,4 @@
-//! The destination policy of SPEC.md section 5.
+//! The destination policy of docs/CONTRACT.md §5.
 
 use std::net::IpAddr;
 

@@ -254,9 +254,9 @@ impl SocketState {
 
     /// `send`/`write`: checks the call and plans it.
     ///
-    /// Which failure wins when several apply: a closed socket, then the byte range, then
-    /// the port and the address, then the destination policy, then the family, then the
-    /// size.
+    /// Which failure wins when several apply (docs/CONTRACT.md §4): a closed socket,
+    /// then the port, then the byte range, then the address, then the destination
+    /// policy, then the family, then the size.
     ///
     /// # Errors
     /// As documented on [`Engine::send`](crate::frontend::Engine::send).
@@ -267,6 +267,7 @@ impl SocketState {
         on_own_subnet: &dyn Fn(IpAddr) -> bool,
     ) -> Result<SendPlan<'a>, Error> {
         self.check_open(method)?;
+        crate::options::check_destination_port(method, options.port)?;
         let data = options.bytes(method)?;
         let target = self.target(method, options.address, options.port, on_own_subnet)?;
         self.plan(method, target, data)

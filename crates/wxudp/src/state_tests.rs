@@ -131,18 +131,22 @@ fn send_on_an_open_socket_goes_direct_unless_the_outbox_waits() {
 fn which_send_failure_wins() {
     let mut s = open(SocketType::Udp4);
     let bad_range = to("nonsense address", 0, b"abc").offset(9);
-    // The byte range comes first, then the port, then the address.
+    // The port comes first, then the byte range, then the address.
     assert_eq!(
         s.send(Method::Send, &bad_range, NOWHERE)
             .unwrap_err()
             .code(),
-        -1
+        2
     );
     assert_eq!(
-        s.send(Method::Send, &to("nonsense address", 0, b"abc"), NOWHERE)
-            .unwrap_err()
-            .code(),
-        2
+        s.send(
+            Method::Send,
+            &to("nonsense address", 9, b"abc").offset(9),
+            NOWHERE
+        )
+        .unwrap_err()
+        .code(),
+        -1
     );
     assert_eq!(
         s.send(Method::Send, &to("nonsense address", 9, b"abc"), NOWHERE)

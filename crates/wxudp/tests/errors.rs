@@ -1,4 +1,4 @@
-//! Bad input gets an error with the errCode of SPEC.md section 4, returned and delivered
+//! Bad input gets an error with the errCode of docs/CONTRACT.md §4, returned and delivered
 //! as an `error` event, and never stops the socket.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]

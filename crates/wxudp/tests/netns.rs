@@ -1,5 +1,5 @@
 //! Broadcast that needs a LAN, run between network namespaces this test creates and
-//! removes itself (SPEC.md section 7). Needs root and `ip` (iproute2): CI has both and
+//! removes itself (docs/CONTRACT.md §8). Needs root and `ip` (iproute2): CI has both and
 //! runs these tests; elsewhere they are ignored with that reason (`--include-ignored` runs
 //! them), and a missing prerequisite fails them instead of skipping.
 

@@ -1,5 +1,5 @@
 //! Property tests: the parsers of untrusted input never panic, and accept exactly what
-//! SPEC.md says they accept.
+//! docs/CONTRACT.md says they accept.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

@@ -1,4 +1,4 @@
-//! The UDPSocket contract (SPEC.md sections 2 and 3) on loopback, through the Rust API.
+//! The UDPSocket contract (docs/CONTRACT.md §2 and §3) on loopback, through the Rust API.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

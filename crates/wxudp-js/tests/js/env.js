@@ -1,4 +1,4 @@
-// The rest of the environment real UDP code touches (REAL_USAGE "The rest").
+// The rest of the environment real UDP code touches (docs/CONTRACT.md §9).
 const { assert, eq, until, run, sleep } = require('./harness.js');
 
 run(async function () {

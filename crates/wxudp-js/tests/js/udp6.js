@@ -1,4 +1,4 @@
-// udp6 (dual-stack) and createUDPSocket's type argument (SPEC 2 createUDPSocket).
+// udp6 (dual-stack) and createUDPSocket's type argument (docs/CONTRACT.md §2 createUDPSocket).
 const { assert, eq, next, collect, until, run, text } = require('./harness.js');
 
 run(async function () {

@@ -1,5 +1,5 @@
-// createUDPSocket, bind, listening, message payloads, listener order (SPEC 2-3;
-// REAL_USAGE "Calls and arguments", "Receiving").
+// createUDPSocket, bind, listening, message payloads, listener order (docs/CONTRACT.md
+// §2-3, §9).
 const { assert, eq, next, collect, until, run, text, bytes } = require('./harness.js');
 
 run(async function () {

@@ -1,5 +1,5 @@
-// close(): flush, port released at once, close once, errors after (SPEC 2 close;
-// REAL_USAGE "Listeners and lifecycle").
+// close(): flush, port released at once, close once, errors after (docs/CONTRACT.md
+// §2 close, §9).
 const { assert, eq, next, collect, until, run, text } = require('./harness.js');
 
 run(async function () {

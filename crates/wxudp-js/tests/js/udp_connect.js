@@ -1,4 +1,4 @@
-// connect / write / setTTL (SPEC 2; REAL_USAGE: Unity bridge, setTTL after bind).
+// connect / write / setTTL (docs/CONTRACT.md §2; §9: the Unity bridge, setTTL after bind).
 const { assert, eq, next, collect, until, run, text } = require('./harness.js');
 
 run(async function () {

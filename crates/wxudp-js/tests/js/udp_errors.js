@@ -1,4 +1,4 @@
-// Bad input: an error event with the exact errCode, never an exception (SPEC 4).
+// Bad input: an error event with the exact errCode, never an exception (docs/CONTRACT.md §4).
 const { assert, eq, next, collect, until, run, text } = require('./harness.js');
 
 run(async function () {

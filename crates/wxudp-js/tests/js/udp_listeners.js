@@ -1,4 +1,4 @@
-// on/off rules: off() all, off(fn) by identity, snapshot dispatch (SPEC 3).
+// on/off rules: off() all, off(fn) by identity, snapshot dispatch (docs/CONTRACT.md §3).
 const { assert, eq, next, collect, until, run, text } = require('./harness.js');
 
 run(async function () {

@@ -1,4 +1,4 @@
-// Every form of send real apps use (REAL_USAGE "Calls and arguments"; SPEC 2 send).
+// Every form of send real apps use (docs/CONTRACT.md §9; §2 send).
 const { assert, eq, next, collect, until, run, text, bytes } = require('./harness.js');
 
 // The npm `buffer` polyfill's Buffer is a Uint8Array subclass.

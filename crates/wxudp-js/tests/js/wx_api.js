@@ -1,4 +1,4 @@
-// The wx functions besides createUDPSocket (REAL_USAGE "From wx").
+// The wx functions besides createUDPSocket (docs/CONTRACT.md §9).
 const { assert, eq, until, run } = require('./harness.js');
 
 run(async function () {
