@@ -23,6 +23,11 @@ use crate::limits::Limits;
 use crate::options::{Destination, SendOptions, SocketType, MAX_PAYLOAD_V4, MAX_PAYLOAD_V6};
 use crate::policy::Policy;
 
+mod outbox;
+
+pub(crate) use outbox::NextOp;
+use outbox::Op;
+
 /// What each queued operation costs the send budget on top of its payload, so that a
 /// flood of empty datagrams or connects is bounded too.
 pub(crate) const OP_OVERHEAD: usize = 64;
@@ -50,22 +55,6 @@ pub(crate) enum Target {
     Host(String, u16),
 }
 
-/// One operation waiting in the outbox.
-#[derive(Debug)]
-pub(crate) struct Op {
-    seq: u64,
-    method: Method,
-    target: Target,
-    /// The datagram; `None` for a `connect`.
-    data: Option<Vec<u8>>,
-}
-
-impl Op {
-    fn cost(&self) -> usize {
-        OP_OVERHEAD + self.data.as_ref().map_or(0, Vec::len)
-    }
-}
-
 /// What the I/O layer does for a `send`/`write` that passed every check.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct SendPlan<'a> {
@@ -91,29 +80,6 @@ pub(crate) struct ConnectPlan {
     /// Connect now: the outbox is empty and the target is an address. Otherwise the
     /// connect joins the outbox, so that sends made before it keep their path.
     pub(crate) direct: bool,
-}
-
-/// The next thing the outbox's flush task must do.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum NextOp {
-    /// Resolve the front operation's host name.
-    Resolve {
-        /// Identifies the operation in [`SocketState::resolved`].
-        seq: u64,
-        /// The method that queued it.
-        method: Method,
-        /// The host name.
-        host: String,
-        /// The port.
-        port: u16,
-    },
-    /// Send the front datagram (or connect, for a `connect`) to `addr`.
-    Transmit {
-        /// Identifies the operation in [`SocketState::transmitted`].
-        seq: u64,
-        /// Where to.
-        addr: SocketAddr,
-    },
 }
 
 /// What `close()` leaves for the I/O layer: the datagrams already accepted, in call
@@ -359,102 +325,6 @@ impl SocketState {
         Ok((self.phase == Phase::Open).then_some(ttl))
     }
 
-    /// Puts an operation at the end of the outbox; returns whether a flush task must be
-    /// started (none is running).
-    ///
-    /// # Errors
-    /// [`Error::QueueFull`] (-2) when the outbox would exceed the send budget.
-    pub(crate) fn queue(
-        &mut self,
-        method: Method,
-        target: Target,
-        data: Option<Vec<u8>>,
-    ) -> Result<bool, Error> {
-        let op = Op {
-            seq: self.next_seq,
-            method,
-            target,
-            data,
-        };
-        if self.outbox_bytes + op.cost() > self.send_buffer {
-            return Err(Error::QueueFull { method });
-        }
-        self.next_seq += 1;
-        self.outbox_bytes += op.cost();
-        self.outbox.push_back(op);
-        let start = !self.flushing;
-        self.flushing = true;
-        Ok(start)
-    }
-
-    /// What the flush task must do next; `None` (and the task ends) when the outbox is
-    /// empty.
-    pub(crate) fn next_op(&mut self) -> Option<NextOp> {
-        let Some(op) = self.outbox.front() else {
-            self.flushing = false;
-            return None;
-        };
-        Some(match &op.target {
-            Target::Host(host, port) => NextOp::Resolve {
-                seq: op.seq,
-                method: op.method,
-                host: host.clone(),
-                port: *port,
-            },
-            Target::Addr(addr) => NextOp::Transmit {
-                seq: op.seq,
-                addr: *addr,
-            },
-        })
-    }
-
-    /// The bytes of the front operation `seq`, if it is still there and is a datagram.
-    pub(crate) fn front_data(&self, seq: u64) -> Option<&[u8]> {
-        self.outbox
-            .front()
-            .filter(|op| op.seq == seq)
-            .and_then(|op| op.data.as_deref())
-    }
-
-    /// The host name of operation `seq` resolved (or not). Ignored if `close()` took the
-    /// operation meanwhile.
-    pub(crate) fn resolved(&mut self, seq: u64, result: Result<SocketAddr, Error>) {
-        let Some(op) = self.outbox.front_mut().filter(|op| op.seq == seq) else {
-            return;
-        };
-        match result {
-            Ok(addr) => op.target = Target::Addr(addr),
-            Err(e) => {
-                self.pop_front();
-                self.report(e);
-            }
-        }
-    }
-
-    /// The front operation `seq` was handed to the kernel (a datagram) or took effect (a
-    /// connect), or failed with the OS error `result`.
-    pub(crate) fn transmitted(&mut self, seq: u64, result: std::io::Result<()>) {
-        if self.outbox.front().is_none_or(|op| op.seq != seq) {
-            return;
-        }
-        let Some(op) = self.pop_front() else {
-            return;
-        };
-        match (result, &op.target, &op.data) {
-            (Ok(()), Target::Addr(addr), None) => self.peer = Some(*addr),
-            (Ok(()), ..) => {}
-            (Err(e), ..) => {
-                self.report(Error::os(op.method, e));
-            }
-        }
-    }
-
-    fn pop_front(&mut self) -> Option<Op> {
-        let op = self.outbox.pop_front()?;
-        self.outbox_bytes -= op.cost();
-        Some(op)
-    }
-
     /// `close()`: the socket is closed from now on. Returns `None` if it already was;
     /// otherwise what the I/O layer must flush before closing the OS socket. Operations
     /// still waiting for a host name are reported now; the `close` event is queued by
@@ -558,5 +428,4 @@ impl SocketState {
 }
 
 #[cfg(test)]
-#[path = "state_tests.rs"]
 mod tests;

@@ -1,0 +1,352 @@
+//! The engine's glue: the lock around a socket's state and OS socket, the delivery of
+//! events outside that lock, and the I/O tasks (the read loop, the outbox's flush).
+
+use std::future::poll_fn;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use tokio::io::Interest;
+use tokio::runtime::Handle;
+
+use crate::delivery::{Delivery, EventSink, Gate};
+use crate::error::{Error, Method};
+use crate::event::{Event, Message};
+use crate::limits::Limits;
+use crate::options::{SendOptions, SocketType};
+use crate::policy::on_own_subnet;
+use crate::spawn::Spawn;
+use crate::state::{NextOp, SendPlan, SocketState, Target};
+use crate::sync::lock;
+use crate::{os, sys};
+
+use super::not_open;
+
+/// Batches of datagrams read in one go before the read task yields to others.
+const READ_BUDGET: usize = 64;
+
+/// One socket's engine, shared by its [`Engine`](super::Engine) handle and its I/O tasks.
+pub(super) struct Inner {
+    pub(super) ty: SocketType,
+    pub(super) sink: Box<dyn EventSink>,
+    pub(super) gate: Arc<Gate>,
+    pub(super) limits: Limits,
+    pub(super) runtime: Handle,
+    pub(super) spawner: Box<dyn Spawn>,
+    pub(super) state: Mutex<Locked>,
+}
+
+/// What the engine's lock guards: the state machine and the OS socket.
+pub(super) struct Locked {
+    pub(super) machine: SocketState,
+    pub(super) io: Option<tokio::net::UdpSocket>,
+    /// A thread is handing events to the sink; others leave theirs to it, so that
+    /// events keep their order without the sink running under the lock.
+    pub(super) draining: bool,
+}
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("type", &self.ty)
+            .field("state", &lock(&self.state).machine)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Inner {
+    pub(super) fn lock(&self) -> MutexGuard<'_, Locked> {
+        lock(&self.state)
+    }
+
+    /// Hands the queued events to the sink, in order, without holding the lock. If
+    /// another thread is already doing so, it takes these too.
+    pub(super) fn deliver(&self) {
+        let mut st = self.lock();
+        loop {
+            if st.draining || !st.machine.has_events() {
+                return;
+            }
+            st.draining = true;
+            let events = st.machine.take_events();
+            drop(st);
+            // Reset `draining` even if a sink panics.
+            let guard = Draining(self);
+            for event in events {
+                self.emit(event);
+            }
+            drop(guard);
+            st = self.lock();
+        }
+    }
+
+    fn emit(&self, event: Event) {
+        let event = match event {
+            Event::Error(e) => match self.gate.error_event(e) {
+                Some(event) => event,
+                None => return,
+            },
+            other => other,
+        };
+        self.sink.emit(Delivery::new(event, self.gate.clone()));
+    }
+
+    /// Opens the OS socket at `addr` and starts reading.
+    pub(super) fn open(
+        self: &Arc<Self>,
+        st: &mut Locked,
+        addr: SocketAddr,
+        method: Method,
+    ) -> Result<u16, Error> {
+        let opened = os::open(self.ty, addr, st.machine.ttl(), &self.runtime)
+            .map_err(|e| Error::os(method, e))?;
+        if let Some(e) = opened.ttl_error {
+            st.machine.report(Error::os(Method::SetTtl, e));
+        }
+        st.io = Some(opened.io);
+        st.machine.opened(opened.local);
+        let me = self.clone();
+        self.spawner.spawn(Box::pin(async move {
+            let mut batch = sys::RecvBatch::new();
+            poll_fn(|cx| me.poll_read(cx, &mut batch)).await;
+        }));
+        Ok(opened.local.port())
+    }
+
+    pub(super) fn send(
+        self: &Arc<Self>,
+        method: Method,
+        options: &SendOptions<'_>,
+    ) -> Result<(), Error> {
+        let mut st = self.lock();
+        let plan = st.machine.send(method, options, &on_own_subnet)?;
+        self.transmit(&mut st, method, plan)
+    }
+
+    pub(super) fn send_to(self: &Arc<Self>, data: &[u8], addr: SocketAddr) -> Result<(), Error> {
+        let method = Method::Send;
+        let mut st = self.lock();
+        let plan = st.machine.send_to(method, data, addr, &on_own_subnet)?;
+        self.transmit(&mut st, method, plan)
+    }
+
+    /// Carries out a send the state machine planned: an implicit bind, then the kernel
+    /// at once if it can, or the outbox.
+    fn transmit(
+        self: &Arc<Self>,
+        st: &mut Locked,
+        method: Method,
+        plan: SendPlan<'_>,
+    ) -> Result<(), Error> {
+        if let Some(addr) = plan.open {
+            self.open(st, addr, method)?;
+        }
+        if let (Target::Addr(addr), true) = (&plan.target, plan.direct) {
+            let io = st.io.as_ref().ok_or_else(not_open(method))?;
+            match os::send_to(io, st.machine.peer(), *addr, plan.data) {
+                Ok(()) => {
+                    self.gate.sent.fetch_add(1, Ordering::Relaxed);
+                    return Ok(());
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => return Err(Error::os(method, e)),
+            }
+        }
+        self.queue(st, method, plan.target, Some(plan.data.to_vec()))
+    }
+
+    /// Puts an operation in the outbox, starting the flush task if none runs.
+    pub(super) fn queue(
+        self: &Arc<Self>,
+        st: &mut Locked,
+        method: Method,
+        target: Target,
+        data: Option<Vec<u8>>,
+    ) -> Result<(), Error> {
+        if st.machine.queue(method, target, data)? {
+            let me = self.clone();
+            self.spawner
+                .spawn(Box::pin(async move { me.flush().await }));
+        }
+        Ok(())
+    }
+
+    pub(super) fn close(&self) {
+        let (flush, io) = {
+            let mut st = self.lock();
+            match st.machine.close() {
+                Some(flush) => (flush, st.io.take()),
+                None => return,
+            }
+        };
+        self.gate.close();
+        let flushed = match &io {
+            Some(io) => os::flush(
+                io,
+                flush.peer,
+                flush.datagrams,
+                Instant::now() + self.limits.close_timeout,
+                &|| self.limits.aborted(),
+            ),
+            None => os::Flushed::default(),
+        };
+        // Dropping the tokio socket deregisters it and closes the descriptor now, so the
+        // port is free when `close()` returns.
+        drop(io);
+        self.gate.sent.fetch_add(flushed.sent, Ordering::Relaxed);
+        self.lock()
+            .machine
+            .finish_close(flushed.errors, flushed.unsent);
+        self.deliver();
+    }
+
+    /// Works through the outbox in order: resolves host names, then sends (or connects)
+    /// as the kernel allows.
+    async fn flush(self: Arc<Self>) {
+        loop {
+            let next = self.lock().machine.next_op();
+            match next {
+                None => return,
+                Some(NextOp::Resolve {
+                    seq,
+                    method,
+                    host,
+                    port,
+                }) => {
+                    let resolved = os::resolve(self.ty, method, &host, port).await;
+                    self.lock().machine.resolved(seq, resolved);
+                }
+                Some(NextOp::Transmit { seq, addr }) => {
+                    poll_fn(|cx| self.poll_transmit(cx, seq, addr)).await;
+                }
+            }
+            self.deliver();
+        }
+    }
+
+    fn poll_transmit(&self, cx: &mut Context<'_>, seq: u64, addr: SocketAddr) -> Poll<()> {
+        let mut st = self.lock();
+        let st = &mut *st;
+        let Some(io) = st.io.as_ref() else {
+            // Closed: `close()` took the outbox.
+            return Poll::Ready(());
+        };
+        let result = match st.machine.front_data(seq) {
+            None => os::connect(io, addr),
+            Some(data) => loop {
+                match io.poll_send_ready(cx) {
+                    Poll::Pending => {
+                        self.gate.flusher.register(cx.waker());
+                        return Poll::Pending;
+                    }
+                    Poll::Ready(Err(e)) => break Err(e),
+                    // Through tokio, so that `WouldBlock` clears its readiness and the
+                    // next poll waits for the kernel.
+                    Poll::Ready(Ok(())) => match io.try_io(Interest::WRITABLE, || {
+                        os::send_to(io, st.machine.peer(), addr, data)
+                    }) {
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                        Ok(()) => {
+                            self.gate.sent.fetch_add(1, Ordering::Relaxed);
+                            break Ok(());
+                        }
+                        Err(e) => break Err(e),
+                    },
+                }
+            },
+        };
+        st.machine.transmitted(seq, result);
+        Poll::Ready(())
+    }
+
+    /// Reads datagrams until the kernel has none or the socket closes.
+    fn poll_read(&self, cx: &mut Context<'_>, batch: &mut sys::RecvBatch) -> Poll<()> {
+        for _ in 0..READ_BUDGET {
+            let mut failed = false;
+            {
+                let mut st = self.lock();
+                let st = &mut *st;
+                let (Some(io), Some(local)) = (st.io.as_ref(), st.machine.local()) else {
+                    return Poll::Ready(());
+                };
+                match io.poll_recv_ready(cx) {
+                    Poll::Pending => {
+                        self.gate.reader.register(cx.waker());
+                        return Poll::Pending;
+                    }
+                    Poll::Ready(Err(e)) => {
+                        st.machine.report(Error::os(Method::Receive, e));
+                        failed = true;
+                    }
+                    Poll::Ready(Ok(())) => {}
+                }
+                if !failed {
+                    self.read_batch(&mut st.machine, io, local, batch);
+                }
+            }
+            self.deliver();
+            if failed {
+                return Poll::Ready(());
+            }
+        }
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+
+    /// Reads one batch of datagrams into the state's events, within the budgets.
+    fn read_batch(
+        &self,
+        machine: &mut SocketState,
+        io: &tokio::net::UdpSocket,
+        local: SocketAddr,
+        batch: &mut sys::RecvBatch,
+    ) {
+        match io.try_io(Interest::READABLE, || batch.recv(io)) {
+            Ok(n) => {
+                for (data, got) in batch.datagrams() {
+                    if let Some(count) = got.kernel_drops {
+                        self.gate.kernel_drops(count);
+                    }
+                    if !self.gate.admit_message(data.len()) {
+                        continue;
+                    }
+                    let to = got.to.unwrap_or(local.ip());
+                    let message = Message {
+                        data: data.to_vec(),
+                        remote: got.from,
+                        local: SocketAddr::new(to, local.port()),
+                    };
+                    if !machine.received(message) {
+                        self.gate.unadmit_message(data.len());
+                    }
+                }
+                if n < sys::BATCH {
+                    // A short batch means the queue was empty: forget the
+                    // readiness now instead of asking the kernel once more to
+                    // hear "would block". Later datagrams raise a new readiness.
+                    let _ = io.try_io(Interest::READABLE, || {
+                        Err::<(), _>(io::Error::from(io::ErrorKind::WouldBlock))
+                    });
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            // ICMP errors reported on a connected socket (port unreachable, ...):
+            // report them and go on reading.
+            Err(e) => {
+                machine.report(Error::os(Method::Receive, e));
+            }
+        }
+    }
+}
+
+/// Clears [`Locked::draining`] when a delivery round ends, even by a panic.
+struct Draining<'a>(&'a Inner);
+
+impl Drop for Draining<'_> {
+    fn drop(&mut self) {
+        self.0.lock().draining = false;
+    }
+}
