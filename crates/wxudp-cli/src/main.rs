@@ -55,8 +55,8 @@ struct RunArgs {
     storage: Option<std::path::PathBuf>,
     /// The base library version to emulate: SDKVersion, wx.canIUse, which UDPSocket
     /// methods exist, and below 2.9.4 the same-subnet destination policy.
-    #[arg(long, value_name = "VERSION", default_value = wxudp_js::DEFAULT_BASE_LIBRARY)]
-    base_library: String,
+    #[arg(long, value_name = "VERSION", default_value_t = wxudp_js::BaseLibrary::DEFAULT)]
+    base_library: wxudp_js::BaseLibrary,
     /// A host name allowed as a destination under the pre-2.9.4 policy (repeatable).
     #[arg(long, value_name = "HOST")]
     udp_domain: Vec<String>,
@@ -116,18 +116,6 @@ fn main() -> ExitCode {
 }
 
 fn run_script(args: RunArgs) -> ExitCode {
-    let version_ok = !args.base_library.is_empty()
-        && args.base_library.split('.').count() <= 3
-        && args
-            .base_library
-            .split('.')
-            .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()));
-    if !version_ok {
-        return fail(&format!(
-            "--base-library must be a version such as 2.9.3, not {:?}",
-            args.base_library
-        ));
-    }
     let options = wxudp_js::RunOptions {
         timeout: args.timeout,
         storage: args.storage,

@@ -185,11 +185,15 @@ fn timeout_ends_the_run_with_124() {
     assert!(text(&out.stderr).contains("timed out after 0.3s"));
     let bad = run_script(&script, &["--timeout", "0"]);
     assert_eq!(bad.status.code(), Some(2), "a usage error");
+    // A usage error, like every bad argument (exit status 2).
     let bad = run_script(&script, &["--base-library", "latest"]);
-    assert_eq!(bad.status.code(), Some(1));
-    assert_eq!(
-        text(&bad.stderr),
-        "wxudp: error: --base-library must be a version such as 2.9.3, not \"latest\"\n"
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        text(&bad.stderr).contains(
+            "invalid value 'latest' for '--base-library <VERSION>': \"latest\" is not a base library version such as 2.9.3"
+        ),
+        "{}",
+        text(&bad.stderr)
     );
 }
 

@@ -29,7 +29,7 @@ pub(crate) struct Host {
     pub(crate) storage: Storage,
     /// 1 once an exception went unhandled; the run goes on and exits with it.
     pub(crate) exit_code: i32,
-    pub(crate) base_library: String,
+    pub(crate) base_library: crate::BaseLibrary,
     /// Where the main script lives: bare `require('utils/x.js')` resolves from here too.
     pub(crate) root: PathBuf,
     /// Ctrl-C and `--timeout`, which end a run even in the middle of JavaScript.
@@ -56,7 +56,7 @@ impl Host {
             timers: Timers::default(),
             storage: Storage::open(options.storage.clone())?,
             exit_code: 0,
-            base_library: options.base_library.clone(),
+            base_library: options.base_library,
             root,
             stop,
         })

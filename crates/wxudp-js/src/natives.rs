@@ -196,7 +196,14 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, n: &Object<'js>, host: &Shared) -> rq
     )?;
     n.set("storageMaxDepth", crate::storage::MAX_DEPTH)?;
 
-    n.set("baseLibrary", host.borrow().base_library.clone())?;
+    let base_library = host.borrow().base_library;
+    n.set("baseLibrary", base_library.to_string())?;
+    n.set(
+        "versionAtLeast",
+        Function::new(ctx.clone(), move |since: String| {
+            base_library.at_least(&since)
+        })?,
+    )?;
     n.set("system", system_name())?;
     Ok(())
 }

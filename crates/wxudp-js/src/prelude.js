@@ -159,14 +159,7 @@
   global.TextDecoder = TextDecoder;
 
   // ---------------------------------------------------------------- versions
-  function versionAtLeast(since) {
-    const a = String(N.baseLibrary).split('.').map(Number);
-    const b = since.split('.').map(Number);
-    for (let i = 0; i < 3; i++) {
-      if ((a[i] || 0) !== (b[i] || 0)) return (a[i] || 0) > (b[i] || 0);
-    }
-    return true;
-  }
+  const versionAtLeast = N.versionAtLeast;
 
   // ---------------------------------------------------------------- UDPSocket
   const ID = Symbol('wxudp.socket');

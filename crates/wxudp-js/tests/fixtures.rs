@@ -106,7 +106,7 @@ fn old_base_library() {
     fixture_with(
         "old_base_library.js",
         RunOptions {
-            base_library: "2.9.3".into(),
+            base_library: "2.9.3".parse().unwrap(),
             udp_domains: vec!["localhost".into()],
             ..RunOptions::default()
         },
