@@ -83,6 +83,7 @@ const EXIT_INTERRUPTED: u8 = 130;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    init_logging();
     match cli.command {
         Command::Run(args) => return run_script(args),
         Command::Bench(args) => {
@@ -170,6 +171,21 @@ fn parse_bytes(text: &str) -> Result<usize, String> {
         .ok_or_else(|| {
             format!("{text:?} is not a size from 1 byte to 1T (such as 65536, 512K, 8M)")
         })
+}
+
+/// The library's log lines (`tracing`) go to stderr as `RUST_LOG` asks
+/// (`RUST_LOG=wxudp=debug`: sockets opened and closed, datagrams dropped by a budget,
+/// sends queued, names resolved); without it, errors only.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::builder()
+        .with_default_directive(tracing_subscriber::filter::LevelFilter::ERROR.into())
+        .from_env_lossy();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr)
+        .with_target(true)
+        .try_init();
 }
 
 fn fail(msg: &str) -> ExitCode {

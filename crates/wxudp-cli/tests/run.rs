@@ -642,3 +642,32 @@ fn a_script_that_allocates_without_end_runs_out_of_memory() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn rust_log_shows_the_library_log_lines() {
+    let hello = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/hello.js");
+    let hello = hello.to_str().unwrap();
+    let quiet = run(&["run", hello]);
+    assert!(
+        !text(&quiet.stderr).contains("socket open"),
+        "{}",
+        text(&quiet.stderr)
+    );
+    let out = finish(
+        wxudp(&["run", hello])
+            .env("RUST_LOG", "wxudp=debug")
+            .spawn()
+            .unwrap(),
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("DEBUG wxudp::engine::inner: socket open local=0.0.0.0:"),
+        "{err}"
+    );
+    assert!(err.contains("socket closed flushed=0 unsent=0"), "{err}");
+    assert!(
+        !err.contains('\x1b'),
+        "no colours when stderr is not a terminal"
+    );
+}

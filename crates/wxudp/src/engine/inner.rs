@@ -106,6 +106,7 @@ impl Inner {
         if let Some(e) = opened.ttl_error {
             st.machine.report(Error::os(Method::SetTtl, e));
         }
+        tracing::debug!(local = %opened.local, "socket open");
         st.io = Some(opened.io);
         st.machine.opened(opened.local);
         let me = self.clone();
@@ -166,6 +167,7 @@ impl Inner {
         target: Target,
         data: Option<Vec<u8>>,
     ) -> Result<(), Error> {
+        tracing::trace!(%method, ?target, "queued in the outbox");
         if st.machine.queue(method, target, data)? {
             let me = self.clone();
             self.spawner
@@ -196,6 +198,11 @@ impl Inner {
         // Dropping the tokio socket deregisters it and closes the descriptor now, so the
         // port is free when `close()` returns.
         drop(io);
+        tracing::debug!(
+            flushed = flushed.sent,
+            unsent = flushed.unsent,
+            "socket closed"
+        );
         self.gate.sent.fetch_add(flushed.sent, Ordering::Relaxed);
         self.lock()
             .machine
@@ -217,6 +224,7 @@ impl Inner {
                     port,
                 }) => {
                     let resolved = os::resolve(self.ty, method, &host, port).await;
+                    tracing::debug!(%host, ?resolved, "host name resolved");
                     self.lock().machine.resolved(seq, resolved);
                 }
                 Some(NextOp::Transmit { seq, addr }) => {
@@ -311,6 +319,7 @@ impl Inner {
                         self.gate.kernel_drops(count);
                     }
                     if !self.gate.admit_message(data.len()) {
+                        tracing::trace!(from = %got.from, len = data.len(), "datagram dropped: receive budget full");
                         continue;
                     }
                     let to = got.to.unwrap_or(local.ip());
