@@ -25,9 +25,17 @@ pub(crate) type Listeners = Arc<RegistryLock>;
 ///
 /// Methods mirror `UDPSocket` (`bind`, `send`, `connect`, `write`, `set_ttl`, `close`).
 /// Each failure is returned *and* delivered to the `error` listeners, exactly as the
-/// JavaScript API reports it. Listeners run on one background thread, the driver, which
-/// also does the socket's I/O; a listener that panics is reported and the others still
-/// run. Events of one socket arrive in the order they happened.
+/// JavaScript API reports it. Events of one socket arrive in the order they happened.
+///
+/// # Where listeners run
+///
+/// The listeners of every `UdpSocket` in the process run on one background thread, the
+/// driver, which also does the sockets' I/O. So a listener that takes long delays the
+/// events of *every* socket, not only its own: a 500 ms listener on socket A holds
+/// socket B's events for 500 ms. Keep listeners short and hand heavy work to a thread or
+/// a channel of your own, or consume [`events`](UdpSocket::events) /
+/// [`messages`](UdpSocket::messages) on your own tokio task instead. A listener that
+/// panics is reported (a `tracing` error) and the others still run.
 ///
 /// `UdpSocket` is cheap to clone; the socket closes when `close()` is called or the last
 /// clone is dropped. A listener that needs its own socket (to reply, say) should hold a
