@@ -703,3 +703,46 @@ async fn dropping_the_last_handle_closes_the_socket() {
     drop(sock);
     assert_eq!(udp4().bind(port).unwrap(), port);
 }
+
+#[tokio::test]
+async fn a_listener_may_use_its_own_socket_and_registry() {
+    // Listeners run with no lock of the socket held: one that calls back into its socket
+    // (methods and listener registry alike) must not deadlock the driver.
+    let sock = udp4();
+    let (tx, rx) = mpsc::channel();
+    let me = sock.downgrade();
+    sock.on_message(move |msg| {
+        let Some(sock) = me.upgrade() else { return };
+        let local = sock.local_addr();
+        let id = sock.on_close(|| {});
+        let removed = sock.off(id);
+        sock.send_to(b"reply", msg.remote).unwrap();
+        let _ = tx.send((local, removed, sock.stats().received));
+    });
+    let port = sock.bind(0).unwrap();
+    let peer = raw_receiver();
+    peer.send_to(b"hi", ("127.0.0.1", port)).unwrap();
+    let (local, removed, received) = rx.recv_timeout(WAIT).expect("the listener ran to its end");
+    assert_eq!(local.unwrap().port(), port);
+    assert!(removed);
+    assert_eq!(received, 1);
+    let mut buf = [0u8; 8];
+    let (n, _) = peer.recv_from(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"reply");
+}
+
+#[tokio::test]
+async fn dropping_every_handle_closes_a_socket_whose_listener_holds_a_weak_one() {
+    let sock = udp4();
+    let me = sock.downgrade();
+    sock.on_message(move |msg| {
+        if let Some(sock) = me.upgrade() {
+            let _ = sock.send_to(&msg.data, msg.remote);
+        }
+    });
+    let port = sock.bind(0).unwrap();
+    let weak = sock.downgrade();
+    drop(sock);
+    assert!(weak.upgrade().is_none());
+    assert_eq!(udp4().bind(port).unwrap(), port, "the port is free again");
+}
