@@ -204,3 +204,50 @@ try { require('../../../outside/secret.js'); } catch (e) { console.log(e.message
         )
     );
 }
+
+#[test]
+fn the_prelude_s_own_loader_reached_through_a_call_site_stays_confined() {
+    // A script can reach the prelude's internal functions (QuickJS's
+    // `CallSite.getFunction`); the natives behind them trust none of their arguments.
+    let tree = Tree::new("callsite");
+    std::fs::write(
+        tree.outside.join("secret.js"),
+        "module.exports = 'SECRET';\n",
+    )
+    .unwrap();
+    let secret = tree.outside.join("secret.js");
+    let script = tree.pkg.join("app.js");
+    std::fs::write(
+        &script,
+        format!(
+            r#"
+Error.prepareStackTrace = function (e, sites) {{ return sites; }};
+const site = new Error().stack.find(function (s) {{ return s.getFunctionName() === 'load'; }});
+Error.prepareStackTrace = undefined;
+const load = site && site.getFunction();
+for (const path of [{secret:?}, '/etc/hostname']) {{
+  try {{ console.log('READ ' + JSON.stringify(load(path))); }}
+  catch (e) {{ console.log(e.message); }}
+}}
+"#
+        ),
+    )
+    .unwrap();
+    let out = run(&script);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!stdout.contains("READ"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("Cannot find module '{}'", secret.display())),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Cannot find module '/etc/hostname'"),
+        "{stdout}"
+    );
+}

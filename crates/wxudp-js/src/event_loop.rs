@@ -63,7 +63,13 @@ pub(crate) async fn run(path: &Path, options: &RunOptions) -> i32 {
         }
     };
     let (tx, mut rx) = mpsc::unbounded_channel::<(u64, Delivery)>();
-    let host = match Host::new(options, root, tx, tokio::runtime::Handle::current()) {
+    let host = match Host::new(
+        options,
+        root,
+        main.clone(),
+        tx,
+        tokio::runtime::Handle::current(),
+    ) {
         Ok(host) => host,
         Err(e) => {
             eprintln!("wxudp: {e}");

@@ -32,6 +32,8 @@ pub(crate) struct Host {
     pub(crate) base_library: crate::BaseLibrary,
     /// Where the main script lives: bare `require('utils/x.js')` resolves from here too.
     pub(crate) root: PathBuf,
+    /// The main script, the one file that may lie outside the package.
+    pub(crate) main: PathBuf,
     /// Ctrl-C and `--timeout`, which end a run even in the middle of JavaScript.
     pub(crate) stop: Stop,
 }
@@ -40,6 +42,7 @@ impl Host {
     pub(crate) fn new(
         options: &RunOptions,
         root: PathBuf,
+        main: PathBuf,
         events: UnboundedSender<(u64, Delivery)>,
         runtime: tokio::runtime::Handle,
     ) -> Result<Self, String> {
@@ -58,6 +61,7 @@ impl Host {
             exit_code: 0,
             base_library: options.base_library,
             root,
+            main,
             stop,
         })
     }

@@ -152,8 +152,10 @@ fn read_exception(ctx: &Ctx<'_>, path: &str, e: ReadError) -> rquickjs::Error {
     }
 }
 
-/// Adds the module natives to `n`: `resolve(dir, request)`, `readFile(path, main)` and
-/// `compile(path, main)`; `main` is true only for the main script.
+/// Adds the module natives to `n`: `resolve(dir, request)`, `readFile(path)` and
+/// `compile(path)`. They trust nothing their caller says (a script can reach the
+/// prelude's own functions through `CallSite.getFunction`): a path is read only if it
+/// lies inside the package, or is the main script itself.
 pub(crate) fn install<'js>(ctx: &Ctx<'js>, n: &Object<'js>, host: &Shared) -> rquickjs::Result<()> {
     let h = host.clone();
     n.set(
@@ -176,29 +178,31 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, n: &Object<'js>, host: &Shared) -> rq
     let h = host.clone();
     n.set(
         "readFile",
-        Function::new(
-            ctx.clone(),
-            move |ctx: Ctx<'js>, path: String, main: bool| {
-                let root = h.borrow().root.clone();
-                read_source((!main).then_some(root.as_path()), Path::new(&path))
-                    .map_err(|e| read_exception(&ctx, &path, e))
-            },
-        )?,
+        Function::new(ctx.clone(), move |ctx: Ctx<'js>, path: String| {
+            read_module(&h, Path::new(&path)).map_err(|e| read_exception(&ctx, &path, e))
+        })?,
     )?;
     let h = host.clone();
     n.set(
         "compile",
-        Function::new(
-            ctx.clone(),
-            move |ctx: Ctx<'js>, path: String, main: bool| {
-                let root = h.borrow().root.clone();
-                let source = read_source((!main).then_some(root.as_path()), Path::new(&path))
-                    .map_err(|e| read_exception(&ctx, &path, e))?;
-                compile_module(&ctx, &path, source)
-            },
-        )?,
+        Function::new(ctx.clone(), move |ctx: Ctx<'js>, path: String| {
+            let source =
+                read_module(&h, Path::new(&path)).map_err(|e| read_exception(&ctx, &path, e))?;
+            compile_module(&ctx, &path, source)
+        })?,
     )?;
     Ok(())
+}
+
+/// Reads a module for `readFile`/`compile`: the main script as the user named it, or
+/// a regular file inside the package.
+fn read_module(host: &Shared, path: &Path) -> Result<String, ReadError> {
+    let (root, main) = {
+        let h = host.borrow();
+        (h.root.clone(), h.main.clone())
+    };
+    let root = (path != main).then_some(root.as_path());
+    read_source(root, path)
 }
 
 /// Compiles a CommonJS module into its wrapper function, keeping line numbers: the

@@ -588,18 +588,18 @@
     const i = path.lastIndexOf('/');
     return i <= 0 ? '/' : path.slice(0, i);
   }
-  // `main`: the script the run was given, the one file that may lie outside the package
-  // (natives confine every other path to it; see modules.rs).
-  function load(path, main) {
+  // The natives read only the main script and files inside the package (modules.rs),
+  // whoever calls them.
+  function load(path) {
     if (cache[path]) return cache[path].exports;
     const module = { id: path, filename: path, exports: {}, loaded: false, children: [] };
     cache[path] = module;
     try {
       if (/\.json$/.test(path)) {
-        module.exports = JSON.parse(N.readFile(path, !!main));
+        module.exports = JSON.parse(N.readFile(path));
       } else {
         const dir = dirname(path);
-        N.compile(path, !!main).call(module.exports, module.exports, makeRequire(dir), module, path, dir);
+        N.compile(path).call(module.exports, module.exports, makeRequire(dir), module, path, dir);
       }
     } catch (e) {
       delete cache[path];
@@ -621,7 +621,7 @@
   }
 
   return {
-    runMain: function (path) { load(path, true); },
+    runMain: function (path) { load(path); },
     appHide: hideAll,
   };
 })
