@@ -671,3 +671,62 @@ fn rust_log_shows_the_library_log_lines() {
         "no colours when stderr is not a terminal"
     );
 }
+
+/// `/etc/netns/NAME/resolv.conf`, which `ip netns exec` shows the namespace as its
+/// `/etc/resolv.conf`; removed when dropped.
+struct NetnsResolvConf(PathBuf);
+
+impl Drop for NetnsResolvConf {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+#[cfg_attr(
+    not(wxudp_ci),
+    ignore = "needs root and iproute2 (network namespaces); runs under CI=true or with --include-ignored"
+)]
+fn a_lookup_that_never_answers_does_not_hold_the_run() {
+    let ns = Netns::create("deaddns");
+    let dir = PathBuf::from("/etc/netns").join(ns.name());
+    std::fs::create_dir_all(&dir).unwrap();
+    let _conf = NetnsResolvConf(dir.clone());
+    // A DNS server inside the namespace that reads queries and never answers; the
+    // resolver would wait 120 s for it.
+    std::fs::write(
+        dir.join("resolv.conf"),
+        "nameserver 127.0.0.1\noptions timeout:120 attempts:1\n",
+    )
+    .unwrap();
+    let _silent_dns = ns.within(|| std::net::UdpSocket::bind("127.0.0.1:53").unwrap());
+    let script = Script::new(
+        "deaddns",
+        r#"
+const s = wx.createUDPSocket();
+s.onError(function (e) { console.log(e.errCode + ' ' + e.errMsg); });
+s.send({ address: 'slow.invalid', port: 9, message: 'x' });
+setTimeout(function () { s.close(); }, 100);
+"#,
+    );
+    // Ends by itself once the socket is closed (finish() fails the test after 30 s).
+    let out = finish(wxudp_run_in(&ns, &script.path).spawn().unwrap());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "-1 send:fail socket closed before the host name slow.invalid was resolved\n"
+    );
+    // And --timeout still ends a run whose socket stays open behind such a lookup.
+    let open = Script::new(
+        "deaddns-open",
+        "const s = wx.createUDPSocket();\ns.send({ address: 'slow.invalid', port: 9, message: 'x' });\n",
+    );
+    let mut cmd = ns.exec(env!("CARGO_BIN_EXE_wxudp"));
+    cmd.arg("run")
+        .arg(&open.path)
+        .args(["--timeout", "1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let out = finish(cmd.spawn().unwrap());
+    assert_eq!(out.status.code(), Some(124), "{}", text(&out.stderr));
+}

@@ -251,7 +251,11 @@ pub fn run(path: &Path, options: &RunOptions) -> i32 {
             return EXIT_ERROR;
         }
     };
-    runtime.block_on(event_loop::run(path, options))
+    let code = runtime.block_on(event_loop::run(path, options));
+    // A host-name lookup still running on the blocking pool (a DNS server that does not
+    // answer) must not hold the run past its end: dropping the runtime would wait for it.
+    runtime.shutdown_background();
+    code
 }
 
 #[cfg(test)]
