@@ -72,6 +72,9 @@ struct RunArgs {
     /// kernel); beyond it send/write fail with errCode -2 (send queue full).
     #[arg(long, value_name = "BYTES", value_parser = parse_bytes, default_value = "8M")]
     send_buffer: usize,
+    /// The same for all the run's sockets together.
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes, default_value = "64M")]
+    send_total: usize,
     /// Bytes the script's JavaScript heap may hold; beyond it an allocation throws
     /// "out of memory" in the script.
     #[arg(long, value_name = "BYTES", value_parser = parse_bytes, default_value = "1G")]
@@ -125,6 +128,7 @@ fn run_script(args: RunArgs) -> ExitCode {
         receive_buffer: args.receive_buffer,
         receive_total: args.receive_total,
         send_buffer: args.send_buffer,
+        send_total: args.send_total,
         js_memory: args.js_memory,
     };
     let code = wxudp_js::run(&args.file, &options);
@@ -149,7 +153,7 @@ fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
 }
 
 /// Parses a size in bytes: digits with an optional suffix K, M or G (powers of 1024),
-/// from 1 byte to 1 TiB.
+/// from 1 byte to 1024G (1 TiB).
 fn parse_bytes(text: &str) -> Result<usize, String> {
     let text = text.trim();
     let (digits, unit) = match text.char_indices().last() {
@@ -169,7 +173,7 @@ fn parse_bytes(text: &str) -> Result<usize, String> {
         .filter(|n| (1..=1 << 40).contains(n))
         .and_then(|n| usize::try_from(n).ok())
         .ok_or_else(|| {
-            format!("{text:?} is not a size from 1 byte to 1T (such as 65536, 512K, 8M)")
+            format!("{text:?} is not a size from 1 byte to 1024G (such as 65536, 512K, 8M)")
         })
 }
 

@@ -47,12 +47,13 @@ impl Host {
         runtime: tokio::runtime::Handle,
     ) -> Result<Self, String> {
         let stop = Stop::new(options.timeout);
-        // Each run has a receive pool of its own; a second signal or the deadline ends
+        // Each run has receive and send pools of its own; a second signal or the deadline ends
         // the wait of `close()` for the kernel at once.
         let limits = Limits::default()
             .with_receive_buffer(options.receive_buffer)
             .with_receive_total(options.receive_total)
             .with_send_buffer(options.send_buffer)
+            .with_send_total(options.send_total)
             .with_close_abort_when(stop.stop_now());
         Ok(Host {
             sockets: Sockets::new(events, runtime, options.policy(), limits),

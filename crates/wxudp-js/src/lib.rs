@@ -85,6 +85,8 @@ pub struct RunOptions {
     /// Bytes of sends waiting for a host name or for room in the kernel, per socket;
     /// beyond it `send`/`write` fail with errCode -2.
     pub send_buffer: usize,
+    /// The same for all the run's sockets together.
+    pub send_total: usize,
     /// Bytes the JavaScript heap may hold; beyond it an allocation throws an
     /// `InternalError: out of memory` in the script.
     pub js_memory: usize,
@@ -100,6 +102,7 @@ impl Default for RunOptions {
             receive_buffer: wxudp::Limits::DEFAULT_RECEIVE_BUFFER,
             receive_total: wxudp::Limits::DEFAULT_RECEIVE_TOTAL,
             send_buffer: wxudp::Limits::DEFAULT_SEND_BUFFER,
+            send_total: wxudp::Limits::DEFAULT_SEND_TOTAL,
             js_memory: DEFAULT_JS_MEMORY,
         }
     }

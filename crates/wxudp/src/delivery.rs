@@ -10,7 +10,7 @@ use futures_util::task::AtomicWaker;
 
 use crate::error::Error;
 use crate::event::Event;
-use crate::limits::{Limits, ReceivePool, MESSAGE_OVERHEAD};
+use crate::limits::{Limits, Pool, MESSAGE_OVERHEAD};
 
 /// Receives the events of an [`Engine`](crate::frontend::Engine), from the thread that calls the
 /// engine's methods and from the engine's I/O tasks. It is never called with one of the
@@ -116,10 +116,11 @@ pub(crate) struct Gate {
     /// Bytes of received datagrams emitted and not yet accepted or dropped.
     backlog: AtomicUsize,
     receive_buffer: usize,
-    pool: Arc<ReceivePool>,
+    receive_pool: Arc<Pool>,
     /// Error events emitted and not yet accepted or dropped.
     errors: AtomicUsize,
     error_backlog: usize,
+    error_pool: Arc<Pool>,
     pub(crate) sent: AtomicU64,
     received: AtomicU64,
     dropped: AtomicU64,
@@ -137,9 +138,10 @@ impl Gate {
             closed: AtomicBool::new(false),
             backlog: AtomicUsize::new(0),
             receive_buffer: limits.receive_buffer,
-            pool: limits.pool().clone(),
+            receive_pool: limits.receive_pool().clone(),
             errors: AtomicUsize::new(0),
             error_backlog: limits.error_backlog.max(1),
+            error_pool: limits.error_pool().clone(),
             sent: AtomicU64::new(0),
             received: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
@@ -160,7 +162,7 @@ impl Gate {
                     .filter(|total| *total <= self.receive_buffer)
             })
             .is_ok();
-        if fits && self.pool.take(cost) {
+        if fits && self.receive_pool.take(cost) {
             self.received.fetch_add(1, Ordering::Relaxed);
             return true;
         }
@@ -175,21 +177,25 @@ impl Gate {
     pub(crate) fn unadmit_message(&self, len: usize) {
         let cost = len + MESSAGE_OVERHEAD;
         self.backlog.fetch_sub(cost, Ordering::AcqRel);
-        self.pool.give(cost);
+        self.receive_pool.give(cost);
     }
 
-    /// Takes an `error` event into the error backlog.
+    /// Takes an `error` event into the socket's error backlog and the shared one.
     pub(crate) fn admit_error(&self) -> Admit {
         let before = self.errors.fetch_add(1, Ordering::AcqRel);
-        if before + 1 < self.error_backlog {
+        let admit = if before + 1 < self.error_backlog {
             Admit::Yes
         } else if before + 1 == self.error_backlog {
             Admit::Last
         } else {
+            Admit::No
+        };
+        if admit == Admit::No || !self.error_pool.take(1) {
             self.errors.fetch_sub(1, Ordering::AcqRel);
             self.errors_dropped.fetch_add(1, Ordering::Relaxed);
-            Admit::No
+            return Admit::No;
         }
+        admit
     }
 
     /// The kernel's drop counter, as the last datagram read reported it.
@@ -203,6 +209,7 @@ impl Gate {
             Event::Message(m) => self.unadmit_message(m.data.len()),
             Event::Error(_) => {
                 self.errors.fetch_sub(1, Ordering::AcqRel);
+                self.error_pool.give(1);
             }
             Event::Listening | Event::Close => {}
         }
@@ -291,6 +298,31 @@ mod tests {
         assert!(late.accept().is_none());
         let close = Delivery::new(Event::Close, gate.clone());
         assert!(matches!(close.accept(), Some(Event::Close)));
+    }
+
+    #[test]
+    fn the_shared_error_backlog_bounds_several_sockets() {
+        let limits = Limits::default().with_error_total(5);
+        let gates: Vec<Arc<Gate>> = (0..3).map(|_| Arc::new(Gate::new(&limits))).collect();
+        let err = || Error::Closed {
+            method: Method::Bind,
+        };
+        let mut held = Vec::new();
+        for gate in &gates {
+            for _ in 0..3 {
+                if let Some(e) = gate.error_event(err()) {
+                    held.push(Delivery::new(e, gate.clone()));
+                }
+            }
+        }
+        assert_eq!(held.len(), 5);
+        let dropped: u64 = gates.iter().map(|g| g.stats().errors_dropped).sum();
+        assert_eq!(dropped, 4);
+        held.pop();
+        assert!(
+            gates[2].error_event(err()).is_some(),
+            "a delivery freed a place"
+        );
     }
 
     #[test]

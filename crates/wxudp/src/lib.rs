@@ -15,7 +15,7 @@
 //!   (`docs/CONTRACT.md` in the repository) lives there once, unit-tested without a
 //!   socket.
 //! * The I/O layer does what the state machine decides: socket setup with socket2
-//!   (SO_BROADCAST on udp4, dual-stack udp6, PKTINFO), `recvmmsg` batches, sends, name
+//!   (SO_BROADCAST, dual-stack udp6, PKTINFO), `recvmmsg` batches, sends, name
 //!   resolution on tokio's blocking pool, and the bounded flush of `close()`.
 //! * [`frontend::Engine`] glues them on tokio: it locks the state, does what it says,
 //!   releases the lock, and only then hands the events to an [`frontend::EventSink`], so

@@ -1,10 +1,11 @@
 //! The budgets that bound what sockets hold in memory, and the bound on `close()`.
 //!
-//! Nothing a peer or a script does can make a socket queue without limit: received
-//! datagrams wait for delivery within a byte budget per socket and one shared by every
-//! socket of a front end (beyond it they are dropped and counted, as a kernel buffer
-//! would); sends wait in the outbox within a byte budget per socket (beyond it the send
-//! fails with errCode -2); `error` events wait within a count per socket.
+//! Nothing a peer or a script does can make sockets queue without limit, one socket or
+//! many: received datagrams wait for delivery within a byte budget per socket and one
+//! shared by every socket of a front end (beyond them they are dropped and counted, as
+//! a kernel buffer would); sends wait in the outbox within a byte budget per socket and
+//! a shared one (beyond them the send fails with errCode -2); `error` events wait within
+//! a count per socket and a shared one.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -16,9 +17,9 @@ pub(crate) const MESSAGE_OVERHEAD: usize = 128;
 
 /// The memory budgets of a socket and the bound on its `close()`.
 ///
-/// Clones share one receive pool ([`Limits::receive_total`]): give every socket of a
-/// front end the same `Limits` (or clones of it). [`Limits::default`] uses one pool for
-/// the whole process.
+/// Clones share the same pools ([`Limits::receive_total`], [`Limits::send_total`],
+/// [`Limits::error_total`]): give every socket of a front end the same `Limits` (or
+/// clones of it). [`Limits::default`] uses pools shared by the whole process.
 ///
 /// ```
 /// use std::time::Duration;
@@ -27,6 +28,7 @@ pub(crate) const MESSAGE_OVERHEAD: usize = 128;
 ///     .with_close_timeout(Duration::from_millis(200));
 /// assert_eq!(limits.receive_buffer, 8 << 20);
 /// assert_eq!(limits.receive_total(), 64 << 20);
+/// assert_eq!(limits.send_total(), 64 << 20);
 /// ```
 #[derive(Clone)]
 #[non_exhaustive]
@@ -46,21 +48,32 @@ pub struct Limits {
     /// How long `close()` waits, in total, for the kernel to take the datagrams already
     /// sent. Those still queued then are dropped and reported in one `error` event.
     pub close_timeout: Duration,
-    pool: Arc<ReceivePool>,
+    receive_pool: Arc<Pool>,
+    send_pool: Arc<Pool>,
+    error_pool: Arc<Pool>,
     abort: Option<Arc<dyn Fn() -> bool + Send + Sync>>,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        static PROCESS: OnceLock<Arc<ReceivePool>> = OnceLock::new();
+        static PROCESS: OnceLock<[Arc<Pool>; 3]> = OnceLock::new();
+        let [receive_pool, send_pool, error_pool] = PROCESS
+            .get_or_init(|| {
+                [
+                    Arc::new(Pool::new(Limits::DEFAULT_RECEIVE_TOTAL)),
+                    Arc::new(Pool::new(Limits::DEFAULT_SEND_TOTAL)),
+                    Arc::new(Pool::new(Limits::DEFAULT_ERROR_TOTAL)),
+                ]
+            })
+            .clone();
         Limits {
             receive_buffer: Limits::DEFAULT_RECEIVE_BUFFER,
             send_buffer: Limits::DEFAULT_SEND_BUFFER,
             error_backlog: Limits::DEFAULT_ERROR_BACKLOG,
             close_timeout: Limits::DEFAULT_CLOSE_TIMEOUT,
-            pool: PROCESS
-                .get_or_init(|| Arc::new(ReceivePool::new(Limits::DEFAULT_RECEIVE_TOTAL)))
-                .clone(),
+            receive_pool,
+            send_pool,
+            error_pool,
             abort: None,
         }
     }
@@ -76,8 +89,15 @@ impl Limits {
     /// Default [`Limits::send_buffer`]: 8 MiB per socket.
     pub const DEFAULT_SEND_BUFFER: usize = 8 << 20;
 
+    /// Default total of the send budget shared by the sockets of a front end: 64 MiB.
+    pub const DEFAULT_SEND_TOTAL: usize = 64 << 20;
+
     /// Default [`Limits::error_backlog`]: 1024 error events per socket.
     pub const DEFAULT_ERROR_BACKLOG: usize = 1024;
+
+    /// Default total of the error backlog shared by the sockets of a front end: 65536
+    /// events.
+    pub const DEFAULT_ERROR_TOTAL: usize = 65536;
 
     /// Default [`Limits::close_timeout`]: 1 s.
     pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
@@ -91,7 +111,21 @@ impl Limits {
     /// Gives these limits (and their clones) a receive pool of their own of `bytes`
     /// in all, instead of the process-wide one.
     pub fn with_receive_total(mut self, bytes: usize) -> Self {
-        self.pool = Arc::new(ReceivePool::new(bytes));
+        self.receive_pool = Arc::new(Pool::new(bytes));
+        self
+    }
+
+    /// Gives these limits (and their clones) a send pool of their own of `bytes` in
+    /// all (sends waiting in every socket's outbox), instead of the process-wide one.
+    pub fn with_send_total(mut self, bytes: usize) -> Self {
+        self.send_pool = Arc::new(Pool::new(bytes));
+        self
+    }
+
+    /// Gives these limits (and their clones) an error backlog of their own of `events`
+    /// in all, instead of the process-wide one.
+    pub fn with_error_total(mut self, events: usize) -> Self {
+        self.error_pool = Arc::new(Pool::new(events));
         self
     }
 
@@ -131,16 +165,39 @@ impl Limits {
 
     /// The total of the receive pool these limits share.
     pub fn receive_total(&self) -> usize {
-        self.pool.limit
+        self.receive_pool.limit
     }
 
     /// Bytes of received datagrams waiting for delivery in the whole pool.
     pub fn receive_used(&self) -> usize {
-        self.pool.used.load(Ordering::Acquire)
+        self.receive_pool.used()
     }
 
-    pub(crate) fn pool(&self) -> &Arc<ReceivePool> {
-        &self.pool
+    /// The total of the send pool these limits share.
+    pub fn send_total(&self) -> usize {
+        self.send_pool.limit
+    }
+
+    /// Bytes of sends waiting in the outboxes of the whole pool.
+    pub fn send_used(&self) -> usize {
+        self.send_pool.used()
+    }
+
+    /// The total of the error backlog these limits share.
+    pub fn error_total(&self) -> usize {
+        self.error_pool.limit
+    }
+
+    pub(crate) fn receive_pool(&self) -> &Arc<Pool> {
+        &self.receive_pool
+    }
+
+    pub(crate) fn send_pool(&self) -> &Arc<Pool> {
+        &self.send_pool
+    }
+
+    pub(crate) fn error_pool(&self) -> &Arc<Pool> {
+        &self.error_pool
     }
 
     pub(crate) fn aborted(&self) -> bool {
@@ -152,25 +209,28 @@ impl std::fmt::Debug for Limits {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Limits")
             .field("receive_buffer", &self.receive_buffer)
-            .field("receive_total", &self.pool.limit)
+            .field("receive_total", &self.receive_pool.limit)
             .field("send_buffer", &self.send_buffer)
+            .field("send_total", &self.send_pool.limit)
             .field("error_backlog", &self.error_backlog)
+            .field("error_total", &self.error_pool.limit)
             .field("close_timeout", &self.close_timeout)
             .field("close_abort", &self.abort.is_some())
             .finish()
     }
 }
 
-/// Bytes of received datagrams waiting for delivery, shared by several sockets.
+/// A budget shared by several sockets: bytes received and not yet delivered, bytes
+/// waiting to be sent, or error events waiting for delivery.
 #[derive(Debug)]
-pub(crate) struct ReceivePool {
+pub(crate) struct Pool {
     limit: usize,
     used: AtomicUsize,
 }
 
-impl ReceivePool {
+impl Pool {
     fn new(limit: usize) -> Self {
-        ReceivePool {
+        Pool {
             limit,
             used: AtomicUsize::new(0),
         }
@@ -189,6 +249,10 @@ impl ReceivePool {
     pub(crate) fn give(&self, bytes: usize) {
         self.used.fetch_sub(bytes, Ordering::AcqRel);
     }
+
+    fn used(&self) -> usize {
+        self.used.load(Ordering::Acquire)
+    }
 }
 
 #[cfg(test)]
@@ -197,7 +261,7 @@ mod tests {
 
     #[test]
     fn the_pool_never_goes_over_its_limit() {
-        let pool = ReceivePool::new(100);
+        let pool = Pool::new(100);
         assert!(pool.take(60));
         assert!(!pool.take(41));
         assert!(pool.take(40));
@@ -208,15 +272,25 @@ mod tests {
     }
 
     #[test]
-    fn clones_share_a_pool_and_default_is_process_wide() {
-        let a = Limits::default().with_receive_total(1000);
+    fn clones_share_their_pools_and_default_is_process_wide() {
+        let a = Limits::default()
+            .with_receive_total(1000)
+            .with_send_total(1000);
         let b = a.clone();
-        assert!(a.pool().take(600));
+        assert!(a.receive_pool().take(600));
         assert_eq!(b.receive_used(), 600);
+        assert!(a.send_pool().take(10));
+        assert_eq!(b.send_used(), 10);
+        let process = Limits::default();
         assert!(Arc::ptr_eq(
-            Limits::default().pool(),
-            Limits::default().pool()
+            process.receive_pool(),
+            Limits::default().receive_pool()
         ));
-        assert!(!Arc::ptr_eq(a.pool(), Limits::default().pool()));
+        assert!(Arc::ptr_eq(
+            process.error_pool(),
+            Limits::default().error_pool()
+        ));
+        assert!(!Arc::ptr_eq(a.receive_pool(), process.receive_pool()));
+        assert!(Arc::ptr_eq(a.error_pool(), process.error_pool()));
     }
 }

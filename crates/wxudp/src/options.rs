@@ -12,7 +12,7 @@ use crate::error::{Error, Method};
 /// The address family of a socket: `udp4` or `udp6` (dual-stack).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum SocketType {
-    /// An IPv4 socket (`'udp4'`, the default). SO_BROADCAST is on.
+    /// An IPv4 socket (`'udp4'`, the default). SO_BROADCAST is on, as on every socket.
     #[default]
     Udp4,
     /// An IPv6 socket (`'udp6'`) with IPV6_V6ONLY off: IPv4 peers appear as
@@ -132,7 +132,7 @@ pub struct SendOptions<'a> {
     pub offset: usize,
     /// Length of the range sent from a byte payload (default: to the end).
     pub length: Option<usize>,
-    /// WeChat's `setBroadcast`. Accepted for compatibility: udp4 sockets always have
+    /// WeChat's `setBroadcast`. Accepted for compatibility: every socket has
     /// SO_BROADCAST on.
     pub set_broadcast: bool,
 }

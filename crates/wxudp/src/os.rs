@@ -27,7 +27,7 @@ pub(crate) struct Opened {
 }
 
 /// Creates, configures and binds an OS socket of type `ty` at `addr`: non-blocking,
-/// close-on-exec, SO_BROADCAST on udp4, dual-stack on udp6, destination addresses
+/// close-on-exec, SO_BROADCAST, dual-stack on udp6, destination addresses
 /// reported (PKTINFO), kernel drops counted (SO_RXQ_OVFL), `ttl` applied.
 pub(crate) fn open(
     ty: SocketType,
@@ -44,9 +44,9 @@ pub(crate) fn open(
     )?;
     if v6 {
         sock.set_only_v6(false)?;
-    } else {
-        sock.set_broadcast(true)?;
     }
+    // On udp6 too, for IPv4-mapped broadcast addresses.
+    sock.set_broadcast(true)?;
     sys::enable_pktinfo(&sock, v6)?;
     // Counting is a nicety: a kernel without it still receives.
     let _ = sys::enable_drop_count(&sock);

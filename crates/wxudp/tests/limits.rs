@@ -385,3 +385,48 @@ fn an_abort_ends_the_wait_of_close_at_once() {
         .count();
     assert_eq!(errors, 1);
 }
+
+#[test]
+fn the_shared_send_pool_bounds_several_sockets_and_empties_again() {
+    let total = 8 * (100 + 64);
+    let limits = Limits::default().with_send_total(total);
+    let rx = raw_receiver();
+    let port = rx.local_addr().unwrap().port();
+    let sockets: Vec<UdpSocket> = (0..4)
+        .map(|_| UdpSocket::with_limits(SocketType::Udp4, Policy::Any, limits.clone()).unwrap())
+        .collect();
+    let (mut ok, mut full) = (0u32, 0u32);
+    for sock in &sockets {
+        // A host name first: what follows waits in the outbox for the lookup.
+        match sock.send(&SendOptions::new("localhost", port, [0u8; 100].as_slice())) {
+            Ok(()) => ok += 1,
+            Err(e) => {
+                assert_eq!(e.code(), -2);
+                full += 1;
+            }
+        }
+        for _ in 0..20 {
+            match sock.send(&SendOptions::new("127.0.0.1", port, [1u8; 100].as_slice())) {
+                Ok(()) => ok += 1,
+                Err(e) => {
+                    assert_eq!(
+                        e.to_string(),
+                        "send:fail no buffer space available (send queue full)"
+                    );
+                    full += 1;
+                }
+            }
+        }
+        assert!(limits.send_used() <= total);
+    }
+    assert!(
+        full > 0,
+        "four sockets of 21 sends cannot all wait in 8 places"
+    );
+    let mut buf = [0u8; 200];
+    for _ in 0..ok {
+        rx.recv_from(&mut buf)
+            .expect("every accepted datagram arrives");
+    }
+    until("the pool to empty", || limits.send_used() == 0);
+}

@@ -226,12 +226,33 @@ async fn broadcast_on_loopback_reaches_wildcard_sockets() {
     let port = rx.bind(0).unwrap();
     next(&mut events).await;
     let tx = udp4();
-    // No setBroadcast: SO_BROADCAST is on for every udp4 socket.
+    // No setBroadcast: SO_BROADCAST is on for every socket.
     tx.send(&SendOptions::new("127.255.255.255", port, "discover"))
         .unwrap();
     let msg = next_message(&mut events).await;
     assert_eq!(msg.data, b"discover");
     assert_eq!(msg.local.ip(), IpAddr::from([127, 255, 255, 255]));
+}
+
+#[tokio::test]
+async fn a_udp6_socket_broadcasts_to_ipv4_mapped_addresses_too() {
+    let rx = udp4();
+    let mut events = rx.events();
+    let port = rx.bind(0).unwrap();
+    next(&mut events).await;
+    let tx = udp6();
+    let mut tx_events = tx.events();
+    tx.send(&SendOptions::new("127.255.255.255", port, "discover6"))
+        .unwrap();
+    let msg = next_message(&mut events).await;
+    assert_eq!(msg.data, b"discover6");
+    assert!(
+        !drain(&mut tx_events, Duration::from_millis(50))
+            .await
+            .iter()
+            .any(|e| matches!(e, Event::Error(_))),
+        "no EACCES"
+    );
 }
 
 #[tokio::test]

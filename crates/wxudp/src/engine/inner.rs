@@ -19,7 +19,7 @@ use crate::limits::Limits;
 use crate::options::{SendOptions, SocketType};
 use crate::policy::on_own_subnet;
 use crate::spawn::Spawn;
-use crate::state::{NextOp, SendPlan, SocketState, Target};
+use crate::state::{NextOp, SendPlan, SocketState, Target, OP_OVERHEAD};
 use crate::sync::lock;
 use crate::{os, sys};
 
@@ -46,6 +46,8 @@ pub(super) struct Locked {
     /// A thread is handing events to the sink; others leave theirs to it, so that
     /// events keep their order without the sink running under the lock.
     pub(super) draining: bool,
+    /// Bytes of the outbox taken from the shared send pool.
+    pub(super) pooled: usize,
 }
 
 impl std::fmt::Debug for Inner {
@@ -168,19 +170,46 @@ impl Inner {
         data: Option<Vec<u8>>,
     ) -> Result<(), Error> {
         tracing::trace!(%method, ?target, "queued in the outbox");
-        if st.machine.queue(method, target, data)? {
-            let me = self.clone();
-            self.spawner
-                .spawn(Box::pin(async move { me.flush().await }));
+        // The shared pool first: the socket's own budget is the state machine's.
+        let cost = OP_OVERHEAD + data.as_ref().map_or(0, Vec::len);
+        let pool = self.limits.send_pool();
+        if !pool.take(cost) {
+            return Err(Error::QueueFull { method });
         }
-        Ok(())
+        match st.machine.queue(method, target, data) {
+            Ok(start) => {
+                st.pooled += cost;
+                if start {
+                    let me = self.clone();
+                    self.spawner
+                        .spawn(Box::pin(async move { me.flush().await }));
+                }
+                Ok(())
+            }
+            Err(e) => {
+                pool.give(cost);
+                Err(e)
+            }
+        }
+    }
+
+    /// Gives the shared send pool back what left the outbox.
+    fn settle_pool(&self, st: &mut Locked) {
+        let now = st.machine.outbox_bytes();
+        if st.pooled > now {
+            self.limits.send_pool().give(st.pooled - now);
+            st.pooled = now;
+        }
     }
 
     pub(super) fn close(&self) {
         let (flush, io) = {
             let mut st = self.lock();
             match st.machine.close() {
-                Some(flush) => (flush, st.io.take()),
+                Some(flush) => {
+                    self.settle_pool(&mut st);
+                    (flush, st.io.take())
+                }
                 None => return,
             }
         };
@@ -225,7 +254,9 @@ impl Inner {
                 }) => {
                     let resolved = os::resolve(self.ty, method, &host, port).await;
                     tracing::debug!(%host, ?resolved, "host name resolved");
-                    self.lock().machine.resolved(seq, resolved);
+                    let mut st = self.lock();
+                    st.machine.resolved(seq, resolved);
+                    self.settle_pool(&mut st);
                 }
                 Some(NextOp::Transmit { seq, addr }) => {
                     poll_fn(|cx| self.poll_transmit(cx, seq, addr)).await;
@@ -267,6 +298,7 @@ impl Inner {
             },
         };
         st.machine.transmitted(seq, result);
+        self.settle_pool(st);
         Poll::Ready(())
     }
 

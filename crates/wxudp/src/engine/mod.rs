@@ -119,6 +119,7 @@ impl Engine {
                     machine: SocketState::new(ty, policy, &limits),
                     io: None,
                     draining: false,
+                    pooled: 0,
                 }),
                 limits,
             }),

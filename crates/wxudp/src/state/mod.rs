@@ -149,7 +149,6 @@ impl SocketState {
     }
 
     /// Bytes the outbox holds, with [`OP_OVERHEAD`] per operation.
-    #[cfg(test)]
     pub(crate) fn outbox_bytes(&self) -> usize {
         self.outbox_bytes
     }
