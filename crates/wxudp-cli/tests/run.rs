@@ -186,7 +186,7 @@ fn timeout_ends_the_run_with_124() {
     let bad = run_script(&script, &["--timeout", "0"]);
     assert_eq!(bad.status.code(), Some(2), "a usage error");
     let bad = run_script(&script, &["--base-library", "latest"]);
-    assert_eq!(bad.status.code(), Some(1));
+    assert_eq!(bad.status.code(), Some(2), "a usage error, as documented");
     assert_eq!(
         text(&bad.stderr),
         "wxudp: error: --base-library must be a version such as 2.9.3, not \"latest\"\n"
