@@ -106,7 +106,8 @@ pub fn hint(msg: impl std::fmt::Display) {
 /// Waits until every queued line is written, at most `limit` (stderr may be a pipe
 /// nobody reads).
 pub fn flush(limit: Duration) {
-    if let Some(tx) = sender() {
+    // Nothing was queued if the thread never started.
+    if let Some(Some(tx)) = STDERR.get() {
         let (ack, done) = mpsc::channel();
         if tx.try_send(Item::Flush(ack)).is_ok() {
             let _ = done.recv_timeout(limit);

@@ -60,29 +60,37 @@ pub fn render(msg: &Message, format: Format, time: SystemTime) -> Vec<u8> {
         }
         Format::Json => {
             let local = unmapped(msg.local);
-            let text = std::str::from_utf8(&msg.data).ok();
-            let mut line = serde_json::json!({
-                "time": humantime::format_rfc3339_micros(time).to_string(),
-                "peer": peer.to_string(),
-                "address": peer.ip().to_string(),
-                "family": family(peer),
-                "port": peer.port(),
-                "local": {
-                    "address": local.ip().to_string(),
-                    "family": family(local),
-                    "port": local.port(),
-                },
-                "size": msg.size(),
-                "text": text,
-                "base64": base64::engine::general_purpose::STANDARD.encode(&msg.data),
-                "hex": hex::encode(&msg.data),
-            })
-            .to_string();
-            line.push('\n');
-            line.into_bytes()
+            // Keys in a fixed order (time and peer first), each value escaped by
+            // serde_json.
+            let text = match std::str::from_utf8(&msg.data) {
+                Ok(text) => json_string(text),
+                Err(_) => "null".into(),
+            };
+            format!(
+                "{{\"time\":{},\"peer\":{},\"address\":{},\"family\":\"{}\",\"port\":{},\
+                 \"local\":{{\"address\":{},\"family\":\"{}\",\"port\":{}}},\"size\":{},\
+                 \"text\":{text},\"base64\":\"{}\",\"hex\":\"{}\"}}\n",
+                json_string(&humantime::format_rfc3339_micros(time).to_string()),
+                json_string(&peer.to_string()),
+                json_string(&peer.ip().to_string()),
+                family(peer),
+                peer.port(),
+                json_string(&local.ip().to_string()),
+                family(local),
+                local.port(),
+                msg.size(),
+                base64::engine::general_purpose::STANDARD.encode(&msg.data),
+                hex::encode(&msg.data),
+            )
+            .into_bytes()
         }
         Format::Raw => msg.data.clone(),
     }
+}
+
+/// `text` as a JSON string, quoted and escaped.
+fn json_string(text: &str) -> String {
+    serde_json::Value::String(text.to_owned()).to_string()
 }
 
 /// Appends `data` escaped: printable characters of valid UTF-8 as they are, `\` as
@@ -209,6 +217,12 @@ mod tests {
     fn json_has_time_peer_local_and_both_payload_forms() {
         let line = text(AWKWARD, Format::Json);
         assert!(line.ends_with('\n') && line.matches('\n').count() == 1);
+        assert!(
+            line.starts_with(
+                "{\"time\":\"2023-11-14T22:13:20.123456Z\",\"peer\":\"127.0.0.1:5000\","
+            ),
+            "{line}"
+        );
         let v: serde_json::Value = serde_json::from_str(&line).unwrap();
         assert_eq!(v["time"], "2023-11-14T22:13:20.123456Z");
         assert_eq!(v["peer"], "127.0.0.1:5000");

@@ -927,6 +927,97 @@ fn a_long_send_shows_a_progress_bar_on_a_terminal_only() {
 }
 
 #[test]
+fn bench_shows_its_progress_on_a_terminal() {
+    let pty = Pty::new();
+    let child = wxudp()
+        .args(["bench", "--count", "20", "--size", "8"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(pty.stdio())
+        .spawn()
+        .unwrap();
+    let screen = pty.output();
+    let out = finish(child);
+    let screen = String::from_utf8_lossy(&screen.join().unwrap()).into_owned();
+    assert!(out.status.success());
+    assert!(screen.contains("wxudp: bench ["), "{screen:?}");
+    assert!(screen.contains("std::net::UdpSocket"), "{screen:?}");
+    assert!(stdout(&out).starts_with("20 round trips of 8 bytes"));
+}
+
+#[test]
+fn listen_ipv4_or_ipv6_only() {
+    let (listener, port, mut err) = start(&["listen", "-4", "0", "-c", "1"]);
+    let sock = socket();
+    sock.send_to(b"four", ("127.0.0.1", port)).unwrap();
+    let out = finish(listener);
+    assert!(out.status.success());
+    assert!(stdout(&out).ends_with(" (IPv4) 4 bytes: four\n"));
+    let mut rest = String::new();
+    err.read_to_string(&mut rest).unwrap();
+    assert!(rest.starts_with("wxudp: received 1 datagram"), "{rest}");
+
+    // -6: a udp6 socket on [::] whose IPv4 senders are ignored.
+    let mut child = wxudp()
+        .args(["listen", "-6", "0", "-c", "1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    err.read_line(&mut line).unwrap();
+    assert!(line.starts_with("wxudp: listening on [::]:"), "{line}");
+    assert!(line.ends_with(" (udp6)\n"), "{line}");
+    let port = common::listening_port(&line);
+    sock.send_to(b"four", ("127.0.0.1", port)).unwrap();
+    let six = UdpSocket::bind("[::1]:0").unwrap();
+    six.send_to(b"six", ("::1", port)).unwrap();
+    let out = finish(child);
+    assert!(out.status.success());
+    assert_eq!(
+        stdout(&out),
+        format!("{} (IPv6) 3 bytes: six\n", six.local_addr().unwrap())
+    );
+    let mut rest = String::new();
+    err.read_to_string(&mut rest).unwrap();
+    assert!(rest.ends_with("; ignored 1 from other senders\n"), "{rest}");
+}
+
+#[test]
+#[cfg_attr(
+    not(wxudp_ci),
+    ignore = "needs root, iproute2 and setpriv (a namespace, and a user without privileges); runs under CI=true or with --include-ignored"
+)]
+fn a_privileged_port_says_why() {
+    // In a namespace of its own, ports below 1024 need privileges (the default of
+    // net.ipv4.ip_unprivileged_port_start), which `nobody` lacks.
+    let ns = wxudp_testkit::Netns::create("lowport");
+    // A copy `nobody` can run whatever the permissions of the build folder, written
+    // by another process (a file this one had open for writing could be inherited by a
+    // child another test forks meanwhile, and then not run: ETXTBSY).
+    let binary = TempFile::new("wxudp-copy", b"");
+    let copied = std::process::Command::new("install")
+        .args(["-m", "755", env!("CARGO_BIN_EXE_wxudp"), binary.path()])
+        .status()
+        .unwrap();
+    assert!(copied.success());
+    let out = ns
+        .exec("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(binary.path())
+        .args(["listen", "80", "-s", "127.0.0.1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "wxudp: error: cannot listen on 127.0.0.1:80: permission denied (os error 13)\n\
+         wxudp: hint: ports below 1024 need root (or CAP_NET_BIND_SERVICE); use a port from 1024 up instead of 80\n"
+    );
+}
+
+#[test]
 fn without_a_message_a_terminal_gets_interactive_mode() {
     let (echo, port, _err) = start(&["echo", "0", "-s", "127.0.0.1", "-c", "1"]);
     let pty = Pty::new();
