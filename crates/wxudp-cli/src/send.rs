@@ -142,6 +142,9 @@ struct Session {
     replies_wanted: Option<u64>,
     format: Format,
     tally: Tally,
+    /// `send` calls refused with a full queue and waited out: each is an `error` event
+    /// too, which is no failure.
+    waited_out: u64,
 }
 
 /// Why a loop of the session stopped early.
@@ -187,6 +190,7 @@ impl Session {
                 Ok(())
             }
             // A send that was queued (waiting for room in the kernel) failed later.
+            Some(Event::Error(e)) if self.waited_out(&e) => Ok(()),
             Some(Event::Error(e)) => Err(hints::send_failed(&e, self.dest, self.broadcast).into()),
             Some(_) => Ok(()),
             None => Err(Failure::runtime("the socket closed unexpectedly").into()),
@@ -204,6 +208,39 @@ impl Session {
                 event = self.events.recv() => self.on_event(event).await?,
             }
         }
+    }
+
+    /// Whether `e` is the event of a full queue that [`send`](Session::send) waited out.
+    fn waited_out(&mut self, e: &wxudp::Error) -> bool {
+        if matches!(e, wxudp::Error::QueueFull { .. }) && self.waited_out > 0 {
+            self.waited_out -= 1;
+            return true;
+        }
+        false
+    }
+
+    /// Waits until the kernel has taken every datagram sent (some may wait in the
+    /// socket's queue for room on a slow link), as long as it takes them: `close()`
+    /// would give it one second and drop the rest. Gives up after 10 seconds without
+    /// progress (then `close` reports what it dropped).
+    async fn drain(&mut self) -> Result<(), Stop> {
+        const STALL: Duration = Duration::from_secs(10);
+        let mut taken = self.sock.stats().sent;
+        let mut progress = Instant::now();
+        if taken >= self.tally.sent {
+            return Ok(());
+        }
+        while taken < self.tally.sent && progress.elapsed() < STALL {
+            self.idle(Instant::now() + Duration::from_millis(5)).await?;
+            let now = self.sock.stats().sent;
+            if now > taken {
+                taken = now;
+                progress = Instant::now();
+            }
+        }
+        // The sending took this long.
+        self.tally.last = Some(Instant::now());
+        Ok(())
     }
 
     /// Handles what is ready now (signals, events) without waiting.
@@ -228,6 +265,7 @@ impl Session {
                 }
                 Err(wxudp::Error::QueueFull { .. }) => {
                     // The kernel takes no more for now: the queue drains as it does.
+                    self.waited_out += 1;
                     self.idle(Instant::now() + Duration::from_millis(1)).await?;
                 }
                 Err(e) => return Err(hints::send_failed(&e, self.dest, self.broadcast).into()),
@@ -364,6 +402,7 @@ pub async fn send(args: SendArgs) -> Result<Ending, Failure> {
         replies_wanted: args.replies,
         format: args.format,
         tally: Tally::default(),
+        waited_out: 0,
     };
     let interval = args.interval.unwrap_or(Duration::ZERO);
 
@@ -379,6 +418,9 @@ pub async fn send(args: SendArgs) -> Result<Ending, Failure> {
             send_lines(&mut session, encoding, args.crlf, interval, max).await
         }
     };
+    if stop.is_ok() {
+        stop = session.drain().await;
+    }
     if stop.is_ok() && session.show_replies && !session.enough_replies() && !wait.is_zero() {
         stop = session.idle(Instant::now() + wait).await;
     }
@@ -519,7 +561,9 @@ async fn close(session: &mut Session, ending: Ending) -> Result<Ending, Failure>
             event = tokio::time::timeout_at(deadline, session.events.recv()) => event,
         };
         match event {
-            Ok(Some(Event::Error(e))) if e.method() != Method::Receive => {
+            Ok(Some(Event::Error(e)))
+                if e.method() != Method::Receive && !session.waited_out(&e) =>
+            {
                 return Err(hints::send_failed(&e, session.dest, session.broadcast));
             }
             Ok(Some(Event::Close) | None) | Err(_) => break,

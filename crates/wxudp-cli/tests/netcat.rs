@@ -1115,3 +1115,52 @@ fn a_broadcast_reaches_a_listener_on_the_lan() {
     assert_eq!(v["local"]["address"], "192.168.77.255");
     let _: SocketAddr = v["peer"].as_str().unwrap().parse().unwrap();
 }
+
+#[test]
+#[cfg_attr(
+    not(wxudp_ci),
+    ignore = "needs root, iproute2 and tc (network namespaces, a rate-limited link); runs under CI=true or with --include-ignored"
+)]
+fn a_long_send_over_a_slow_link_waits_for_room() {
+    // A 80 Mbit/s link (a token bucket on the veth): 20 MB of datagrams fill the
+    // socket's buffer and its send queue many times over. Each is handed to the kernel
+    // in the end (the queue is waited out, and emptied before the socket closes).
+    let a = wxudp_testkit::Netns::create("slowa");
+    let b = wxudp_testkit::Netns::create("slowb");
+    a.link("veth-a", "192.168.78.1/24", &b, "veth-b", "192.168.78.2/24");
+    let tc = a
+        .exec("tc")
+        .args([
+            "qdisc", "add", "dev", "veth-a", "root", "tbf", "rate", "80mbit",
+        ])
+        .args(["burst", "32kb", "latency", "10s"])
+        .status()
+        .unwrap();
+    assert!(tc.success());
+    let message = "a".repeat(1000);
+    let out = a
+        .exec(env!("CARGO_BIN_EXE_wxudp"))
+        .args(["send", "192.168.78.2:9", &message, "-c", "20000"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.starts_with("wxudp: sent 20000 datagrams of 1000 bytes to 192.168.78.2:9 in "),
+        "{err}"
+    );
+    // The link sent them all, and dropped none.
+    let stats = a
+        .exec("tc")
+        .args(["-s", "qdisc", "show", "dev", "veth-a"])
+        .output()
+        .unwrap();
+    let stats = String::from_utf8_lossy(&stats.stdout).into_owned();
+    let packets: u64 = stats
+        .split_once(" pkt")
+        .and_then(|(before, _)| before.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{stats}"));
+    assert!(packets >= 20_000, "{stats}");
+    assert!(stats.contains("(dropped 0,"), "{stats}");
+}
