@@ -86,7 +86,8 @@ pub struct SendArgs {
     #[arg(short = 'w', long, value_name = "SECONDS", value_parser = parse_seconds)]
     timeout: Option<Duration>,
     /// Wait for N replies, then exit: exit status 124 if fewer came within --wait or
-    /// --timeout (5 seconds without either).
+    /// --timeout (5 seconds without either). With -c and --interval, sending stops as
+    /// soon as they came: a retry loop.
     #[arg(short = 'r', long, value_name = "N", value_parser = parse_count)]
     replies: Option<u64>,
     /// How to print replies.
@@ -609,7 +610,7 @@ fn summary(session: &Session, count: u64, ending: Ending, repeated: bool) -> Str
             line.push_str(&format!(
                 " in {}{}",
                 status::duration(elapsed),
-                status::rate(t.sent, elapsed)
+                status::rate_between(t.sent, elapsed)
             ));
         }
     }

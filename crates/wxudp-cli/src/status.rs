@@ -121,10 +121,25 @@ pub fn duration(d: std::time::Duration) -> String {
 /// little: fewer than 2 events, or under 10 ms (a rate from a single burst or a single
 /// datagram is noise, however exactly it is timed).
 pub fn rate(n: u64, elapsed: std::time::Duration) -> String {
-    if n < 2 || elapsed < std::time::Duration::from_millis(10) {
+    if n < 2 {
         return String::new();
     }
-    let per_sec = n as f64 / elapsed.as_secs_f64();
+    per_second(n as f64, elapsed)
+}
+
+/// The rate of `n` events timed from the first to the last: `n - 1` intervals.
+pub fn rate_between(n: u64, span: std::time::Duration) -> String {
+    if n < 2 {
+        return String::new();
+    }
+    per_second((n - 1) as f64, span)
+}
+
+fn per_second(events: f64, elapsed: std::time::Duration) -> String {
+    if elapsed < std::time::Duration::from_millis(10) {
+        return String::new();
+    }
+    let per_sec = events / elapsed.as_secs_f64();
     if per_sec >= 100.0 {
         format!(" ({per_sec:.0}/s)")
     } else {
@@ -148,5 +163,8 @@ mod tests {
         assert_eq!(rate(1000, Duration::from_micros(5)), "");
         assert_eq!(rate(1000, Duration::from_millis(1020)), " (980/s)");
         assert_eq!(rate(3, Duration::from_secs(2)), " (1.5/s)");
+        // Two sends 500 ms apart: one interval, 2 a second.
+        assert_eq!(rate_between(2, Duration::from_millis(500)), " (2.0/s)");
+        assert_eq!(rate_between(1, Duration::from_secs(1)), "");
     }
 }

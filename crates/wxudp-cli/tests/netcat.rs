@@ -406,6 +406,44 @@ fn replies_and_their_exit_statuses() {
 }
 
 #[test]
+fn replies_stop_a_repeated_send_a_retry_loop() {
+    // A device that misses the first datagram and answers the second.
+    let device = socket();
+    let to = device.local_addr().unwrap().to_string();
+    let sender = std::thread::spawn({
+        let to = to.clone();
+        move || {
+            run(&[
+                "send",
+                &to,
+                "ping",
+                "-c",
+                "5",
+                "--interval",
+                "500",
+                "-r",
+                "1",
+            ])
+        }
+    });
+    let _missed = recv(&device);
+    let (_, from) = recv(&device);
+    device.send_to(b"pong", from).unwrap();
+    let out = sender.join().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), format!("{to} (IPv4) 4 bytes: pong\n"));
+    // Sending stopped at the reply, before the 5th datagram.
+    let err = stderr(&out);
+    let sent: u64 = err
+        .strip_prefix("wxudp: sent ")
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{err}"));
+    assert!((2..5).contains(&sent), "{err}");
+    assert!(err.ends_with("; received 1 reply (4 bytes)\n"), "{err}");
+}
+
+#[test]
 fn listen_timeout_idle_count_and_from() {
     // --timeout alone ends well; with --count unmet, 124.
     let out = run(&["listen", "0", "-s", "127.0.0.1", "-w", "0.2"]);
