@@ -21,6 +21,12 @@ impl Bar {
         }
         let style = ProgressStyle::with_template(template)
             .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .with_key(
+                "rate",
+                |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = write!(w, "{:.0}/s", state.per_sec());
+                },
+            )
             .progress_chars("=> ");
         let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr())
             .with_style(style);
@@ -35,7 +41,7 @@ impl Bar {
     pub fn sending(count: u64) -> Option<Bar> {
         Bar::new(
             count,
-            "wxudp: sending [{bar:30}] {human_pos}/{human_len} datagrams, {per_sec}, {eta} left",
+            "wxudp: sending [{bar:30}] {human_pos}/{human_len} datagrams, {rate}, {eta} left",
         )
     }
 

@@ -412,8 +412,8 @@ pub async fn send(args: SendArgs) -> Result<Ending, Failure> {
         None => {
             if !args.quiet {
                 console::note(format!(
-                    "sending each line of stdin to {dest} as a datagram, replies printed as \
-                     they arrive; end of input (Ctrl-D) finishes, Ctrl-C interrupts"
+                    "sending each line to {dest}, replies as they come (Ctrl-D ends, \
+                     Ctrl-C interrupts)"
                 ));
             }
             send_lines(&mut session, encoding, args.crlf, interval, max).await

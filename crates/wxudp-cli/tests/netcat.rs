@@ -201,7 +201,7 @@ fn interactive_mode_sends_each_line_and_prints_replies_as_they_arrive() {
     let err = stderr(&out);
     assert!(
         err.starts_with(&format!(
-            "wxudp: sending each line of stdin to 127.0.0.1:{port} as a datagram"
+            "wxudp: sending each line to 127.0.0.1:{port}, replies as they come"
         )),
         "{err}"
     );
