@@ -2,6 +2,7 @@
 //! sockets, the wxudp Rust API, a `wxudp run` script, and Node.js' dgram when `node` is
 //! installed — reported as rates and ratios to the plain sockets.
 
+use std::io::Write;
 use std::net::UdpSocket as StdUdpSocket;
 use std::path::Path;
 use std::process::Command;
@@ -11,19 +12,48 @@ use std::time::{Duration, Instant};
 
 use wxudp::{SendOptions, SocketType, UdpSocket};
 
+use crate::progress::Bar;
+use crate::status::Failure;
+use crate::target::parse_count;
+
 /// Arguments of `wxudp bench`.
 #[derive(Debug, clap::Args)]
 pub struct BenchArgs {
-    /// Round trips per implementation.
-    #[arg(long, value_name = "N", default_value_t = 20_000)]
+    /// Round trips per implementation (at least 1).
+    #[arg(short = 'c', long, value_name = "N", value_parser = parse_count, default_value = "20000")]
     count: u64,
-    /// Payload size in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = 64)]
+    /// Payload size in bytes (1 to 65507).
+    #[arg(long, value_name = "BYTES", value_parser = parse_size, default_value = "64")]
     size: usize,
 }
 
 /// How long one implementation may take before it counts as failed.
 const LIMIT: Duration = Duration::from_secs(120);
+
+/// A payload size: 1 to 65507 bytes (the most an IPv4 datagram carries).
+fn parse_size(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if (1..=wxudp::options::MAX_PAYLOAD_V4).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "must be a number of bytes from 1 to {}",
+            wxudp::options::MAX_PAYLOAD_V4
+        )),
+    }
+}
+
+/// The shortest time a row measured with a millisecond clock (`Date.now()` in the
+/// `wxudp run` script) is reported for: below it the clock's steps are more than a
+/// tenth of the figure, and a run under 1 ms would read as 0 ms (a billion round trips
+/// a second).
+const MIN_MS_TIMING: f64 = 10.0;
+
+/// Writes a line of the report on stdout; a closed stdout is a failure, not a panic.
+fn out(line: &str) -> Result<(), Failure> {
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{line}")
+        .and_then(|()| stdout.flush())
+        .map_err(|e| Failure::runtime(format!("cannot write to stdout: {e}")))
+}
 
 /// One row of the report.
 struct Row {
@@ -32,61 +62,60 @@ struct Row {
 }
 
 /// `wxudp bench`. Runs outside any tokio runtime (the JS runtime starts its own).
-pub fn bench(args: &BenchArgs) -> Result<(), String> {
-    if args.count == 0 || args.size == 0 || args.size > wxudp::options::MAX_PAYLOAD_V4 {
-        return Err("--count must be at least 1 and --size within 1..=65507".into());
-    }
-    println!(
+pub fn bench(args: &BenchArgs) -> Result<(), Failure> {
+    out(&format!(
         "{} round trips of {} bytes over 127.0.0.1 (client sends, echo answers, client sends the next)",
         args.count, args.size
-    );
+    ))?;
     let dir = std::env::temp_dir().join(format!("wxudp-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let rows = vec![
-        Row {
-            name: "std::net::UdpSocket",
-            result: raw(args.count, args.size),
-        },
-        Row {
-            name: "wxudp (Rust API)",
-            result: rust_api(args.count, args.size),
-        },
-        Row {
-            name: "wxudp run (JS)",
-            result: js(&dir, args.count, args.size),
-        },
-        Row {
-            name: "node dgram",
-            result: node(&dir, args.count, args.size),
-        },
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| Failure::runtime(format!("cannot create {}: {e}", dir.display())))?;
+    type Run<'a> = Box<dyn Fn() -> Result<Duration, String> + 'a>;
+    let (count, size) = (args.count, args.size);
+    let plan: Vec<(&'static str, Run<'_>)> = vec![
+        ("std::net::UdpSocket", Box::new(|| raw(count, size))),
+        ("wxudp (Rust API)", Box::new(|| rust_api(count, size))),
+        ("wxudp run (JS)", Box::new(|| js(&dir, count, size))),
+        ("node dgram", Box::new(|| node(&dir, count, size))),
     ];
+    let bar = Bar::new(
+        plan.len() as u64,
+        "wxudp: bench [{bar:20}] {pos}/{len} {msg} ({elapsed})",
+    );
+    let mut rows = Vec::new();
+    for (i, (name, run)) in plan.iter().enumerate() {
+        if let Some(bar) = &bar {
+            bar.set(i as u64, (*name).to_string());
+        }
+        rows.push(Row {
+            name,
+            result: run(),
+        });
+    }
+    drop(bar);
     let _ = std::fs::remove_dir_all(&dir);
     let base = rows[0].result.as_ref().ok().copied();
-    println!(
+    out(&format!(
         "{:<22} {:>12} {:>14} {:>10}",
         "implementation", "round trips/s", "mean RTT (µs)", "vs std"
-    );
+    ))?;
     for row in &rows {
-        match &row.result {
+        let line = match &row.result {
             Ok(elapsed) => {
                 let secs = elapsed.as_secs_f64().max(1e-9);
                 let rate = args.count as f64 / secs;
                 let rtt = secs * 1e6 / args.count as f64;
                 let ratio = base
-                    .map(|b| {
-                        format!(
-                            "{:.2}x",
-                            rate / (args.count as f64 / b.as_secs_f64().max(1e-9))
-                        )
-                    })
+                    .map(|b| format!("{:.2}x", b.as_secs_f64() / secs))
                     .unwrap_or_else(|| "-".into());
-                println!(
+                format!(
                     "{:<22} {:>12.0} {:>14.1} {:>10}",
                     row.name, rate, rtt, ratio
-                );
+                )
             }
-            Err(why) => println!("{:<22} {:>12} ({why})", row.name, "-"),
-        }
+            Err(why) => format!("{:<22} {:>12} ({why})", row.name, "-"),
+        };
+        out(&line)?;
     }
     Ok(())
 }
@@ -236,10 +265,15 @@ fn js(dir: &Path, count: u64, size: usize) -> Result<Duration, String> {
     let stored: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&storage).map_err(io)?)
             .map_err(|e| e.to_string())?;
-    stored["elapsed_ms"]
+    let ms = stored["elapsed_ms"]
         .as_f64()
-        .map(|ms| Duration::from_secs_f64(ms / 1000.0))
-        .ok_or_else(|| "no timing recorded".into())
+        .ok_or_else(|| "no timing recorded".to_string())?;
+    if ms < MIN_MS_TIMING {
+        return Err(format!(
+            "{ms} ms: too short to time with Date.now()'s 1 ms steps; use --count 1000 or more"
+        ));
+    }
+    Ok(Duration::from_secs_f64(ms / 1000.0))
 }
 
 /// Node.js' dgram, when `node` is on the PATH; timed inside the script.
@@ -255,6 +289,7 @@ fn node(dir: &Path, count: u64, size: usize) -> Result<Duration, String> {
         .lines()
         .find_map(|l| l.strip_prefix("elapsed_ms "))
         .and_then(|ms| ms.trim().parse::<f64>().ok())
+        .filter(|ms| *ms > 0.0)
         .map(|ms| Duration::from_secs_f64(ms / 1000.0))
         .ok_or_else(|| {
             format!(

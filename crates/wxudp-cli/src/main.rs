@@ -1,21 +1,59 @@
 //! `wxudp`: send, listen for and echo UDP datagrams with the WeChat-compatible socket of
 //! the `wxudp` library.
 
+use std::io::Write;
 use std::process::ExitCode;
+use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 mod bench;
-mod net;
+mod console;
+mod hints;
+mod input;
 mod output;
+mod printer;
+mod progress;
+mod send;
+mod serve;
+mod signals;
+mod status;
+mod target;
 
 /// UDP sockets the way WeChat mini programs use them: poke devices, listen, echo.
 #[derive(Debug, Parser)]
-#[command(name = "wxudp", version, about, long_about = None)]
+#[command(
+    name = "wxudp",
+    version,
+    about,
+    long_about = None,
+    after_help = TOP_HELP,
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
 }
+
+/// Examples and exit statuses of `wxudp --help`.
+const TOP_HELP: &str = concat!(
+    "\
+Examples (netcat users: nc -u HOST PORT is wxudp send HOST:PORT):
+  wxudp send 192.168.4.1:7000 'hello, how are you' -r 1     send, wait for a reply
+  echo -n ping | wxudp send 192.168.4.1:7000 -              send what stdin holds
+  wxudp send 192.168.4.1:7000                               one datagram per line typed
+  wxudp listen 9000 -f json | jq .text                      print what arrives on port 9000
+  wxudp echo 9000                                           send every datagram back
+  wxudp send -b 192.168.4.255:9000 DISCOVER -w 2            broadcast, print replies for 2 s
+
+",
+    "Exit status (send, listen, echo):
+  0    done
+  1    a runtime failure (network, name resolution, a file or stdin, stdout closed)
+  2    a usage error (a bad flag, value, address or message)
+  124  time ran out before --replies replies (send) or --count datagrams (listen, echo)
+  130, 143, 129  ended by SIGINT (Ctrl-C), SIGTERM, SIGHUP
+wxudp run has its own (see wxudp run --help)."
+);
 
 #[derive(Debug, Subcommand)]
 enum Command {
@@ -29,15 +67,78 @@ enum Command {
     /// A second signal ends the run at once (with the first one's status), and so does
     /// --timeout, whatever the script is doing.
     Run(RunArgs),
-    /// Print every datagram received on PORT (one line each).
-    Listen(net::ListenArgs),
-    /// Send MESSAGE to HOST:PORT (IPv6 as [::1]:PORT).
-    Send(net::SendArgs),
+    /// Print every datagram received on PORT (nc -ul PORT).
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  wxudp listen 9000                         every datagram on port 9000, one line each\n",
+        "  wxudp listen -p 9000 -c 1 -w 5            the first datagram, waiting at most 5 s\n",
+        "  wxudp listen 9000 --from 192.168.4.1      only what 192.168.4.1 sends\n",
+        "  wxudp listen 9000 -f hex                  an xxd-style dump of each datagram\n",
+        "  wxudp listen 9000 -f json | jq -r .text   one JSON object per datagram\n",
+        "  wxudp listen 9000 -f raw > dump.bin       the bytes alone\n\n",
+        "Exit status: 0 done, 1 runtime failure (port in use, stdout closed), 2 usage error,\n",
+        "124 --timeout/--idle before --count datagrams, 130/143/129 after SIGINT/SIGTERM/SIGHUP."
+    ))]
+    Listen(serve::ServeArgs),
+    /// Send a datagram to HOST:PORT and print the replies (nc -u HOST PORT).
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  wxudp send 192.168.4.1:7000 'hello, how are you'         one datagram\n",
+        "  wxudp send 192.168.4.1:7000 hi -r 1                      and wait (5 s at most) for a reply\n",
+        "  wxudp send 192.168.4.1:7000 hi -r 2 --wait 300           status 124 unless 2 replies in 300 ms\n",
+        "  wxudp send [::1]:7000 --hex 'de ad be ef'                bytes given in hex\n",
+        "  wxudp send 192.168.4.1:7000 --base64 3q2+7w==            bytes given in base64\n",
+        "  wxudp send 192.168.4.1:7000 @frame.bin                   a file's bytes\n",
+        "  printf 'AT\\r\\n' | wxudp send 192.168.4.1:7000           stdin's bytes (MESSAGE - too)\n",
+        "  wxudp send 192.168.4.1:7000                              interactive: each line typed is sent\n",
+        "  cat cmds.txt | wxudp send 192.168.4.1:7000 --lines -w 1  each line of a file, replies for 1 s\n",
+        "  wxudp send 192.168.4.1:7000 ping --from 192.168.4.2:5000 from this address and port\n",
+        "  wxudp send -b 192.168.4.255:9000 DISCOVER -w 2           broadcast; replies for 2 s\n",
+        "  wxudp send 127.0.0.1:9000 x -c 100000 --interval 1       a long send (a progress bar on a terminal)\n\n",
+        "Replies are printed with --wait/--timeout/--replies and in interactive mode (from anyone, on\n",
+        "stdout, in --format). Without --wait or --timeout, --replies waits 5 seconds.\n\n",
+        "Exit status: 0 done, 1 runtime failure (no route, name not resolved, file unreadable),\n",
+        "2 usage error, 124 fewer than --replies replies in time, 130/143/129 after SIGINT/SIGTERM/SIGHUP."
+    ))]
+    Send(send::SendArgs),
     /// Echo every datagram received on PORT back to its sender.
-    Echo(net::EchoArgs),
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  wxudp echo 9000                  answer every datagram with itself\n",
+        "  wxudp echo 9000 -c 10 -f hex     echo ten datagrams, printing each as an xxd-style dump\n",
+        "  wxudp echo 0 -s 127.0.0.1        on a free port of 127.0.0.1 (printed on stderr)\n\n",
+        "Exit status: 0 done, 1 runtime failure (port in use, stdout closed), 2 usage error,\n",
+        "124 --timeout/--idle before --count datagrams, 130/143/129 after SIGINT/SIGTERM/SIGHUP."
+    ))]
+    Echo(serve::ServeArgs),
     /// Measure round trips over loopback: std sockets, the wxudp Rust API, a wxudp run
     /// script and Node.js' dgram (when node is installed), side by side.
     Bench(bench::BenchArgs),
+    /// Print a shell completion script: wxudp completions bash > /etc/bash_completion.d/wxudp
+    #[command(after_help = "\
+Examples:
+  wxudp completions bash > ~/.local/share/bash-completion/completions/wxudp
+  wxudp completions zsh > \"${fpath[1]}/_wxudp\"
+  wxudp completions fish > ~/.config/fish/completions/wxudp.fish")]
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): wxudp man | man -l -
+    #[command(after_help = "\
+Examples:
+  wxudp man | man -l -             read it
+  wxudp man send | man -l -        the page of wxudp send
+  wxudp man --dir /usr/local/share/man/man1    write every page (wxudp.1, wxudp-send.1, ...)")]
+    Man {
+        /// The page of this subcommand (wxudp-SUBCOMMAND(1)) instead of wxudp(1).
+        #[arg(value_name = "SUBCOMMAND", conflicts_with = "dir")]
+        page: Option<String>,
+        /// Write every page into DIR instead.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<std::path::PathBuf>,
+    },
 }
 
 /// Arguments of `wxudp run`.
@@ -81,45 +182,94 @@ struct RunArgs {
     js_memory: usize,
 }
 
-/// Exit status of a run that was interrupted by Ctrl-C.
-const EXIT_INTERRUPTED: u8 = 130;
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging();
-    match cli.command {
-        Command::Run(args) => return run_script(args),
-        Command::Bench(args) => {
-            return match bench::bench(&args) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(msg) => fail(&msg),
-            }
-        }
-        _ => {}
-    }
+    let code = match cli.command {
+        Command::Run(args) => run_script(args),
+        Command::Bench(args) => bench::bench(&args).map_or_else(|f| f.report(), |()| status::OK),
+        Command::Listen(args) => in_runtime(serve::listen(args)),
+        Command::Echo(args) => in_runtime(serve::echo(args)),
+        Command::Send(args) => in_runtime(send::send(args)),
+        Command::Completions { shell } => completions(shell),
+        Command::Man { page, dir } => man(page.as_deref(), dir.as_deref()),
+    };
+    // Stderr gets a moment to take the last lines (it may be a pipe nobody reads).
+    console::flush(Duration::from_secs(2));
+    ExitCode::from(code)
+}
+
+/// Runs a network command on a tokio runtime of this thread and returns its exit status.
+fn in_runtime(
+    command: impl std::future::Future<Output = Result<status::Ending, status::Failure>>,
+) -> u8 {
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
         Ok(rt) => rt,
-        Err(e) => return fail(&format!("cannot start the event loop: {e}")),
-    };
-    let result = runtime.block_on(async {
-        match cli.command {
-            Command::Run(_) | Command::Bench(_) => Ok(net::Outcome::Done),
-            Command::Listen(args) => net::listen(args).await,
-            Command::Send(args) => net::send(args).await,
-            Command::Echo(args) => net::echo(args).await,
+        Err(e) => {
+            return status::Failure::runtime(format!("cannot start the event loop: {e}")).report()
         }
-    });
-    match result {
-        Ok(net::Outcome::Done) => ExitCode::SUCCESS,
-        Ok(net::Outcome::Interrupted) => ExitCode::from(EXIT_INTERRUPTED),
-        Err(msg) => fail(&msg),
+    };
+    let code = status::exit_status(runtime.block_on(command));
+    // Threads blocked on stdin or stdout are not waited for.
+    runtime.shutdown_background();
+    code
+}
+
+/// `wxudp completions SHELL`.
+fn completions(shell: clap_complete::Shell) -> u8 {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "wxudp", &mut script);
+    write_stdout(&script)
+}
+
+/// `wxudp man [SUBCOMMAND | --dir DIR]`.
+fn man(page: Option<&str>, dir: Option<&std::path::Path>) -> u8 {
+    let mut cmd = Cli::command().disable_help_subcommand(true);
+    cmd.build();
+    if let Some(dir) = dir {
+        return match clap_mangen::generate_to(cmd, dir) {
+            Ok(()) => status::OK,
+            Err(e) => status::Failure::runtime(format!(
+                "cannot write the manual pages into {}: {e}",
+                dir.display()
+            ))
+            .report(),
+        };
+    }
+    let cmd = match page {
+        None => cmd,
+        Some(name) => match cmd.find_subcommand(name) {
+            Some(sub) => sub.clone(),
+            None => {
+                let names: Vec<&str> = cmd.get_subcommands().map(clap::Command::get_name).collect();
+                return status::Failure::Usage(format!(
+                    "no subcommand {name:?}; the pages are: {}",
+                    names.join(", ")
+                ))
+                .report();
+            }
+        },
+    };
+    let mut page = Vec::new();
+    match clap_mangen::Man::new(cmd).render(&mut page) {
+        Ok(()) => write_stdout(&page),
+        Err(e) => status::Failure::runtime(format!("cannot render the manual page: {e}")).report(),
     }
 }
 
-fn run_script(args: RunArgs) -> ExitCode {
+/// Writes `bytes` on stdout; a closed stdout is a failure (status 1), not a panic.
+fn write_stdout(bytes: &[u8]) -> u8 {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Ok(()) => status::OK,
+        Err(e) => status::Failure::runtime(format!("cannot write to stdout: {e}")).report(),
+    }
+}
+
+fn run_script(args: RunArgs) -> u8 {
     let options = wxudp_js::RunOptions {
         timeout: args.timeout,
         storage: args.storage,
@@ -132,7 +282,7 @@ fn run_script(args: RunArgs) -> ExitCode {
         js_memory: args.js_memory,
     };
     let code = wxudp_js::run(&args.file, &options);
-    ExitCode::from(u8::try_from(code).unwrap_or(1))
+    u8::try_from(code).unwrap_or(status::FAILURE)
 }
 
 /// The longest `--timeout`, in seconds: 365 days. Longer is surely a mistake (and far
@@ -190,11 +340,6 @@ fn init_logging() {
         .with_writer(std::io::stderr)
         .with_target(true)
         .try_init();
-}
-
-fn fail(msg: &str) -> ExitCode {
-    eprintln!("wxudp: error: {msg}");
-    ExitCode::FAILURE
 }
 
 #[cfg(test)]

@@ -1,0 +1,356 @@
+//! `wxudp listen` and `wxudp echo`: a socket bound to a port, every datagram printed
+//! (and, for `echo`, sent back), until a count, a deadline or a signal.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::time::{Duration, SystemTime};
+
+use tokio::time::Instant;
+use wxudp::{Event, Events, Method, SocketType, UdpSocket};
+
+use crate::console;
+use crate::hints;
+use crate::output::{self, Format};
+use crate::printer::Printer;
+use crate::signals::Signals;
+use crate::status::{self, Ending, Failure};
+use crate::target::{
+    parse_count, parse_ip, parse_listen_port, parse_peer, parse_seconds, PeerFilter,
+};
+
+/// Arguments of `wxudp listen` and `wxudp echo`.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Port to listen on; 0 picks a free port (the bound address is printed on stderr).
+    #[arg(value_name = "PORT", value_parser = parse_listen_port, required_unless_present = "port_flag")]
+    port: Option<u16>,
+    /// The port, netcat style (`nc -l -p PORT`), instead of PORT.
+    #[arg(short = 'p', long = "port", value_name = "PORT", value_parser = parse_listen_port, conflicts_with = "port")]
+    port_flag: Option<u16>,
+    /// Listen on this local address only (default: every IPv4 and IPv6 address).
+    #[arg(short = 's', long, visible_alias = "source", value_name = "ADDR", value_parser = parse_ip)]
+    bind: Option<IpAddr>,
+    /// IPv4 only (a udp4 socket on 0.0.0.0).
+    #[arg(short = '4', long = "ipv4", conflicts_with = "ipv6")]
+    ipv4: bool,
+    /// IPv6 only: a udp6 socket on [::]; datagrams from IPv4 senders are ignored.
+    #[arg(short = '6', long = "ipv6")]
+    ipv6: bool,
+    /// Exit after N datagrams (exit status 124 if --timeout or --idle comes first).
+    #[arg(short = 'c', long, value_name = "N", value_parser = parse_count)]
+    count: Option<u64>,
+    /// Exit after SECONDS (fractions such as 0.5 are fine).
+    #[arg(short = 'w', long, value_name = "SECONDS", value_parser = parse_seconds)]
+    timeout: Option<Duration>,
+    /// Exit after SECONDS without a datagram.
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
+    idle: Option<Duration>,
+    /// Only datagrams from ADDR (and PORT, if given: [::1]:PORT for IPv6); the others
+    /// are ignored, and counted in the summary.
+    #[arg(long, value_name = "ADDR[:PORT]", value_parser = parse_peer)]
+    from: Option<PeerFilter>,
+    /// How to print each datagram.
+    #[arg(short = 'f', long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// No notes on stderr (the address listened on, the summary); errors are still
+    /// printed.
+    #[arg(short = 'q', long)]
+    quiet: bool,
+}
+
+/// `listen` prints; `echo` also sends each datagram back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Listen,
+    Echo,
+}
+
+/// `wxudp listen`.
+pub async fn listen(args: ServeArgs) -> Result<Ending, Failure> {
+    serve(args, Mode::Listen).await
+}
+
+/// `wxudp echo`.
+pub async fn echo(args: ServeArgs) -> Result<Ending, Failure> {
+    serve(args, Mode::Echo).await
+}
+
+/// What a `listen` or `echo` saw, for its summary.
+#[derive(Debug, Default)]
+struct Tally {
+    datagrams: u64,
+    bytes: u64,
+    ignored: u64,
+    not_echoed: u64,
+}
+
+async fn serve(args: ServeArgs, mode: Mode) -> Result<Ending, Failure> {
+    let mut signals = Signals::install().map_err(Failure::runtime)?;
+    let port = args.port.or(args.port_flag).unwrap_or(0);
+    match args.bind {
+        Some(ip) if args.ipv4 && ip.is_ipv6() => {
+            return Err(Failure::Usage(format!(
+                "-4 (IPv4 only) with the IPv6 address {ip}"
+            )))
+        }
+        Some(ip) if args.ipv6 && ip.is_ipv4() => {
+            return Err(Failure::Usage(format!(
+                "-6 (IPv6 only) with the IPv4 address {ip}"
+            )))
+        }
+        _ => {}
+    }
+    let (sock, mut events) = open(args.bind, port, args.ipv4, args.ipv6)?;
+    if !args.quiet {
+        if let Some(local) = sock.local_addr() {
+            console::note(format!(
+                "listening on {local} ({})",
+                sock.socket_type().name()
+            ));
+        }
+    }
+    let mut printer = Printer::start().map_err(Failure::runtime)?;
+    let started = Instant::now();
+    let deadline = args.timeout.map(|t| started + t);
+    let mut quiet_until = args.idle.map(|t| started + t);
+    let mut tally = Tally::default();
+    let ending = loop {
+        if args.count.is_some_and(|n| tally.datagrams >= n) {
+            break Ending::Done;
+        }
+        let next_deadline = match (deadline, quiet_until) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        tokio::select! {
+            biased;
+            caught = signals.recv() => break Ending::Signal(caught),
+            why = printer.failure() => {
+                close(&sock);
+                return Err(Failure::runtime(why));
+            }
+            () = sleep_until(next_deadline) => {
+                break if args.count.is_some() { Ending::TimedOut } else { Ending::Done };
+            }
+            event = events.recv() => match event {
+                Some(Event::Message(msg)) => {
+                    let accepted = args.from.is_none_or(|f| f.accepts(msg.remote))
+                        && !(args.ipv6 && output::unmapped(msg.remote).is_ipv4());
+                    if !accepted {
+                        tally.ignored += 1;
+                        continue;
+                    }
+                    quiet_until = args.idle.map(|t| Instant::now() + t);
+                    tally.datagrams += 1;
+                    tally.bytes += msg.size() as u64;
+                    if mode == Mode::Echo {
+                        // A datagram that claims to come from this very socket (spoofed)
+                        // would be echoed to itself for ever: it is not answered.
+                        let to_itself = output::unmapped(msg.remote) == output::unmapped(msg.local);
+                        // A reply that cannot go out (a spoofed sender, port 0, no route
+                        // back) is reported and the echo goes on.
+                        let refused = if to_itself {
+                            Some("it claims to come from this socket".to_owned())
+                        } else {
+                            sock.send_to(&msg.data, msg.remote).err().map(|e| e.to_string())
+                        };
+                        if let Some(why) = refused {
+                            console::note(format!(
+                                "cannot echo to {}: {why}",
+                                output::unmapped(msg.remote)
+                            ));
+                            tally.not_echoed += 1;
+                            continue;
+                        }
+                    }
+                    let bytes = output::render(&msg, args.format, SystemTime::now());
+                    tokio::select! {
+                        biased;
+                        caught = signals.recv() => break Ending::Signal(caught),
+                        printed = printer.print(bytes) => if let Err(why) = printed {
+                            close(&sock);
+                            return Err(Failure::runtime(why));
+                        },
+                    }
+                }
+                // Errors of calls were returned to their caller; the others (an ICMP
+                // error reported on the receive path) are printed here.
+                Some(Event::Error(e)) if e.method() == Method::Receive => console::note(&e),
+                Some(_) => {}
+                None => {
+                    close(&sock);
+                    return Err(Failure::runtime("the socket closed unexpectedly"));
+                }
+            },
+        }
+    };
+    let elapsed = started.elapsed();
+    let stats = sock.stats();
+    let dropped = events.dropped() + stats.dropped + stats.kernel_dropped;
+    close(&sock);
+    // Everything printed reaches stdout before the summary; after a signal, stdout gets
+    // a moment (it may be a pipe nobody reads) and a second signal ends the wait.
+    let finished = match ending {
+        Ending::Signal(_) => tokio::select! {
+            finished = printer.finish() => finished,
+            _ = signals.recv() => Ok(()),
+            () = tokio::time::sleep(Duration::from_secs(1)) => Ok(()),
+        },
+        _ => tokio::select! {
+            finished = printer.finish() => finished,
+            caught = signals.recv() => return Ok(Ending::Signal(caught)),
+        },
+    };
+    finished.map_err(Failure::runtime)?;
+    if !args.quiet {
+        console::note(summary(mode, &tally, args.count, elapsed, dropped, ending));
+    }
+    Ok(ending)
+}
+
+/// `received 3 datagrams (42 bytes) in 1.52 s (2.0/s); ignored 1 from other senders`.
+fn summary(
+    mode: Mode,
+    tally: &Tally,
+    count: Option<u64>,
+    elapsed: Duration,
+    dropped: u64,
+    ending: Ending,
+) -> String {
+    let verb = match mode {
+        Mode::Listen => "received",
+        Mode::Echo => "echoed",
+    };
+    let counted = match count {
+        Some(n) if tally.datagrams < n => format!(
+            "{} of {}",
+            tally.datagrams,
+            status::plural(n, "datagram", "datagrams")
+        ),
+        _ => status::plural(tally.datagrams, "datagram", "datagrams"),
+    };
+    let mut line = format!(
+        "{}{verb} {counted} ({}) in {}{}",
+        ending.prefix(),
+        status::plural(tally.bytes, "byte", "bytes"),
+        status::duration(elapsed),
+        status::rate(tally.datagrams, elapsed),
+    );
+    if tally.not_echoed > 0 {
+        line.push_str(&format!("; {} could not be echoed", tally.not_echoed));
+    }
+    if tally.ignored > 0 {
+        line.push_str(&format!("; ignored {} from other senders", tally.ignored));
+    }
+    if dropped > 0 {
+        line.push_str(&format!(
+            "; {} dropped (they came faster than they were printed)",
+            dropped
+        ));
+    }
+    line
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Binds a socket: dual-stack udp6 on every address unless `bind` names one or -4/-6
+/// says otherwise (udp4 where IPv6 is not available).
+fn open(
+    bind: Option<IpAddr>,
+    port: u16,
+    ipv4: bool,
+    ipv6: bool,
+) -> Result<(UdpSocket, Events), Failure> {
+    let attempt = |addr: SocketAddr| -> Result<(UdpSocket, Events), Failure> {
+        let ty = if addr.is_ipv6() {
+            SocketType::Udp6
+        } else {
+            SocketType::Udp4
+        };
+        let sock = UdpSocket::new(ty)
+            .map_err(|e| Failure::runtime(format!("cannot create a socket: {e}")))?;
+        let events = sock.events();
+        let bound = if addr.ip().is_unspecified() {
+            sock.bind(port)
+        } else {
+            sock.bind_addr(addr)
+        };
+        match bound {
+            Ok(_) => Ok((sock, events)),
+            Err(e) => Err(hints::bind_failed(&e, addr, "listen on")),
+        }
+    };
+    let v4 = SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), port);
+    let v6 = SocketAddr::new(Ipv6Addr::UNSPECIFIED.into(), port);
+    match bind {
+        Some(ip) => attempt(SocketAddr::new(ip, port)),
+        None if ipv4 => attempt(v4),
+        None if ipv6 => attempt(v6),
+        None => match attempt(v6) {
+            // EAFNOSUPPORT: this host has no IPv6.
+            Err(_) if !ipv6_available() => attempt(v4),
+            other => other,
+        },
+    }
+}
+
+/// Whether this host can open an IPv6 socket.
+fn ipv6_available() -> bool {
+    std::net::UdpSocket::bind((Ipv6Addr::LOCALHOST, 0)).is_ok()
+}
+
+fn close(sock: &UdpSocket) {
+    // close() cannot fail; a flush failure would be an error event nobody reads after
+    // this point, and listen/echo send nothing of their own but replies.
+    let _ = sock.close();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summaries() {
+        let tally = Tally {
+            datagrams: 3,
+            bytes: 42,
+            ignored: 2,
+            not_echoed: 0,
+        };
+        assert_eq!(
+            summary(
+                Mode::Listen,
+                &tally,
+                None,
+                Duration::from_millis(1520),
+                0,
+                Ending::Done
+            ),
+            "received 3 datagrams (42 bytes) in 1.52 s (2.0/s); ignored 2 from other senders"
+        );
+        let one = Tally {
+            datagrams: 1,
+            bytes: 1,
+            ..Tally::default()
+        };
+        assert_eq!(
+            summary(Mode::Echo, &one, Some(3), Duration::from_secs(5), 4, Ending::TimedOut),
+            "timed out: echoed 1 of 3 datagrams (1 byte) in 5.00 s; 4 dropped (they came faster than they were printed)"
+        );
+        assert_eq!(
+            summary(
+                Mode::Listen,
+                &Tally::default(),
+                None,
+                Duration::from_micros(3),
+                0,
+                Ending::Signal(crate::signals::Caught::Interrupt)
+            ),
+            "interrupted: received 0 datagrams (0 bytes) in 3 µs"
+        );
+    }
+}
