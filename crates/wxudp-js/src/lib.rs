@@ -38,28 +38,177 @@ mod version;
 pub use version::BaseLibrary;
 
 /// Exit status: the script ran and nothing went uncaught.
+///
+/// # Examples
+/// ```
+/// use wxudp_js::{run, RunOptions, EXIT_OK};
+/// let path = std::env::temp_dir().join(format!("wxudp-doc-{}.js", std::process::id()));
+/// std::fs::write(&path, "const sum = 1 + 2; if (sum !== 3) throw new Error('math');").unwrap();
+/// let code = run(&path, &RunOptions::default());
+/// std::fs::remove_file(&path).unwrap();
+/// assert_eq!(code, EXIT_OK);
+/// ```
 pub const EXIT_OK: i32 = 0;
 /// Exit status: an uncaught exception (top level, listener, timer or promise), a syntax
-/// error, or a script that cannot be read.
+/// error, or a script that cannot be read. The error and its stack go to stderr.
+///
+/// # Examples
+/// ```
+/// use wxudp_js::{run, RunOptions, EXIT_ERROR};
+/// let path = std::env::temp_dir().join(format!("wxudp-doc-{}.js", std::process::id()));
+/// std::fs::write(&path, "setTimeout(function () { throw new Error('boom'); }, 1);").unwrap();
+/// let code = run(&path, &RunOptions::default());
+/// std::fs::remove_file(&path).unwrap();
+/// assert_eq!(code, EXIT_ERROR);
+/// assert_eq!(run("no-such-script.js".as_ref(), &RunOptions::default()), EXIT_ERROR);
+/// ```
 pub const EXIT_ERROR: i32 = 1;
-/// Exit status: `--timeout` ended the run (at once, whatever the script was doing).
+/// Exit status: `--timeout` ([`RunOptions::timeout`]) ended the run (at once, whatever
+/// the script was doing).
+///
+/// # Examples
+/// ```
+/// use std::time::Duration;
+/// use wxudp_js::{run, RunOptions, EXIT_TIMEOUT};
+/// let path = std::env::temp_dir().join(format!("wxudp-doc-{}.js", std::process::id()));
+/// std::fs::write(&path, "setInterval(function () {}, 10); // never ends by itself").unwrap();
+/// let options = RunOptions { timeout: Some(Duration::from_millis(100)), ..RunOptions::default() };
+/// let code = run(&path, &options);
+/// std::fs::remove_file(&path).unwrap();
+/// assert_eq!(code, EXIT_TIMEOUT);
+/// ```
 pub const EXIT_TIMEOUT: i32 = 124;
 /// Exit status: SIGHUP ended the run (as [`EXIT_INTERRUPTED`] describes).
+///
+/// # Examples
+/// ```
+/// use std::time::Duration;
+/// use wxudp_js::{run, RunOptions, EXIT_HANGUP};
+/// let ready = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+/// let path = std::env::temp_dir().join(format!("wxudp-doc-{}.js", std::process::id()));
+/// // The script tells `ready` it runs (its signal handlers are in place by then).
+/// std::fs::write(&path, format!(r"
+///     setInterval(function () {{}}, 1000);
+///     wx.createUDPSocket().send({{ address: '127.0.0.1', port: {}, message: 'ready' }});
+/// ", ready.local_addr().unwrap().port())).unwrap();
+/// let signaller = std::thread::spawn(move || {
+///     ready.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+///     ready.recv(&mut [0u8; 8]).unwrap();
+///     signal_hook::low_level::raise(signal_hook::consts::SIGHUP).unwrap();
+/// });
+/// let options = RunOptions { timeout: Some(Duration::from_secs(30)), ..RunOptions::default() };
+/// let code = run(&path, &options);
+/// signaller.join().unwrap();
+/// std::fs::remove_file(&path).unwrap();
+/// assert_eq!(code, EXIT_HANGUP);
+/// ```
 pub const EXIT_HANGUP: i32 = 129;
 /// Exit status: Ctrl-C (SIGINT) ended the run. The script is cut short, then the
 /// `wx.onAppHide` listeners, `App.onHide` and each page's `onHide`/`onUnload` run, then
 /// the sockets close (flushing what was sent). A second signal ends the run at once,
 /// with the first signal's status.
+///
+/// # Examples
+/// The `wx.onAppHide` listener runs before the run ends; here it stores a value that
+/// outlives the run.
+/// ```
+/// use std::time::Duration;
+/// use wxudp_js::{run, RunOptions, EXIT_INTERRUPTED};
+/// let ready = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+/// let path = std::env::temp_dir().join(format!("wxudp-doc-{}.js", std::process::id()));
+/// let storage = path.with_extension("json");
+/// // The script tells `ready` it runs (its signal handlers are in place by then).
+/// std::fs::write(&path, format!(r"
+///     wx.onAppHide(function () {{ wx.setStorageSync('hidden', true); }});
+///     setInterval(function () {{}}, 1000);
+///     wx.createUDPSocket().send({{ address: '127.0.0.1', port: {}, message: 'ready' }});
+/// ", ready.local_addr().unwrap().port())).unwrap();
+/// let signaller = std::thread::spawn(move || {
+///     ready.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+///     ready.recv(&mut [0u8; 8]).unwrap();
+///     signal_hook::low_level::raise(signal_hook::consts::SIGINT).unwrap();
+/// });
+/// let options = RunOptions {
+///     timeout: Some(Duration::from_secs(30)),
+///     storage: Some(storage.clone()),
+///     ..RunOptions::default()
+/// };
+/// let code = run(&path, &options);
+/// signaller.join().unwrap();
+/// let stored = std::fs::read_to_string(&storage).unwrap();
+/// std::fs::remove_file(&path).unwrap();
+/// std::fs::remove_file(&storage).unwrap();
+/// assert_eq!(code, EXIT_INTERRUPTED);
+/// assert!(stored.contains("hidden"), "{stored}");
+/// ```
 pub const EXIT_INTERRUPTED: i32 = 130;
 /// Exit status: SIGTERM ended the run (as [`EXIT_INTERRUPTED`] describes).
+///
+/// # Examples
+/// ```
+/// use std::time::Duration;
+/// use wxudp_js::{run, RunOptions, EXIT_TERMINATED};
+/// let ready = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+/// let path = std::env::temp_dir().join(format!("wxudp-doc-{}.js", std::process::id()));
+/// // The script tells `ready` it runs (its signal handlers are in place by then).
+/// std::fs::write(&path, format!(r"
+///     setInterval(function () {{}}, 1000);
+///     wx.createUDPSocket().send({{ address: '127.0.0.1', port: {}, message: 'ready' }});
+/// ", ready.local_addr().unwrap().port())).unwrap();
+/// let signaller = std::thread::spawn(move || {
+///     ready.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+///     ready.recv(&mut [0u8; 8]).unwrap();
+///     signal_hook::low_level::raise(signal_hook::consts::SIGTERM).unwrap();
+/// });
+/// let options = RunOptions { timeout: Some(Duration::from_secs(30)), ..RunOptions::default() };
+/// let code = run(&path, &options);
+/// signaller.join().unwrap();
+/// std::fs::remove_file(&path).unwrap();
+/// assert_eq!(code, EXIT_TERMINATED);
+/// ```
 pub const EXIT_TERMINATED: i32 = 143;
 
 pub use modules::MAX_MODULE_BYTES;
 
-/// The default bound of the JavaScript heap of a run: 1 GiB.
+/// The default bound of the JavaScript heap of a run ([`RunOptions::js_memory`]): 1 GiB.
+///
+/// # Examples
+/// ```
+/// use wxudp_js::{RunOptions, DEFAULT_JS_MEMORY};
+/// assert_eq!(DEFAULT_JS_MEMORY, 1 << 30);
+/// assert_eq!(RunOptions::default().js_memory, DEFAULT_JS_MEMORY);
+/// ```
 pub const DEFAULT_JS_MEMORY: usize = 1 << 30;
 
-/// How to run a script.
+/// How to run a script: the options of `wxudp run`. The defaults are a run without a
+/// timeout, with storage in memory, base library 3.0.0 and the budgets of
+/// [`wxudp::Limits`].
+///
+/// # Examples
+/// Emulating base library 2.9.3: `UDPSocket.connect` does not exist yet, and the
+/// destination policy of the time refuses the host's own address (errCode -3).
+/// ```
+/// use std::time::Duration;
+/// use wxudp_js::{run, RunOptions, EXIT_OK};
+/// let path = std::env::temp_dir().join(format!("wxudp-doc-{}.js", std::process::id()));
+/// std::fs::write(&path, r"
+///     if (wx.canIUse('UDPSocket.connect')) throw new Error('connect came in 2.15.0');
+///     const udp = wx.createUDPSocket();
+///     udp.onError(function (res) {
+///         if (res.errCode !== -3) throw new Error(res.errMsg);
+///         udp.close();
+///     });
+///     udp.send({ address: '127.0.0.1', port: 9, message: 'refused' });
+/// ").unwrap();
+/// let options = RunOptions {
+///     base_library: "2.9.3".parse().unwrap(),
+///     timeout: Some(Duration::from_secs(30)),
+///     ..RunOptions::default()
+/// };
+/// let code = run(&path, &options);
+/// std::fs::remove_file(&path).unwrap();
+/// assert_eq!(code, EXIT_OK);
+/// ```
 #[derive(Debug, Clone)]
 pub struct RunOptions {
     /// End the run after this long (exit status [`EXIT_TIMEOUT`]), at once in any phase:
@@ -109,7 +258,20 @@ impl Default for RunOptions {
 }
 
 impl RunOptions {
-    /// The destination policy the base library version implies.
+    /// Returns the destination policy the base library version implies: before 2.9.4,
+    /// the host's own subnets and [`udp_domains`](RunOptions::udp_domains)
+    /// ([`Policy::SameSubnet`]); from 2.9.4 on, anything ([`Policy::Any`]).
+    ///
+    /// # Examples
+    /// ```
+    /// use wxudp::Policy;
+    /// use wxudp_js::RunOptions;
+    /// let mut options = RunOptions::default();
+    /// assert_eq!(options.policy(), Policy::Any);
+    /// options.base_library = "2.9.3".parse().unwrap();
+    /// options.udp_domains = vec!["device.invalid".into()];
+    /// assert_eq!(options.policy(), Policy::same_subnet(["device.invalid"]));
+    /// ```
     pub fn policy(&self) -> Policy {
         if !self.base_library.at_least("2.9.4") {
             Policy::same_subnet(self.udp_domains.iter().cloned())
@@ -242,7 +404,42 @@ pub mod fuzzing {
 }
 
 /// Runs the script at `path` until nothing is left to do and returns the exit status
-/// (`EXIT_*`).
+/// (`EXIT_*`): `wxudp run`.
+///
+/// The run ends when no timer is pending, no socket is open and no event or job is
+/// waiting (docs/CONTRACT.md §7), or when [`RunOptions::timeout`] or a signal ends it.
+/// It runs on the calling thread, with a current-thread tokio runtime of its own, and
+/// catches SIGINT, SIGTERM and SIGHUP while it runs. Its directory is the package root
+/// that `require` may read from. What the script prints goes to stdout and stderr.
+///
+/// # Errors
+/// None as a `Result`: every failure is an exit status. [`EXIT_ERROR`] for a script
+/// that cannot be read, a syntax error, or an exception nothing caught (at the top
+/// level, in a listener, a timer or a promise); [`EXIT_TIMEOUT`] and the signals'
+/// statuses when the run was cut short.
+///
+/// # Examples
+/// A script that sends a datagram to itself on loopback and closes its socket when it
+/// arrives: the run then ends by itself.
+/// ```
+/// use std::time::Duration;
+/// use wxudp_js::{run, RunOptions, EXIT_OK};
+/// let path = std::env::temp_dir().join(format!("wxudp-doc-{}.js", std::process::id()));
+/// std::fs::write(&path, r"
+///     const udp = wx.createUDPSocket();
+///     udp.onMessage(function (res) {
+///         const text = new TextDecoder().decode(res.message);
+///         if (text !== 'ping' || res.remoteInfo.family !== 'IPv4') throw new Error(text);
+///         udp.close();
+///     });
+///     const port = udp.bind();
+///     udp.send({ address: '127.0.0.1', port: port, message: 'ping' });
+/// ").unwrap();
+/// let options = RunOptions { timeout: Some(Duration::from_secs(30)), ..RunOptions::default() };
+/// let code = run(&path, &options);
+/// std::fs::remove_file(&path).unwrap();
+/// assert_eq!(code, EXIT_OK);
+/// ```
 pub fn run(path: &Path, options: &RunOptions) -> i32 {
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -27,6 +27,11 @@ use crate::natives::eval_named;
 
 /// The largest module file (`.js` or `.json`) `require` reads: 16 MiB. Larger files fail
 /// with `cannot load PATH: the file is larger than 16 MiB`.
+///
+/// # Examples
+/// ```
+/// assert_eq!(wxudp_js::MAX_MODULE_BYTES, 16 << 20);
+/// ```
 pub const MAX_MODULE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Why a module file could not be read.

@@ -5,8 +5,9 @@ use std::fmt;
 use std::str::FromStr;
 
 /// A WeChat base library version such as `2.9.3`: one to three decimal parts, the
-/// missing ones 0.
+/// missing ones 0. Versions compare part by part, as numbers (`2.10` is after `2.9.9`).
 ///
+/// # Examples
 /// ```
 /// use wxudp_js::BaseLibrary;
 /// let old: BaseLibrary = "2.9.3".parse().unwrap();
@@ -19,11 +20,27 @@ use std::str::FromStr;
 pub struct BaseLibrary([u32; 3]);
 
 impl BaseLibrary {
-    /// The version the runtime reports unless told otherwise.
+    /// The version the runtime reports unless told otherwise: 3.0.0.
+    ///
+    /// # Examples
+    /// ```
+    /// use wxudp_js::{BaseLibrary, RunOptions};
+    /// assert_eq!(BaseLibrary::DEFAULT.to_string(), "3.0.0");
+    /// assert_eq!(RunOptions::default().base_library, BaseLibrary::DEFAULT);
+    /// ```
     pub const DEFAULT: BaseLibrary = BaseLibrary([3, 0, 0]);
 
-    /// Whether this version is `since` or later; a `since` that does not parse is never
-    /// reached.
+    /// Returns whether this version is `since` or later; a `since` that does not parse is
+    /// never reached.
+    ///
+    /// # Examples
+    /// ```
+    /// use wxudp_js::BaseLibrary;
+    /// let v: BaseLibrary = "2.10".parse().unwrap();
+    /// assert!(v.at_least("2.9.4"), "numbers, not text");
+    /// assert!(!v.at_least("2.10.1"));
+    /// assert!(!v.at_least("not a version"));
+    /// ```
     pub fn at_least(self, since: &str) -> bool {
         since.parse().is_ok_and(|since: BaseLibrary| self >= since)
     }

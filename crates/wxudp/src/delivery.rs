@@ -18,9 +18,53 @@ use crate::limits::{Limits, Pool, MESSAGE_OVERHEAD};
 ///
 /// An implementation only queues the [`Delivery`] (for example on a channel); the front
 /// end later calls [`Delivery::accept`] on its own thread and, if it yields an event,
-/// calls its listeners.
+/// calls its listeners. Any `Fn(Delivery) + Send + Sync + 'static` closure is a sink.
+///
+/// # Examples
+/// A sink that calls back into its own engine when the socket is bound: it runs with no
+/// lock held, so this does not deadlock.
+/// ```
+/// use std::sync::{mpsc, Arc, OnceLock, Weak};
+/// use wxudp::frontend::{Delivery, Engine};
+/// use wxudp::{Event, Policy, SocketType};
+/// # let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+/// let slot: Arc<OnceLock<Weak<Engine>>> = Arc::default();
+/// let (tx, rx) = mpsc::channel();
+/// let me = slot.clone();
+/// let sink = move |d: Delivery| {
+///     if let (Some(Event::Listening), Some(engine)) = (d.accept(), me.get().and_then(Weak::upgrade)) {
+///         tx.send(engine.local_addr()).unwrap();
+///     }
+/// };
+/// let engine = Arc::new(Engine::new(SocketType::Udp4, Policy::Any, sink, rt.handle().clone()));
+/// slot.set(Arc::downgrade(&engine)).unwrap();
+/// let port = engine.bind(0)?;
+/// assert_eq!(rx.recv().unwrap().map(|a| a.port()), Some(port));
+/// # Ok::<(), wxudp::Error>(())
+/// ```
 pub trait EventSink: Send + Sync + 'static {
     /// Queues one event for delivery.
+    ///
+    /// # Examples
+    /// A sink of its own type, which keeps what it is given.
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use wxudp::frontend::{Delivery, Engine, EventSink};
+    /// use wxudp::{Event, Policy, SocketType};
+    /// # let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    /// struct Keep(Arc<Mutex<Vec<Delivery>>>);
+    /// impl EventSink for Keep {
+    ///     fn emit(&self, delivery: Delivery) {
+    ///         self.0.lock().unwrap().push(delivery);
+    ///     }
+    /// }
+    /// let kept = Arc::new(Mutex::new(Vec::new()));
+    /// let engine = Engine::new(SocketType::Udp4, Policy::Any, Keep(kept.clone()), rt.handle().clone());
+    /// engine.close()?;
+    /// let events: Vec<_> = kept.lock().unwrap().drain(..).filter_map(Delivery::accept).collect();
+    /// assert!(matches!(events[..], [Event::Close]));
+    /// # Ok::<(), wxudp::Error>(())
+    /// ```
     fn emit(&self, delivery: Delivery);
 }
 
@@ -35,6 +79,21 @@ impl<F: Fn(Delivery) + Send + Sync + 'static> EventSink for F {
 /// [`accept`](Delivery::accept) applies the delivery rules at the moment of dispatch:
 /// a datagram received before `close()` but not yet delivered is discarded. A delivery
 /// holds its share of the socket's budgets until it is accepted or dropped.
+///
+/// # Examples
+/// ```
+/// use wxudp::frontend::{Delivery, Engine};
+/// use wxudp::{Event, Policy, SocketType};
+/// # let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+/// let (tx, rx) = std::sync::mpsc::channel::<Delivery>();
+/// let sink = move |d| { let _ = tx.send(d); };
+/// let engine = Engine::new(SocketType::Udp4, Policy::Any, sink, rt.handle().clone());
+/// engine.bind(0)?;
+/// let delivery = rx.recv().unwrap();
+/// assert!(matches!(delivery.event(), Some(Event::Listening)));
+/// assert!(matches!(delivery.accept(), Some(Event::Listening)));
+/// # Ok::<(), wxudp::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct Delivery {
     event: Option<Event>,
@@ -49,7 +108,32 @@ impl Delivery {
         }
     }
 
-    /// The event, unless the rules say it must not be delivered any more.
+    /// Takes the event, unless the rules say it must not be delivered any more: a
+    /// `message` is not delivered once its socket is closed. Gives back the delivery's
+    /// share of the budgets either way.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    /// use wxudp::frontend::{Delivery, Engine};
+    /// use wxudp::{Event, Policy, SendOptions, SocketType};
+    /// # let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    /// # let handle = runtime.handle().clone();
+    /// # std::thread::spawn(move || runtime.block_on(std::future::pending::<()>()));
+    /// let (tx, rx) = std::sync::mpsc::channel::<Delivery>();
+    /// let sink = move |d| { let _ = tx.send(d); };
+    /// let engine = Engine::new(SocketType::Udp4, Policy::Any, sink, handle);
+    /// let port = engine.bind(0)?;
+    /// engine.send(&SendOptions::new("127.0.0.1", port, "late"))?;
+    /// let timeout = Duration::from_secs(10);
+    /// assert!(matches!(rx.recv_timeout(timeout).unwrap().accept(), Some(Event::Listening)));
+    /// let message = rx.recv_timeout(timeout).unwrap();
+    /// assert!(matches!(message.event(), Some(Event::Message(_))));
+    /// engine.close()?;
+    /// assert!(message.accept().is_none(), "received before close, not delivered after it");
+    /// assert!(matches!(rx.recv_timeout(timeout).unwrap().accept(), Some(Event::Close)));
+    /// # Ok::<(), wxudp::Error>(())
+    /// ```
     pub fn accept(mut self) -> Option<Event> {
         let event = self.event.take()?;
         self.gate.release(&event);
@@ -61,7 +145,24 @@ impl Delivery {
         Some(event)
     }
 
-    /// The event this delivery carries.
+    /// Returns the event this delivery carries, without taking it or applying the rules
+    /// ([`accept`](Delivery::accept) does both).
+    ///
+    /// # Examples
+    /// ```
+    /// use wxudp::frontend::{Delivery, Engine};
+    /// use wxudp::{Error, Event, Policy, SocketType};
+    /// # let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    /// let (tx, rx) = std::sync::mpsc::channel::<Delivery>();
+    /// let sink = move |d| { let _ = tx.send(d); };
+    /// let engine = Engine::new(SocketType::Udp4, Policy::Any, sink, rt.handle().clone());
+    /// engine.close()?;
+    /// let _ = engine.bind(0);
+    /// let deliveries: Vec<Delivery> = rx.try_iter().collect();
+    /// assert!(matches!(deliveries[0].event(), Some(Event::Close)));
+    /// assert!(matches!(deliveries[1].event(), Some(Event::Error(Error::Closed { .. }))));
+    /// # Ok::<(), wxudp::Error>(())
+    /// ```
     pub fn event(&self) -> Option<&Event> {
         self.event.as_ref()
     }
@@ -77,6 +178,7 @@ impl Drop for Delivery {
 
 /// What a socket has done so far: counts since it was created.
 ///
+/// # Examples
 /// ```
 /// let sock = wxudp::UdpSocket::new(wxudp::SocketType::Udp4)?;
 /// assert_eq!(sock.stats().received, 0);

@@ -6,7 +6,17 @@ use std::sync::Arc;
 
 /// The `UDPSocket` method (or factory) a failure belongs to.
 ///
-/// Its [`wx_name`](Method::wx_name) is the prefix of every `errMsg`, as in `send:fail ...`.
+/// Its [`wx_name`](Method::wx_name), which is also its `Display` form, is the prefix of
+/// every `errMsg`, as in `send:fail ...`.
+///
+/// # Examples
+/// ```
+/// use wxudp::{Error, Method};
+/// assert_eq!(Method::CreateUdpSocket.to_string(), "createUDPSocket");
+/// let err = Error::Closed { method: Method::Connect };
+/// assert_eq!(err.method(), Method::Connect);
+/// assert!(err.to_string().starts_with("connect:fail"));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Method {
@@ -30,8 +40,9 @@ pub enum Method {
 }
 
 impl Method {
-    /// The name WeChat uses for this method in `errMsg`, for example `"setTTL"`.
+    /// Returns the name WeChat uses for this method in `errMsg`, for example `"setTTL"`.
     ///
+    /// # Examples
     /// ```
     /// assert_eq!(wxudp::Method::SetTtl.wx_name(), "setTTL");
     /// ```
@@ -62,8 +73,10 @@ impl fmt::Display for Method {
 /// returned by the failing method and delivered to the socket's `error` listeners.
 ///
 /// Variants are grouped by who can fix the problem: the caller (bad state, bad
-/// arguments), the system (an OS error), or the destination policy.
+/// arguments), the system (an OS error), or the destination policy. New variants may be
+/// added: match on [`code`](Error::code) where the errCode is what matters.
 ///
+/// # Examples
 /// ```
 /// use wxudp::{Error, Method};
 /// let err = Error::Closed { method: Method::Send };
@@ -156,7 +169,6 @@ pub enum Error {
     Os {
         /// The method that was called.
         method: Method,
-        /// The OS error.
         /// The OS error. Its text is part of this error's message (WeChat's `errMsg`
         /// carries it), so it is not repeated as a `source()`: an error chain printed
         /// in full says it once. [`Error::os_error`] returns it.
@@ -190,15 +202,30 @@ pub enum Error {
 }
 
 impl Error {
-    /// The WeChat `errCode` of this error (docs/CONTRACT.md §4).
+    /// Returns the WeChat `errCode` of this error (docs/CONTRACT.md §4).
     ///
     /// | code | meaning |
     /// |---|---|
-    /// | -1 | misuse, bad state, bad parameter other than address/port |
-    /// | -2 | OS socket error |
-    /// | -3 | destination not permitted by the policy |
-    /// | 1 | invalid address |
-    /// | 2 | invalid port |
+    /// | -1 | misuse: a closed socket, already bound, a bad parameter other than address and port, an unknown socket type, a host name not resolved before `close`, the too-many-errors notice |
+    /// | -2 | the OS refused (port in use, message too long, ...), a full send queue, datagrams `close()` could not flush |
+    /// | -3 | the destination is not permitted by the policy |
+    /// | 1 | an invalid address, or a parameter error on `address` |
+    /// | 2 | an invalid port, or a parameter error on `port` |
+    ///
+    /// # Examples
+    /// ```
+    /// use wxudp::{Error, Method};
+    /// assert_eq!(Error::AlreadyBound.code(), -1);
+    /// let port = Error::Parameter {
+    ///     method: Method::Send,
+    ///     name: "port",
+    ///     expected: "Number",
+    ///     found: "String".into(),
+    /// };
+    /// assert_eq!(port.code(), 2, "a parameter error takes the code of its field");
+    /// let full = Error::QueueFull { method: Method::Send };
+    /// assert_eq!(full.code(), -2);
+    /// ```
     pub fn code(&self) -> i32 {
         match self {
             Error::Closed { .. }
@@ -219,12 +246,27 @@ impl Error {
         }
     }
 
-    /// The WeChat `errMsg` of this error; the same text as its `Display` form.
+    /// Returns the WeChat `errMsg` of this error; the same text as its `Display` form.
+    ///
+    /// # Examples
+    /// ```
+    /// use wxudp::{Error, Method};
+    /// let err = Error::NotPermitted { method: Method::Write, destination: "10.9.8.7".into() };
+    /// assert_eq!(err.err_msg(), "write:fail destination not permitted: 10.9.8.7");
+    /// assert_eq!(err.err_msg(), err.to_string());
+    /// ```
     pub fn err_msg(&self) -> String {
         self.to_string()
     }
 
-    /// The method this error belongs to.
+    /// Returns the method this error belongs to: the one whose name starts the `errMsg`.
+    ///
+    /// # Examples
+    /// ```
+    /// use wxudp::{Error, Method};
+    /// assert_eq!(Error::AlreadyBound.method(), Method::Bind);
+    /// assert_eq!(Error::Unsent { count: 2 }.method(), Method::Send);
+    /// ```
     pub fn method(&self) -> Method {
         match self {
             Error::AlreadyBound => Method::Bind,
@@ -243,7 +285,23 @@ impl Error {
         }
     }
 
-    /// The OS error behind this error, if there is one.
+    /// Returns the OS error behind this error, if there is one ([`Error::Os`] only).
+    ///
+    /// Its text is already part of this error's message, so it is not the error's
+    /// [`source`](std::error::Error::source): a chain printed in full says it once.
+    ///
+    /// # Examples
+    /// ```
+    /// use wxudp::{SocketType, UdpSocket};
+    /// let a = UdpSocket::new(SocketType::Udp4)?;
+    /// let port = a.bind(0)?;
+    /// let err = UdpSocket::new(SocketType::Udp4)?.bind(port).unwrap_err();
+    /// assert_eq!(err.os_error().map(|e| e.kind()), Some(std::io::ErrorKind::AddrInUse));
+    /// assert_eq!(err.to_string(), "bind:fail address already in use (os error 98)");
+    /// assert!(std::error::Error::source(&err).is_none());
+    /// assert!(a.bind(0).unwrap_err().os_error().is_none(), "already bound: not the OS");
+    /// # Ok::<(), wxudp::Error>(())
+    /// ```
     pub fn os_error(&self) -> Option<&io::Error> {
         match self {
             Error::Os { error, .. } => Some(error),

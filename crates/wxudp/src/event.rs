@@ -13,6 +13,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::error::Error;
 
 /// The four events of a `UDPSocket`.
+///
+/// # Examples
+/// ```
+/// use wxudp::{Event, EventKind};
+/// assert_eq!(Event::Listening.kind(), EventKind::Listening);
+/// assert_ne!(EventKind::Message, EventKind::Error);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EventKind {
     /// A datagram arrived (`onMessage`).
@@ -27,6 +34,13 @@ pub enum EventKind {
 
 impl EventKind {
     /// All four kinds, in the order of the WeChat documentation.
+    ///
+    /// # Examples
+    /// ```
+    /// use wxudp::EventKind;
+    /// assert_eq!(EventKind::ALL.len(), 4);
+    /// assert_eq!(EventKind::ALL[0], EventKind::Close);
+    /// ```
     pub const ALL: [EventKind; 4] = [
         EventKind::Close,
         EventKind::Error,
@@ -35,8 +49,10 @@ impl EventKind {
     ];
 }
 
-/// One event of a socket.
+/// One event of a socket, as [`UdpSocket::on`](crate::UdpSocket::on) and
+/// [`UdpSocket::events`](crate::UdpSocket::events) hand it over.
 ///
+/// # Examples
 /// ```
 /// use wxudp::{Event, EventKind, SocketType, UdpSocket};
 /// let sock = UdpSocket::new(SocketType::Udp4)?;
@@ -62,7 +78,14 @@ pub enum Event {
 }
 
 impl Event {
-    /// The kind of this event.
+    /// Returns the kind of this event: which listeners it goes to.
+    ///
+    /// # Examples
+    /// ```
+    /// use wxudp::{Error, Event, EventKind};
+    /// assert_eq!(Event::Close.kind(), EventKind::Close);
+    /// assert_eq!(Event::Error(Error::AlreadyBound).kind(), EventKind::Error);
+    /// ```
     pub fn kind(&self) -> EventKind {
         match self {
             Event::Message(_) => EventKind::Message,
@@ -75,6 +98,7 @@ impl Event {
 
 /// A received datagram: WeChat's `{message, remoteInfo, localInfo}`.
 ///
+/// # Examples
 /// ```
 /// let msg = wxudp::Message {
 ///     data: b"hi".to_vec(),
@@ -98,24 +122,56 @@ pub struct Message {
 }
 
 impl Message {
-    /// `remoteInfo.size`: the datagram's length in bytes.
+    /// Returns `remoteInfo.size`: the datagram's length in bytes.
+    ///
+    /// # Examples
+    /// ```
+    /// let msg = wxudp::Message {
+    ///     data: vec![0; 1200],
+    ///     remote: "127.0.0.1:5000".parse().unwrap(),
+    ///     local: "127.0.0.1:9000".parse().unwrap(),
+    /// };
+    /// assert_eq!(msg.size(), 1200);
+    /// ```
     pub fn size(&self) -> usize {
         self.data.len()
     }
 
-    /// `remoteInfo.family`: `"IPv4"` or `"IPv6"`.
+    /// Returns `remoteInfo.family`: `"IPv4"` or `"IPv6"`. On a udp6 socket an IPv4 peer
+    /// is IPv4-mapped, so its family is `"IPv6"`.
+    ///
+    /// # Examples
+    /// ```
+    /// let msg = wxudp::Message {
+    ///     data: b"hi".to_vec(),
+    ///     remote: "127.0.0.1:5000".parse().unwrap(),
+    ///     local: "127.0.0.1:9000".parse().unwrap(),
+    /// };
+    /// assert_eq!(msg.remote_family(), "IPv4");
+    /// ```
     pub fn remote_family(&self) -> &'static str {
         family_name(&self.remote)
     }
 
-    /// `localInfo.family`: `"IPv4"` or `"IPv6"`.
+    /// Returns `localInfo.family`: `"IPv4"` or `"IPv6"`.
+    ///
+    /// # Examples
+    /// ```
+    /// let msg = wxudp::Message {
+    ///     data: b"hi".to_vec(),
+    ///     remote: "[::1]:5000".parse().unwrap(),
+    ///     local: "[::1]:9000".parse().unwrap(),
+    /// };
+    /// assert_eq!(msg.local_family(), "IPv6");
+    /// ```
     pub fn local_family(&self) -> &'static str {
         family_name(&self.local)
     }
 }
 
-/// WeChat's family name of an address: `"IPv4"` or `"IPv6"`.
+/// Returns WeChat's family name of an address: `"IPv4"` or `"IPv6"`.
 ///
+/// # Examples
 /// ```
 /// assert_eq!(wxudp::family_name(&"127.0.0.1:9".parse().unwrap()), "IPv4");
 /// assert_eq!(wxudp::family_name(&"[::1]:9".parse().unwrap()), "IPv6");
@@ -131,6 +187,18 @@ pub fn family_name(addr: &SocketAddr) -> &'static str {
 /// Identifies one listener registration; returned by `on_*`, taken by `off`.
 ///
 /// Ids are unique within the process, so an id never removes another socket's listener.
+///
+/// # Examples
+/// ```
+/// use wxudp::{SocketType, UdpSocket};
+/// let a = UdpSocket::new(SocketType::Udp4)?;
+/// let b = UdpSocket::new(SocketType::Udp4)?;
+/// let id = a.on_close(|| {});
+/// assert_ne!(id, b.on_close(|| {}));
+/// assert!(!b.off(id), "not b's listener");
+/// assert!(a.off(id));
+/// # Ok::<(), wxudp::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ListenerId(u64);
 
@@ -138,6 +206,10 @@ static NEXT_LISTENER: AtomicU64 = AtomicU64::new(1);
 
 /// Listener registrations of one socket, in registration order.
 ///
+/// Generic over the listener type `L`: what a front end calls (a closure, a handle to a
+/// script's function). The rules of WeChat's `onX`/`offX` live here once.
+///
+/// # Examples
 /// ```
 /// use wxudp::frontend::Registry;
 /// use wxudp::EventKind;
@@ -174,14 +246,34 @@ impl<L> Default for Registry<L> {
 }
 
 impl<L> Registry<L> {
-    /// Registers `listener` for `kind`, after every listener already registered.
+    /// Registers `listener` for `kind`, after every listener already registered; returns
+    /// the id of this registration. The same listener may be registered twice.
+    ///
+    /// # Examples
+    /// ```
+    /// use wxudp::{frontend::Registry, EventKind};
+    /// let mut reg: Registry<&str> = Registry::default();
+    /// let first = reg.add(EventKind::Close, "log");
+    /// let second = reg.add(EventKind::Close, "log");
+    /// assert_ne!(first, second);
+    /// assert_eq!(reg.snapshot(EventKind::Close), ["log", "log"]);
+    /// ```
     pub fn add(&mut self, kind: EventKind, listener: L) -> ListenerId {
         let id = ListenerId(NEXT_LISTENER.fetch_add(1, Ordering::Relaxed));
         self.entries.push(Entry { id, kind, listener });
         id
     }
 
-    /// Removes the registration `id`; false if it was not registered here.
+    /// Removes the registration `id`; returns false if it was not registered here.
+    ///
+    /// # Examples
+    /// ```
+    /// use wxudp::{frontend::Registry, EventKind};
+    /// let mut reg: Registry<u32> = Registry::default();
+    /// let id = reg.add(EventKind::Error, 1);
+    /// assert!(reg.remove(id));
+    /// assert!(!reg.remove(id), "an id is removed once");
+    /// ```
     pub fn remove(&mut self, id: ListenerId) -> bool {
         let before = self.entries.len();
         self.entries.retain(|e| e.id != id);
@@ -190,6 +282,19 @@ impl<L> Registry<L> {
 
     /// Removes every registration for `kind` whose listener matches `pred` (WeChat's
     /// `offX(fn)`, which compares by identity); returns how many were removed.
+    ///
+    /// # Examples
+    /// ```
+    /// use wxudp::{frontend::Registry, EventKind};
+    /// let mut reg: Registry<&str> = Registry::default();
+    /// reg.add(EventKind::Message, "a");
+    /// reg.add(EventKind::Message, "b");
+    /// reg.add(EventKind::Message, "a");
+    /// reg.add(EventKind::Error, "a");
+    /// assert_eq!(reg.remove_where(EventKind::Message, |l| *l == "a"), 2);
+    /// assert_eq!(reg.snapshot(EventKind::Message), ["b"]);
+    /// assert_eq!(reg.count(EventKind::Error), 1, "other kinds are untouched");
+    /// ```
     pub fn remove_where(&mut self, kind: EventKind, mut pred: impl FnMut(&L) -> bool) -> usize {
         let before = self.entries.len();
         self.entries
@@ -199,17 +304,48 @@ impl<L> Registry<L> {
 
     /// Removes every listener of `kind` (WeChat's `offX()` without an argument); returns
     /// how many were removed.
+    ///
+    /// # Examples
+    /// ```
+    /// use wxudp::{frontend::Registry, EventKind};
+    /// let mut reg: Registry<u8> = Registry::default();
+    /// reg.add(EventKind::Listening, 1);
+    /// reg.add(EventKind::Listening, 2);
+    /// reg.add(EventKind::Close, 3);
+    /// assert_eq!(reg.clear(EventKind::Listening), 2);
+    /// assert_eq!(reg.count(EventKind::Listening), 0);
+    /// assert_eq!(reg.count(EventKind::Close), 1);
+    /// ```
     pub fn clear(&mut self, kind: EventKind) -> usize {
         self.remove_where(kind, |_| true)
     }
 
     /// Every listener, of every kind, in registration order (for a front end whose
     /// garbage collector must see them).
+    ///
+    /// # Examples
+    /// ```
+    /// use wxudp::{frontend::Registry, EventKind};
+    /// let mut reg: Registry<u8> = Registry::default();
+    /// reg.add(EventKind::Message, 1);
+    /// reg.add(EventKind::Close, 2);
+    /// reg.add(EventKind::Message, 3);
+    /// assert_eq!(reg.iter().copied().collect::<Vec<_>>(), [1, 2, 3]);
+    /// ```
     pub fn iter(&self) -> impl Iterator<Item = &L> {
         self.entries.iter().map(|e| &e.listener)
     }
 
-    /// How many listeners `kind` has.
+    /// Returns how many listeners `kind` has.
+    ///
+    /// # Examples
+    /// ```
+    /// use wxudp::{frontend::Registry, EventKind};
+    /// let mut reg: Registry<()> = Registry::default();
+    /// assert_eq!(reg.count(EventKind::Message), 0);
+    /// reg.add(EventKind::Message, ());
+    /// assert_eq!(reg.count(EventKind::Message), 1);
+    /// ```
     pub fn count(&self, kind: EventKind) -> usize {
         self.entries.iter().filter(|e| e.kind == kind).count()
     }
@@ -218,6 +354,17 @@ impl<L> Registry<L> {
 impl<L: Clone> Registry<L> {
     /// The listeners of `kind` at this moment, in registration order. A dispatch calls
     /// exactly these, whatever they register or remove while it runs.
+    ///
+    /// # Examples
+    /// ```
+    /// use wxudp::{frontend::Registry, EventKind};
+    /// let mut reg: Registry<u8> = Registry::default();
+    /// reg.add(EventKind::Message, 1);
+    /// let snapshot = reg.snapshot(EventKind::Message);
+    /// reg.add(EventKind::Message, 2); // a listener adding another, mid-dispatch
+    /// assert_eq!(snapshot, [1], "the current event goes to the snapshot only");
+    /// assert_eq!(reg.snapshot(EventKind::Message), [1, 2]);
+    /// ```
     pub fn snapshot(&self, kind: EventKind) -> Vec<L> {
         self.entries
             .iter()

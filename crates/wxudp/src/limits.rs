@@ -21,6 +21,7 @@ pub(crate) const MESSAGE_OVERHEAD: usize = 128;
 /// [`Limits::error_total`]): give every socket of a front end the same `Limits` (or
 /// clones of it). [`Limits::default`] uses pools shared by the whole process.
 ///
+/// # Examples
 /// ```
 /// use std::time::Duration;
 /// let limits = wxudp::Limits::default()
@@ -81,18 +82,46 @@ impl Default for Limits {
 
 impl Limits {
     /// Default [`Limits::receive_buffer`]: 8 MiB per socket.
+    ///
+    /// # Examples
+    /// ```
+    /// use wxudp::Limits;
+    /// assert_eq!(Limits::default().receive_buffer, Limits::DEFAULT_RECEIVE_BUFFER);
+    /// assert_eq!(Limits::DEFAULT_RECEIVE_BUFFER, 8 * 1024 * 1024);
+    /// ```
     pub const DEFAULT_RECEIVE_BUFFER: usize = 8 << 20;
 
     /// Default total of the receive budget shared by the sockets of a front end: 64 MiB.
+    ///
+    /// # Examples
+    /// ```
+    /// use wxudp::Limits;
+    /// assert_eq!(Limits::default().receive_total(), Limits::DEFAULT_RECEIVE_TOTAL);
+    /// assert_eq!(Limits::DEFAULT_RECEIVE_TOTAL, 64 * 1024 * 1024);
+    /// ```
     pub const DEFAULT_RECEIVE_TOTAL: usize = 64 << 20;
 
     /// Default [`Limits::send_buffer`]: 8 MiB per socket.
+    ///
+    /// # Examples
+    /// ```
+    /// use wxudp::Limits;
+    /// assert_eq!(Limits::default().send_buffer, Limits::DEFAULT_SEND_BUFFER);
+    /// assert_eq!(Limits::DEFAULT_SEND_BUFFER, 8 * 1024 * 1024);
+    /// ```
     pub const DEFAULT_SEND_BUFFER: usize = 8 << 20;
 
     /// Default total of the send budget shared by the sockets of a front end: 64 MiB.
     pub const DEFAULT_SEND_TOTAL: usize = 64 << 20;
 
     /// Default [`Limits::error_backlog`]: 1024 error events per socket.
+    ///
+    /// # Examples
+    /// ```
+    /// use wxudp::Limits;
+    /// assert_eq!(Limits::default().error_backlog, Limits::DEFAULT_ERROR_BACKLOG);
+    /// assert_eq!(Limits::DEFAULT_ERROR_BACKLOG, 1024);
+    /// ```
     pub const DEFAULT_ERROR_BACKLOG: usize = 1024;
 
     /// Default total of the error backlog shared by the sockets of a front end: 65536
@@ -100,9 +129,27 @@ impl Limits {
     pub const DEFAULT_ERROR_TOTAL: usize = 65536;
 
     /// Default [`Limits::close_timeout`]: 1 s.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    /// use wxudp::Limits;
+    /// assert_eq!(Limits::default().close_timeout, Limits::DEFAULT_CLOSE_TIMEOUT);
+    /// assert_eq!(Limits::DEFAULT_CLOSE_TIMEOUT, Duration::from_secs(1));
+    /// ```
     pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 
-    /// Sets [`receive_buffer`](Limits::receive_buffer).
+    /// Sets [`receive_buffer`](Limits::receive_buffer): bytes of received datagrams
+    /// waiting for delivery, per socket.
+    ///
+    /// # Examples
+    /// ```
+    /// let limits = wxudp::Limits::default().with_receive_buffer(1 << 20);
+    /// assert_eq!(limits.receive_buffer, 1 << 20);
+    /// ```
+    ///
+    /// [`UdpSocket::with_limits`](crate::UdpSocket::with_limits) shows a socket whose
+    /// budget is full.
     pub fn with_receive_buffer(mut self, bytes: usize) -> Self {
         self.receive_buffer = bytes;
         self
@@ -110,6 +157,15 @@ impl Limits {
 
     /// Gives these limits (and their clones) a receive pool of their own of `bytes`
     /// in all, instead of the process-wide one.
+    ///
+    /// # Examples
+    /// ```
+    /// use wxudp::Limits;
+    /// let mine = Limits::default().with_receive_total(16 << 20);
+    /// let clone = mine.clone();
+    /// assert_eq!(clone.receive_total(), 16 << 20, "clones share the pool");
+    /// assert_eq!(Limits::default().receive_total(), Limits::DEFAULT_RECEIVE_TOTAL);
+    /// ```
     pub fn with_receive_total(mut self, bytes: usize) -> Self {
         self.receive_pool = Arc::new(Pool::new(bytes));
         self
@@ -129,32 +185,83 @@ impl Limits {
         self
     }
 
-    /// Sets [`send_buffer`](Limits::send_buffer).
+    /// Sets [`send_buffer`](Limits::send_buffer): bytes of sends waiting in the outbox,
+    /// per socket.
+    ///
+    /// # Examples
+    /// A send to a host name waits in the outbox for the name; with no room there it
+    /// fails at once.
+    /// ```
+    /// use wxudp::{Limits, Policy, SendOptions, SocketType, UdpSocket};
+    /// let limits = Limits::default().with_send_buffer(0);
+    /// let sock = UdpSocket::with_limits(SocketType::Udp4, Policy::Any, limits)?;
+    /// let err = sock.send(&SendOptions::new("localhost", 9, "x")).unwrap_err();
+    /// assert_eq!(err.to_string(), "send:fail no buffer space available (send queue full)");
+    /// assert_eq!(err.code(), -2);
+    /// # Ok::<(), wxudp::Error>(())
+    /// ```
     pub fn with_send_buffer(mut self, bytes: usize) -> Self {
         self.send_buffer = bytes;
         self
     }
 
-    /// Sets [`error_backlog`](Limits::error_backlog) (at least 1).
+    /// Sets [`error_backlog`](Limits::error_backlog): `error` events waiting for
+    /// delivery, per socket (at least 1).
+    ///
+    /// # Examples
+    /// ```
+    /// use wxudp::Limits;
+    /// assert_eq!(Limits::default().with_error_backlog(16).error_backlog, 16);
+    /// assert_eq!(Limits::default().with_error_backlog(0).error_backlog, 1);
+    /// ```
     pub fn with_error_backlog(mut self, events: usize) -> Self {
         self.error_backlog = events.max(1);
         self
     }
 
-    /// Sets [`close_timeout`](Limits::close_timeout).
+    /// Sets [`close_timeout`](Limits::close_timeout): how long `close()` waits, in
+    /// total, for the kernel to take the datagrams already sent.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    /// let limits = wxudp::Limits::default().with_close_timeout(Duration::from_millis(50));
+    /// assert_eq!(limits.close_timeout, Duration::from_millis(50));
+    /// ```
     pub fn with_close_timeout(mut self, timeout: Duration) -> Self {
         self.close_timeout = timeout;
         self
     }
 
     /// A flag that, once set, ends `close()`'s wait for the kernel at once (a front end
-    /// sets it when its user asks to stop now).
+    /// sets it when its user asks to stop now). Datagrams still queued then are reported
+    /// as with a timeout.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::sync::atomic::{AtomicBool, Ordering};
+    /// use std::sync::Arc;
+    /// let stop_now = Arc::new(AtomicBool::new(false));
+    /// let limits = wxudp::Limits::default().with_close_abort(stop_now.clone());
+    /// assert!(format!("{limits:?}").contains("close_abort: true"));
+    /// // Later, when the user asks to stop at once:
+    /// stop_now.store(true, Ordering::SeqCst);
+    /// ```
     pub fn with_close_abort(self, flag: Arc<AtomicBool>) -> Self {
         self.with_close_abort_when(move || flag.load(Ordering::SeqCst))
     }
 
     /// Like [`with_close_abort`](Limits::with_close_abort), asking `stop_now` instead of
     /// a flag (`close()` asks it every few milliseconds while it waits).
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// let deadline = Instant::now() + Duration::from_secs(5);
+    /// let limits = wxudp::Limits::default().with_close_abort_when(move || Instant::now() > deadline);
+    /// assert!(format!("{limits:?}").contains("close_abort: true"));
+    /// assert!(format!("{:?}", wxudp::Limits::default()).contains("close_abort: false"));
+    /// ```
     pub fn with_close_abort_when(
         mut self,
         stop_now: impl Fn() -> bool + Send + Sync + 'static,
@@ -163,12 +270,46 @@ impl Limits {
         self
     }
 
-    /// The total of the receive pool these limits share.
+    /// Returns the total of the receive pool these limits share.
+    ///
+    /// # Examples
+    /// ```
+    /// let limits = wxudp::Limits::default().with_receive_total(1 << 20);
+    /// assert_eq!(limits.receive_total(), 1 << 20);
+    /// ```
     pub fn receive_total(&self) -> usize {
         self.receive_pool.limit
     }
 
-    /// Bytes of received datagrams waiting for delivery in the whole pool.
+    /// Returns the bytes of received datagrams waiting for delivery in the whole pool
+    /// (each counts its length plus a fixed overhead). A datagram holds its share until
+    /// its [`Delivery`](crate::frontend::Delivery) is accepted or dropped.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::sync::mpsc;
+    /// use std::time::Duration;
+    /// use wxudp::frontend::{Delivery, Engine};
+    /// use wxudp::{Event, Limits, Policy, SendOptions, SocketType};
+    /// # let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    /// # let handle = runtime.handle().clone();
+    /// # std::thread::spawn(move || runtime.block_on(std::future::pending::<()>()));
+    /// let limits = Limits::default().with_receive_total(1 << 20);
+    /// let (tx, rx) = mpsc::channel::<Delivery>();
+    /// let sink = move |d| { let _ = tx.send(d); };
+    /// let engine = Engine::with_limits(
+    ///     SocketType::Udp4, Policy::Any, limits.clone(), sink, handle.clone(), handle,
+    /// );
+    /// let port = engine.bind(0)?;
+    /// engine.send(&SendOptions::new("127.0.0.1", port, "12345"))?;
+    /// let timeout = Duration::from_secs(10);
+    /// assert!(matches!(rx.recv_timeout(timeout).unwrap().accept(), Some(Event::Listening)));
+    /// let message = rx.recv_timeout(timeout).unwrap();
+    /// assert!(limits.receive_used() > 5, "waiting: its 5 bytes and the overhead");
+    /// assert!(matches!(message.accept(), Some(Event::Message(_))));
+    /// assert_eq!(limits.receive_used(), 0);
+    /// # Ok::<(), wxudp::Error>(())
+    /// ```
     pub fn receive_used(&self) -> usize {
         self.receive_pool.used()
     }

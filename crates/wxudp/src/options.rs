@@ -10,6 +10,13 @@ use std::net::{IpAddr, SocketAddr};
 use crate::error::{Error, Method};
 
 /// The address family of a socket: `udp4` or `udp6` (dual-stack).
+///
+/// # Examples
+/// ```
+/// use wxudp::SocketType;
+/// assert_eq!(SocketType::default(), SocketType::Udp4, "as createUDPSocket() without a type");
+/// assert_eq!(SocketType::Udp6.name(), "udp6");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum SocketType {
     /// An IPv4 socket (`'udp4'`, the default). SO_BROADCAST is on, as on every socket.
@@ -21,15 +28,20 @@ pub enum SocketType {
 }
 
 impl SocketType {
-    /// Parses WeChat's type name, `"udp4"` or `"udp6"`.
+    /// Parses WeChat's type name, `"udp4"` or `"udp6"` (case-sensitive, as WeChat's).
     ///
     /// # Errors
-    /// [`Error::InvalidType`] for any other name.
+    /// [`Error::InvalidType`] (-1), `createUDPSocket:fail invalid type`, for any other
+    /// name. WeChat still creates a udp4 socket then (docs/CONTRACT.md §2): a front end
+    /// falls back to [`SocketType::Udp4`] and reports the error.
     ///
+    /// # Examples
     /// ```
     /// use wxudp::SocketType;
     /// assert_eq!(SocketType::parse("udp6").unwrap(), SocketType::Udp6);
-    /// assert_eq!(SocketType::parse("tcp").unwrap_err().code(), -1);
+    /// let err = SocketType::parse("tcp").unwrap_err();
+    /// assert_eq!(err.to_string(), "createUDPSocket:fail invalid type");
+    /// assert_eq!(err.code(), -1);
     /// ```
     pub fn parse(name: &str) -> Result<Self, Error> {
         match name {
@@ -41,7 +53,14 @@ impl SocketType {
         }
     }
 
-    /// WeChat's name of this type.
+    /// Returns WeChat's name of this type, the one [`parse`](SocketType::parse) reads.
+    ///
+    /// # Examples
+    /// ```
+    /// use wxudp::SocketType;
+    /// assert_eq!(SocketType::Udp4.name(), "udp4");
+    /// assert_eq!(SocketType::parse(SocketType::Udp6.name()).unwrap(), SocketType::Udp6);
+    /// ```
     pub fn name(self) -> &'static str {
         match self {
             SocketType::Udp4 => "udp4",
@@ -49,8 +68,24 @@ impl SocketType {
         }
     }
 
-    /// The largest UDP payload this family can carry: 65507 bytes for IPv4, 65527 for
-    /// IPv6.
+    /// Returns the largest UDP payload this family can carry: 65507 bytes for IPv4, 65527
+    /// for IPv6. A larger datagram fails with errCode -2, `message too long`.
+    ///
+    /// # Examples
+    /// ```
+    /// use wxudp::{SendOptions, SocketType, UdpSocket};
+    /// assert_eq!(SocketType::Udp4.max_payload(), 65507);
+    /// assert_eq!(SocketType::Udp6.max_payload(), 65527);
+    ///
+    /// let peer = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    /// let port = peer.local_addr().unwrap().port();
+    /// let sock = UdpSocket::new(SocketType::Udp4)?;
+    /// let largest = vec![0u8; SocketType::Udp4.max_payload()];
+    /// sock.send(&SendOptions::new("127.0.0.1", port, &largest))?;
+    /// let one_more = vec![0u8; SocketType::Udp4.max_payload() + 1];
+    /// assert_eq!(sock.send(&SendOptions::new("127.0.0.1", port, &one_more)).unwrap_err().code(), -2);
+    /// # Ok::<(), wxudp::Error>(())
+    /// ```
     pub fn max_payload(self) -> usize {
         match self {
             SocketType::Udp4 => MAX_PAYLOAD_V4,
@@ -60,12 +95,26 @@ impl SocketType {
 }
 
 /// The largest UDP payload over IPv4 (65535 - 20 - 8).
+///
+/// # Examples
+/// ```
+/// assert_eq!(wxudp::options::MAX_PAYLOAD_V4, wxudp::SocketType::Udp4.max_payload());
+/// ```
 pub const MAX_PAYLOAD_V4: usize = 65507;
 /// The largest UDP payload over IPv6 without jumbograms (65535 - 8).
+///
+/// # Examples
+/// ```
+/// assert_eq!(wxudp::options::MAX_PAYLOAD_V6, wxudp::SocketType::Udp6.max_payload());
+/// ```
 pub const MAX_PAYLOAD_V6: usize = 65527;
 
 /// The payload of a send: UTF-8 text or bytes.
 ///
+/// `From` conversions let [`SendOptions::new`] take a `&str`, a `&String`, a byte slice,
+/// a byte array or a `&Vec<u8>`.
+///
+/// # Examples
 /// ```
 /// use wxudp::Payload;
 /// assert_eq!(Payload::from("AT\r\n"), Payload::Text("AT\r\n"));
@@ -114,6 +163,7 @@ impl<'a> From<&'a Vec<u8>> for Payload<'a> {
 /// The bytes are copied (or handed to the kernel) during the call, so the caller may
 /// reuse its buffer as soon as `send` returns.
 ///
+/// # Examples
 /// ```
 /// use wxudp::SendOptions;
 /// let data = [0u8, 1, 2, 3, 4, 5];
@@ -138,7 +188,17 @@ pub struct SendOptions<'a> {
 }
 
 impl<'a> SendOptions<'a> {
-    /// Options to send `message` to `address:port`.
+    /// Creates options to send `message` to `address:port`: the whole message, no
+    /// `setBroadcast`.
+    ///
+    /// # Examples
+    /// ```
+    /// use wxudp::{Payload, SendOptions};
+    /// let opts = SendOptions::new("127.0.0.1", 9000, "AT\r\n");
+    /// assert_eq!((opts.address, opts.port), ("127.0.0.1", 9000));
+    /// assert_eq!(opts.message, Payload::Text("AT\r\n"));
+    /// assert_eq!((opts.offset, opts.length, opts.set_broadcast), (0, None, false));
+    /// ```
     pub fn new(address: &'a str, port: u16, message: impl Into<Payload<'a>>) -> Self {
         SendOptions {
             address,
@@ -150,29 +210,81 @@ impl<'a> SendOptions<'a> {
         }
     }
 
-    /// Sets the start of the range sent from a byte payload.
+    /// Sets the start of the range sent from a byte payload; a text payload ignores it,
+    /// as WeChat does.
+    ///
+    /// # Examples
+    /// ```
+    /// use wxudp::{Method, SendOptions};
+    /// let bytes = SendOptions::new("127.0.0.1", 9, b"abcdef").offset(4);
+    /// assert_eq!(bytes.bytes(Method::Send).unwrap(), b"ef");
+    /// let text = SendOptions::new("127.0.0.1", 9, "abcdef").offset(4);
+    /// assert_eq!(text.bytes(Method::Send).unwrap(), b"abcdef");
+    /// ```
     pub fn offset(mut self, offset: usize) -> Self {
         self.offset = offset;
         self
     }
 
-    /// Sets the length of the range sent from a byte payload.
+    /// Sets the length of the range sent from a byte payload (default: to the end); a
+    /// text payload ignores it.
+    ///
+    /// # Examples
+    /// ```
+    /// use wxudp::{Method, SendOptions};
+    /// let opts = SendOptions::new("127.0.0.1", 9, b"abcdef").offset(1).length(2);
+    /// assert_eq!(opts.bytes(Method::Send).unwrap(), b"bc");
+    /// ```
     pub fn length(mut self, length: usize) -> Self {
         self.length = Some(length);
         self
     }
 
-    /// Sets WeChat's `setBroadcast` flag.
+    /// Sets WeChat's `setBroadcast` flag. It changes nothing: udp4 sockets always have
+    /// SO_BROADCAST on, so broadcasts go out with or without it.
+    ///
+    /// # Examples
+    /// Loopback broadcast reaches a socket bound to the wildcard address.
+    /// ```
+    /// use std::time::Duration;
+    /// use wxudp::{SendOptions, SocketType, UdpSocket};
+    /// let listener = std::net::UdpSocket::bind("0.0.0.0:0").unwrap();
+    /// listener.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    /// let port = listener.local_addr().unwrap().port();
+    ///
+    /// let sock = UdpSocket::new(SocketType::Udp4)?;
+    /// let opts = SendOptions::new("127.255.255.255", port, "anyone?");
+    /// assert!(opts.set_broadcast(true).set_broadcast);
+    /// sock.send(&opts)?; // without setBroadcast
+    /// let mut buf = [0u8; 16];
+    /// let (n, _) = listener.recv_from(&mut buf).unwrap();
+    /// assert_eq!(&buf[..n], b"anyone?");
+    /// # Ok::<(), wxudp::Error>(())
+    /// ```
     pub fn set_broadcast(mut self, on: bool) -> Self {
         self.set_broadcast = on;
         self
     }
 
-    /// The bytes this send puts in the datagram.
+    /// Returns the bytes this send puts in the datagram: a text payload whole, as UTF-8;
+    /// a byte payload's range `[offset, offset + length)`.
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] (errCode -1) when `offset`/`length` fall outside a byte
-    /// payload: the range is never clamped.
+    /// [`Error::InvalidArgument`] (errCode -1), in `method`'s name, when `offset`/`length`
+    /// fall outside a byte payload: the range is never clamped.
+    ///
+    /// # Examples
+    /// ```
+    /// use wxudp::{Method, SendOptions};
+    /// let data = [1u8, 2, 3];
+    /// assert_eq!(SendOptions::new("h", 9, &data).offset(3).bytes(Method::Send).unwrap(), b"");
+    /// let err = SendOptions::new("h", 9, &data).offset(1).length(3).bytes(Method::Write).unwrap_err();
+    /// assert_eq!(err.code(), -1);
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "write:fail offset 1 and length 3 are out of range for a message of 3 bytes"
+    /// );
+    /// ```
     pub fn bytes(&self, method: Method) -> Result<&'a [u8], Error> {
         match self.message {
             Payload::Text(text) => Ok(text.as_bytes()),
@@ -203,6 +315,18 @@ impl<'a> SendOptions<'a> {
 }
 
 /// A port as a loosely typed front end received it.
+///
+/// # Examples
+/// ```
+/// use wxudp::{options::PortArg, Method};
+/// // `send({port: true, ...})` in a script:
+/// let err = PortArg::Other("Boolean").destination_port(Method::Send).unwrap_err();
+/// assert_eq!(
+///     err.to_string(),
+///     "send:fail parameter error: parameter.port should be Number instead of Boolean;"
+/// );
+/// assert_eq!(err.code(), 2);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum PortArg<'a> {
     /// Not given (`undefined`).
@@ -219,8 +343,11 @@ impl PortArg<'_> {
     /// Parses a port for `bind`: missing or 0 means "a port chosen by the system".
     ///
     /// # Errors
-    /// errCode 2 for anything that is not an integer in 0..=65535.
+    /// errCode 2 for anything that is not an integer in 0..=65535:
+    /// [`Error::InvalidPort`] for a number or a string out of range or not a number,
+    /// [`Error::Parameter`] for another type.
     ///
+    /// # Examples
     /// ```
     /// use wxudp::options::PortArg;
     /// assert_eq!(PortArg::Missing.bind_port().unwrap(), 0);
@@ -237,8 +364,10 @@ impl PortArg<'_> {
     /// Parses a destination port for `send`, `write` or `connect`: 1..=65535.
     ///
     /// # Errors
-    /// errCode 2 when the port is missing, 0, or not an integer in range.
+    /// errCode 2 when the port is missing or of another type ([`Error::Parameter`]), or
+    /// 0 or not an integer in range ([`Error::InvalidPort`]).
     ///
+    /// # Examples
     /// ```
     /// use wxudp::{options::PortArg, Method};
     /// assert_eq!(PortArg::Text("9").destination_port(Method::Send).unwrap(), 9);
@@ -299,8 +428,9 @@ pub(crate) fn check_destination_port(method: Method, port: u16) -> Result<(), Er
 /// Parses a TTL given as a JavaScript number: an integer in 0..=255.
 ///
 /// # Errors
-/// [`Error::InvalidArgument`] (errCode -1) otherwise.
+/// [`Error::InvalidArgument`] (errCode -1) of `setTTL` otherwise.
 ///
+/// # Examples
 /// ```
 /// assert_eq!(wxudp::options::parse_ttl(64.0).unwrap(), 64);
 /// assert_eq!(wxudp::options::parse_ttl(256.0).unwrap_err().code(), -1);
@@ -325,8 +455,10 @@ pub(crate) fn invalid_ttl(ttl: impl std::fmt::Display) -> Error {
 /// Parses an `offset` or `length` given as a JavaScript number: a non-negative integer.
 ///
 /// # Errors
-/// [`Error::InvalidArgument`] (errCode -1) otherwise.
+/// [`Error::InvalidArgument`] (errCode -1) of `method` otherwise, naming the parameter
+/// `name`.
 ///
+/// # Examples
 /// ```
 /// use wxudp::{options::parse_index, Method};
 /// assert_eq!(parse_index(Method::Send, "offset", 4.0).unwrap(), 4);
@@ -345,6 +477,15 @@ pub fn parse_index(method: Method, name: &str, value: f64) -> Result<usize, Erro
 }
 
 /// A parsed destination: an IP address now, or a host name to resolve.
+///
+/// # Examples
+/// ```
+/// use wxudp::{options::Destination, Method};
+/// let ip = Destination::parse(Method::Send, " 127.0.0.1 ", 9).unwrap();
+/// assert_eq!(ip, Destination::Ip("127.0.0.1:9".parse().unwrap()));
+/// let host = Destination::parse(Method::Send, "device.invalid", 9).unwrap();
+/// assert_eq!(host, Destination::Host("device.invalid".into(), 9));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Destination {
     /// An IPv4 or IPv6 literal (IPv6 with or without brackets).
@@ -354,17 +495,19 @@ pub enum Destination {
 }
 
 impl Destination {
-    /// Parses `address` and `port` the way `send` does.
+    /// Parses `address` and `port` the way `send` does, without resolving anything:
+    /// surrounding spaces are ignored, an IPv6 literal may be in brackets.
     ///
     /// # Errors
-    /// errCode 2 for port 0; errCode 1 for an address that is neither an IP literal nor a
-    /// valid host name (all-numeric forms such as `1.2.3` are refused, not read the way
-    /// `inet_aton` would).
+    /// [`Error::InvalidPort`] (2) for port 0, checked first; [`Error::InvalidAddress`] (1)
+    /// for an address that is neither an IP literal nor a valid host name (all-numeric
+    /// forms such as `1.2.3` are refused, not read the way `inet_aton` would).
     ///
+    /// # Examples
     /// ```
     /// use wxudp::{options::Destination, Method};
     /// assert!(matches!(Destination::parse(Method::Send, "[::1]", 9), Ok(Destination::Ip(_))));
-    /// assert!(matches!(Destination::parse(Method::Send, "esp.local", 9), Ok(Destination::Host(..))));
+    /// assert!(matches!(Destination::parse(Method::Send, "esp.invalid", 9), Ok(Destination::Host(..))));
     /// assert_eq!(Destination::parse(Method::Send, "1.2.3", 9).unwrap_err().code(), 1);
     /// ```
     pub fn parse(method: Method, address: &str, port: u16) -> Result<Self, Error> {

@@ -12,9 +12,10 @@ use crate::error::{Error, Method};
 /// [`Policy::SameSubnet`] emulates that. A refused send fails with errCode -3 and no
 /// packet leaves the host.
 ///
+/// # Examples
 /// ```
 /// use wxudp::Policy;
-/// let old = Policy::same_subnet(["device.example.com"]);
+/// let old = Policy::same_subnet(["device.invalid"]);
 /// // 127.0.0.1 is the host's own address on `lo`: refused.
 /// assert_eq!(old.check_ip(wxudp::Method::Send, "127.0.0.1".parse().unwrap()).unwrap_err().code(), -3);
 /// // Another address of lo's 127.0.0.0/8 subnet is allowed.
@@ -35,7 +36,18 @@ pub enum Policy {
 }
 
 impl Policy {
-    /// The pre-2.9.4 policy with these allowed host names.
+    /// Creates the pre-2.9.4 policy with these allowed host names ("udp legal domains").
+    ///
+    /// # Examples
+    /// ```
+    /// use wxudp::Policy;
+    /// let policy = Policy::same_subnet(["a.invalid", "b.invalid"]);
+    /// assert_eq!(
+    ///     policy,
+    ///     Policy::SameSubnet { allowed_hosts: vec!["a.invalid".into(), "b.invalid".into()] }
+    /// );
+    /// assert_ne!(Policy::same_subnet(Vec::<String>::new()), Policy::Any);
+    /// ```
     pub fn same_subnet<I, S>(allowed_hosts: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -46,10 +58,27 @@ impl Policy {
         }
     }
 
-    /// Checks an IP destination.
+    /// Checks an IP destination against the policy. Under [`Policy::SameSubnet`] it looks
+    /// up this host's interfaces: the address must lie on one of their subnets without
+    /// being one of their own addresses, or be `255.255.255.255`. An IPv4-mapped IPv6
+    /// address is checked as IPv4.
     ///
     /// # Errors
-    /// [`Error::NotPermitted`] (errCode -3) when the policy refuses it.
+    /// [`Error::NotPermitted`] (errCode -3) of `method` when the policy refuses it.
+    ///
+    /// # Examples
+    /// ```
+    /// use wxudp::{Method, Policy};
+    /// let check = |p: &Policy, ip: &str| p.check_ip(Method::Send, ip.parse().unwrap());
+    /// assert!(check(&Policy::Any, "127.0.0.1").is_ok());
+    /// let old = Policy::same_subnet(Vec::<String>::new());
+    /// assert!(check(&old, "255.255.255.255").is_ok());
+    /// assert!(check(&old, "::ffff:127.0.0.2").is_ok(), "on lo's 127.0.0.0/8");
+    /// assert_eq!(
+    ///     check(&old, "127.0.0.1").unwrap_err().to_string(),
+    ///     "send:fail destination not permitted: 127.0.0.1"
+    /// );
+    /// ```
     pub fn check_ip(&self, method: Method, ip: IpAddr) -> Result<(), Error> {
         self.check_ip_with(method, ip, &on_own_subnet)
     }
@@ -78,10 +107,21 @@ impl Policy {
         }
     }
 
-    /// Checks a host-name destination.
+    /// Checks a host-name destination against the policy: under
+    /// [`Policy::SameSubnet`] it must be one of the allowed names, compared without case
+    /// and without a final dot. Nothing is resolved.
     ///
     /// # Errors
-    /// [`Error::NotPermitted`] (errCode -3) when the policy refuses it.
+    /// [`Error::NotPermitted`] (errCode -3) of `method` when the policy refuses it.
+    ///
+    /// # Examples
+    /// ```
+    /// use wxudp::{Method, Policy};
+    /// let old = Policy::same_subnet(["Device.Invalid"]);
+    /// assert!(old.check_host(Method::Send, "device.invalid.").is_ok());
+    /// assert_eq!(old.check_host(Method::Connect, "other.invalid").unwrap_err().code(), -3);
+    /// assert!(Policy::Any.check_host(Method::Send, "other.invalid").is_ok());
+    /// ```
     pub fn check_host(&self, method: Method, host: &str) -> Result<(), Error> {
         match self {
             Policy::Any => Ok(()),

@@ -80,35 +80,74 @@ impl std::fmt::Debug for UdpSocket {
 }
 
 impl UdpSocket {
-    /// A new unbound socket (`wx.createUDPSocket(type)`), allowed to send anywhere.
+    /// Creates an unbound socket (`wx.createUDPSocket(type)`), allowed to send anywhere.
+    ///
+    /// No OS socket exists yet: [`bind`](UdpSocket::bind), or the first
+    /// [`send`](UdpSocket::send), [`write`](UdpSocket::write) or
+    /// [`connect`](UdpSocket::connect), opens one. The first socket of the process starts
+    /// the background driver thread that runs every socket's I/O and listeners.
     ///
     /// # Errors
     /// Only if the driver thread cannot be started (the OS refused a thread or an epoll
-    /// instance): an [`Error::Os`].
+    /// instance): an [`Error::Os`] (-2) of `createUDPSocket`.
+    ///
+    /// # Examples
+    /// ```
+    /// use wxudp::{SocketType, UdpSocket};
+    /// let sock = UdpSocket::new(SocketType::Udp4)?;
+    /// assert_eq!(sock.socket_type(), SocketType::Udp4);
+    /// assert_eq!(sock.local_addr(), None, "bound only by bind, send, write or connect");
+    /// # Ok::<(), wxudp::Error>(())
+    /// ```
     pub fn new(ty: SocketType) -> Result<Self, Error> {
         Self::with_policy(ty, Policy::Any)
     }
 
-    /// A new unbound socket whose destinations are checked against `policy`.
+    /// Creates an unbound socket whose destinations are checked against `policy`
+    /// (docs/CONTRACT.md §5).
     ///
     /// # Errors
-    /// As [`new`](UdpSocket::new).
+    /// As [`new`](UdpSocket::new). A destination the policy refuses is an error of the
+    /// later `send`, `write` or `connect` (errCode -3), not of this call.
+    ///
+    /// # Examples
+    /// The policy of base library 2.9.3 and earlier refuses the host's own address.
+    /// ```
+    /// use wxudp::{Policy, SendOptions, SocketType, UdpSocket};
+    /// let policy = Policy::same_subnet(["device.invalid"]);
+    /// let sock = UdpSocket::with_policy(SocketType::Udp4, policy)?;
+    /// let err = sock.send(&SendOptions::new("127.0.0.1", 9, "x")).unwrap_err();
+    /// assert_eq!(err.code(), -3);
+    /// assert_eq!(err.to_string(), "send:fail destination not permitted: 127.0.0.1");
+    /// assert_eq!(sock.local_addr(), None, "a refused send does not bind");
+    /// # Ok::<(), wxudp::Error>(())
+    /// ```
     pub fn with_policy(ty: SocketType, policy: Policy) -> Result<Self, Error> {
         Self::with_limits(ty, policy, Limits::default())
     }
 
-    /// A new unbound socket with its destinations checked against `policy` and its
+    /// Creates an unbound socket with its destinations checked against `policy` and its
     /// memory bounded by `limits` (see [`Limits`]).
     ///
     /// # Errors
     /// As [`new`](UdpSocket::new).
     ///
     /// # Examples
+    /// A receive budget too small for any datagram: what arrives is dropped and counted.
     /// ```
+    /// use std::time::{Duration, Instant};
     /// use wxudp::{Limits, Policy, SocketType, UdpSocket};
-    /// let limits = Limits::default().with_send_buffer(64 << 10);
+    /// let limits = Limits::default().with_receive_buffer(0);
     /// let sock = UdpSocket::with_limits(SocketType::Udp4, Policy::Any, limits)?;
-    /// assert!(!sock.is_closed());
+    /// let port = sock.bind(0)?;
+    /// let peer = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    /// peer.send_to(b"lost", ("127.0.0.1", port)).unwrap();
+    /// let deadline = Instant::now() + Duration::from_secs(10);
+    /// while sock.stats().dropped == 0 {
+    ///     assert!(Instant::now() < deadline, "the datagram was never read");
+    ///     std::thread::yield_now();
+    /// }
+    /// assert_eq!(sock.stats().received, 0);
     /// # Ok::<(), wxudp::Error>(())
     /// ```
     pub fn with_limits(ty: SocketType, policy: Policy, limits: Limits) -> Result<Self, Error> {
@@ -134,65 +173,122 @@ impl UdpSocket {
         })
     }
 
-    /// The socket's type, udp4 or udp6.
+    /// Returns the socket's type, udp4 or udp6.
+    ///
+    /// # Examples
+    /// ```
+    /// use wxudp::{SocketType, UdpSocket};
+    /// let sock = UdpSocket::new(SocketType::Udp6)?;
+    /// assert_eq!(sock.socket_type(), SocketType::Udp6);
+    /// assert_eq!(sock.socket_type().name(), "udp6");
+    /// # Ok::<(), wxudp::Error>(())
+    /// ```
     pub fn socket_type(&self) -> SocketType {
         self.shared.engine.socket_type()
     }
 
-    /// Binds the wildcard address on `port` (0 for a port chosen by the system) and
-    /// returns the bound port. A `listening` event follows. It is queued, never delivered
-    /// inside `bind`, but the driver thread may deliver it as soon as `bind` has queued
-    /// it: register the listeners that must see it before calling `bind`.
+    /// Binds the wildcard address (`0.0.0.0` or `::`) on `port` and returns the bound
+    /// port; 0 asks the system for a free port.
+    ///
+    /// A `listening` event follows. It is queued, never delivered inside `bind`, but the
+    /// driver thread may deliver it as soon as `bind` has queued it: register the
+    /// listeners that must see it before calling `bind`.
     ///
     /// # Errors
-    /// [`Error::AlreadyBound`] or [`Error::Closed`] (-1); [`Error::Os`] (-2) when the port
-    /// is in use or not permitted.
+    /// Each failure is also delivered to the `error` listeners.
+    /// - [`Error::Closed`] (-1), `bind:fail socket is closed`, after
+    ///   [`close`](UdpSocket::close);
+    /// - [`Error::AlreadyBound`] (-1) when the socket is already bound, by `bind` or
+    ///   implicitly by `send`, `write` or `connect`;
+    /// - [`Error::Os`] (-2) when the OS refuses the port (in use, or not permitted), its
+    ///   text in the message: `bind:fail address already in use (os error 98)`.
     ///
     /// # Examples
     /// ```
-    /// let sock = wxudp::UdpSocket::new(wxudp::SocketType::Udp4)?;
+    /// use wxudp::{SocketType, UdpSocket};
+    /// let sock = UdpSocket::new(SocketType::Udp4)?;
     /// let port = sock.bind(0)?;
     /// assert_ne!(port, 0);
+    /// assert_eq!(sock.local_addr(), Some(([0, 0, 0, 0], port).into()));
     /// assert_eq!(sock.bind(0).unwrap_err().to_string(), "bind:fail socket is already bound");
+    ///
+    /// let other = UdpSocket::new(SocketType::Udp4)?;
+    /// let in_use = other.bind(port).unwrap_err();
+    /// assert_eq!(in_use.code(), -2);
+    /// assert_eq!(in_use.os_error().and_then(|e| e.raw_os_error()), Some(98)); // EADDRINUSE
     /// # Ok::<(), wxudp::Error>(())
     /// ```
     pub fn bind(&self, port: u16) -> Result<u16, Error> {
         self.shared.engine.bind(port)
     }
 
-    /// Binds a specific local address instead of the wildcard (an extension of the WeChat
-    /// API).
+    /// Binds a specific local address instead of the wildcard and returns the bound port
+    /// (an extension of the WeChat API). On a udp6 socket an IPv4 address is bound as
+    /// IPv4-mapped.
     ///
     /// # Errors
-    /// As [`bind`](UdpSocket::bind); an IPv6 address on a udp4 socket is errCode 1.
+    /// As [`bind`](UdpSocket::bind): closed or already bound (-1, checked first), the OS
+    /// refused the address (-2); besides, an IPv6 address on a udp4 socket is
+    /// [`Error::InvalidAddress`] (1).
     ///
     /// # Examples
     /// ```
-    /// let sock = wxudp::UdpSocket::new(wxudp::SocketType::Udp6)?;
-    /// sock.bind_addr("[::1]:0".parse().unwrap())?;
-    /// assert!(sock.local_addr().unwrap().ip().is_loopback());
+    /// use wxudp::{SocketType, UdpSocket};
+    /// let sock = UdpSocket::new(SocketType::Udp4)?;
+    /// let port = sock.bind_addr("127.0.0.1:0".parse().unwrap())?;
+    /// assert_eq!(sock.local_addr(), Some(([127, 0, 0, 1], port).into()));
+    ///
+    /// let v4 = UdpSocket::new(SocketType::Udp4)?;
+    /// assert_eq!(v4.bind_addr("[::1]:0".parse().unwrap()).unwrap_err().code(), 1);
     /// # Ok::<(), wxudp::Error>(())
     /// ```
     pub fn bind_addr(&self, addr: SocketAddr) -> Result<u16, Error> {
         self.shared.engine.bind_addr(addr)
     }
 
-    /// Sends one datagram. An unbound socket is bound to a system-chosen port first (and
-    /// a `listening` event follows). Host names are resolved in the background; the
-    /// datagrams of one socket leave in call order.
+    /// Sends one datagram, as `UDPSocket.send` does.
+    ///
+    /// An unbound socket is bound to a system-chosen port first (and a `listening` event
+    /// follows). The bytes are copied before `send` returns. Host names are resolved in
+    /// the background, never blocking the caller; a name that does not resolve is an
+    /// `error` event (errCode 1) later. The datagrams of one socket leave in call order.
     ///
     /// # Errors
-    /// [`Error::Closed`] or a bad `offset`/`length` (-1), a bad address (1), port 0 (2), a
-    /// destination refused by the policy (-3), or an OS error such as EMSGSIZE (-2).
+    /// Each failure is also delivered to the `error` listeners. When several apply, the
+    /// first in this list wins (docs/CONTRACT.md §4):
+    /// - [`Error::Closed`] (-1) after [`close`](UdpSocket::close);
+    /// - [`Error::InvalidPort`] (2) for port 0;
+    /// - [`Error::InvalidArgument`] (-1) for an `offset`/`length` outside a byte payload;
+    /// - [`Error::InvalidAddress`] (1) for an address that is neither an IP literal nor a
+    ///   host name;
+    /// - [`Error::NotPermitted`] (-3) for a destination the [`Policy`] refuses;
+    /// - [`Error::InvalidAddress`] (1) for an IPv6 address on a udp4 socket;
+    /// - [`Error::Os`] (-2) for a datagram larger than the family allows (`send:fail
+    ///   message too long (os error 90)`), or any other refusal of the OS, such as no
+    ///   route or a failed implicit bind;
+    /// - [`Error::QueueFull`] (-2) when the datagram must wait (for a host name, or for
+    ///   room in the kernel) and the outbox is full ([`Limits::send_buffer`]).
     ///
     /// # Examples
     /// ```
     /// use wxudp::{SendOptions, SocketType, UdpSocket};
+    /// let peer = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    /// let port = peer.local_addr().unwrap().port();
+    ///
     /// let sock = UdpSocket::new(SocketType::Udp4)?;
-    /// sock.send(&SendOptions::new("127.0.0.1", 9, b"\x01\x02\x03").offset(1))?;
+    /// sock.send(&SendOptions::new("127.0.0.1", port, b"\x01\x02\x03").offset(1))?;
     /// assert!(sock.local_addr().is_some(), "send bound the socket");
+    /// let mut buf = [0u8; 8];
+    /// let (n, _) = peer.recv_from(&mut buf).unwrap();
+    /// assert_eq!(&buf[..n], b"\x02\x03");
+    ///
     /// let err = sock.send(&SendOptions::new("127.0.0.1", 0, "x")).unwrap_err();
     /// assert_eq!(err.code(), 2);
+    /// let err = sock.send(&SendOptions::new("1.2.3", port, "x")).unwrap_err();
+    /// assert_eq!(err.code(), 1);
+    /// let too_long = vec![0u8; 65508];
+    /// let err = sock.send(&SendOptions::new("127.0.0.1", port, &too_long)).unwrap_err();
+    /// assert_eq!(err.to_string(), "send:fail message too long (os error 90)");
     /// # Ok::<(), wxudp::Error>(())
     /// ```
     pub fn send(&self, options: &SendOptions<'_>) -> Result<(), Error> {
@@ -201,11 +297,13 @@ impl UdpSocket {
 
     /// Sends `data` to `addr`, an address already parsed (a reply to a
     /// [`Message::remote`], say): the same as [`send`](UdpSocket::send) without
-    /// formatting the address to text and parsing it back.
+    /// formatting the address to text and parsing it back (an extension of the WeChat
+    /// API). Its failures belong to `send` (`send:fail ...`).
     ///
     /// # Errors
-    /// As [`send`](UdpSocket::send): port 0 (2), an IPv6 address on a udp4 socket (1),
-    /// a destination the policy refuses (-3), an OS error (-2).
+    /// As [`send`](UdpSocket::send), in the same order: a closed socket (-1), port 0 (2),
+    /// a destination the policy refuses (-3), an IPv6 address on a udp4 socket (1), a
+    /// datagram too long or another OS error (-2), a full outbox (-2).
     ///
     /// # Examples
     /// ```
@@ -226,46 +324,76 @@ impl UdpSocket {
         self.shared.engine.send_to(data, addr)
     }
 
-    /// Sends one datagram like [`send`](UdpSocket::send), over the connected path when
-    /// the destination is the peer given to [`connect`](UdpSocket::connect).
+    /// Sends one datagram like [`send`](UdpSocket::send) (`UDPSocket.write`), over the
+    /// connected path when the destination is the peer given to
+    /// [`connect`](UdpSocket::connect). Address and port are required even after
+    /// `connect`; without `connect`, `write` is `send`.
     ///
     /// # Errors
-    /// As [`send`](UdpSocket::send).
+    /// As [`send`](UdpSocket::send), with `write` in the message
+    /// (`write:fail socket is closed`).
     ///
     /// # Examples
     /// ```
     /// use wxudp::{SendOptions, SocketType, UdpSocket};
+    /// let peer = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    /// let port = peer.local_addr().unwrap().port();
+    ///
     /// let sock = UdpSocket::new(SocketType::Udp4)?;
-    /// sock.connect("127.0.0.1", 9)?;
-    /// sock.write(&SendOptions::new("127.0.0.1", 9, "ping"))?;
+    /// sock.connect("127.0.0.1", port)?;
+    /// sock.write(&SendOptions::new("127.0.0.1", port, "ping"))?;
+    /// let mut buf = [0u8; 8];
+    /// let (n, from) = peer.recv_from(&mut buf).unwrap();
+    /// assert_eq!(&buf[..n], b"ping");
+    /// assert_eq!(from.port(), sock.local_addr().unwrap().port());
+    ///
+    /// sock.close()?;
+    /// let err = sock.write(&SendOptions::new("127.0.0.1", port, "ping")).unwrap_err();
+    /// assert_eq!(err.to_string(), "write:fail socket is closed");
     /// # Ok::<(), wxudp::Error>(())
     /// ```
     pub fn write(&self, options: &SendOptions<'_>) -> Result<(), Error> {
         self.shared.engine.write(options)
     }
 
-    /// Connects the socket to one peer: the kernel then drops datagrams from anyone else.
-    /// Binds first if unbound.
+    /// Connects the socket to one peer (`UDPSocket.connect`): the kernel then drops
+    /// datagrams from anyone else, and [`write`](UdpSocket::write) to that peer takes the
+    /// connected path.
+    ///
+    /// Binds first if unbound (a `listening` event follows). A host name is resolved in
+    /// the background; sends made meanwhile keep their order, and
+    /// [`peer_addr`](UdpSocket::peer_addr) stays `None` until it has taken effect.
     ///
     /// # Errors
-    /// As [`send`](UdpSocket::send) for the address and port.
+    /// Each failure is also delivered to the `error` listeners: a closed socket (-1);
+    /// then, as for [`send`](UdpSocket::send), port 0 (2), a bad address (1), a
+    /// destination the policy refuses (-3), an IPv6 address on a udp4 socket (1); an OS
+    /// error (-2); a full outbox (-2) when it must wait behind queued sends.
     ///
     /// # Examples
     /// ```
-    /// let sock = wxudp::UdpSocket::new(wxudp::SocketType::Udp4)?;
+    /// use wxudp::{SocketType, UdpSocket};
+    /// let sock = UdpSocket::new(SocketType::Udp4)?;
     /// sock.connect("127.0.0.1", 9)?;
     /// assert_eq!(sock.peer_addr(), Some("127.0.0.1:9".parse().unwrap()));
+    /// assert!(sock.local_addr().is_some(), "connect bound the socket");
+    /// assert_eq!(sock.connect("127.0.0.1", 0).unwrap_err().code(), 2);
     /// # Ok::<(), wxudp::Error>(())
     /// ```
     pub fn connect(&self, address: &str, port: u16) -> Result<(), Error> {
         self.shared.engine.connect(address, port)
     }
 
-    /// Sets the TTL of outgoing datagrams (IP_TTL for udp4, IPV6_UNICAST_HOPS for udp6),
-    /// 0..=255. Before bind the value is remembered and applied at bind.
+    /// Sets the TTL of outgoing datagrams (`UDPSocket.setTTL`): IP_TTL for udp4,
+    /// IPV6_UNICAST_HOPS (and IP_TTL, for IPv4 peers) for udp6, 0..=255.
+    ///
+    /// Before bind the value is remembered and applied at bind; if the OS refuses it
+    /// then, the failure is an `error` event of `setTTL` (-2) and the bind still succeeds.
     ///
     /// # Errors
-    /// A value above 255 or a closed socket (-1); the OS refusing the value (-2).
+    /// Each failure is also delivered to the `error` listeners: a closed socket (-1,
+    /// checked first); a value above 255, [`Error::InvalidArgument`] (-1); the OS
+    /// refusing the value on an open socket (-2): Linux refuses an IPv4 TTL of 0.
     ///
     /// # Examples
     /// ```
@@ -274,24 +402,46 @@ impl UdpSocket {
     /// sock.bind(0)?;
     /// assert_eq!(sock.ttl(), Some(7));
     /// assert_eq!(sock.set_ttl(256).unwrap_err().code(), -1);
+    /// assert_eq!(sock.set_ttl(0).unwrap_err().code(), -2, "Linux refuses an IPv4 TTL of 0");
+    /// assert_eq!(sock.ttl(), Some(7));
     /// # Ok::<(), wxudp::Error>(())
     /// ```
     pub fn set_ttl(&self, ttl: u32) -> Result<(), Error> {
         self.shared.engine.set_ttl(ttl)
     }
 
-    /// The TTL the OS applies to this socket's datagrams, while it is open.
+    /// Returns the TTL the OS applies to this socket's unicast datagrams (IP_TTL, or
+    /// IPV6_UNICAST_HOPS on udp6), while it is open; `None` before bind and after close.
+    ///
+    /// # Examples
+    /// ```
+    /// use wxudp::{SocketType, UdpSocket};
+    /// let sock = UdpSocket::new(SocketType::Udp6)?;
+    /// sock.set_ttl(9)?;
+    /// assert_eq!(sock.ttl(), None, "remembered, but no OS socket yet");
+    /// sock.bind(0)?;
+    /// assert_eq!(sock.ttl(), Some(9));
+    /// sock.close()?;
+    /// assert_eq!(sock.ttl(), None);
+    /// # Ok::<(), wxudp::Error>(())
+    /// ```
     pub fn ttl(&self) -> Option<u32> {
         self.shared.engine.ttl()
     }
 
-    /// Closes the socket. Datagrams already sent are handed to the kernel first, the OS
-    /// socket is closed before this returns (its port is free at once), undelivered
-    /// received datagrams are discarded and a `close` event is queued. Later calls fail
-    /// with [`Error::Closed`]; a second `close` does nothing.
+    /// Closes the socket (`UDPSocket.close`).
+    ///
+    /// Datagrams already sent are handed to the kernel first (waiting at most
+    /// [`Limits::close_timeout`] in all for room), the OS socket is closed before this
+    /// returns (its port is free at once), undelivered received datagrams are discarded
+    /// and a `close` event is queued. Later calls fail with [`Error::Closed`]; a second
+    /// `close` does nothing. Dropping the last handle closes the socket too.
     ///
     /// # Errors
-    /// None today: a datagram that cannot be flushed is reported as an `error` event.
+    /// None today; the `Result` leaves room for one. What cannot be flushed is reported
+    /// as `error` events before `close`: [`Error::Unsent`] (-2) for datagrams the
+    /// kernel had no room for, [`Error::Unresolved`] (-1) for each send still waiting
+    /// for its host name.
     ///
     /// # Examples
     /// ```
@@ -308,29 +458,81 @@ impl UdpSocket {
         self.shared.engine.close()
     }
 
-    /// The bound local address, while the socket is open.
+    /// Returns the bound local address, while the socket is open: `None` before it is
+    /// bound and after [`close`](UdpSocket::close).
+    ///
+    /// # Examples
+    /// ```
+    /// use std::net::{Ipv6Addr, SocketAddr};
+    /// use wxudp::{SocketType, UdpSocket};
+    /// let sock = UdpSocket::new(SocketType::Udp6)?;
+    /// assert_eq!(sock.local_addr(), None);
+    /// let port = sock.bind(0)?;
+    /// assert_eq!(sock.local_addr(), Some(SocketAddr::new(Ipv6Addr::UNSPECIFIED.into(), port)));
+    /// sock.close()?;
+    /// assert_eq!(sock.local_addr(), None);
+    /// # Ok::<(), wxudp::Error>(())
+    /// ```
     pub fn local_addr(&self) -> Option<SocketAddr> {
         self.shared.engine.local_addr()
     }
 
-    /// The connected peer, if any.
+    /// Returns the connected peer, once [`connect`](UdpSocket::connect) has taken effect;
+    /// `None` before, and after [`close`](UdpSocket::close).
+    ///
+    /// # Examples
+    /// ```
+    /// use wxudp::{SocketType, UdpSocket};
+    /// let sock = UdpSocket::new(SocketType::Udp6)?;
+    /// assert_eq!(sock.peer_addr(), None);
+    /// sock.connect("127.0.0.1", 9)?;
+    /// // A udp6 socket is dual-stack: its IPv4 peer is IPv4-mapped.
+    /// assert_eq!(sock.peer_addr(), Some("[::ffff:127.0.0.1]:9".parse().unwrap()));
+    /// sock.close()?;
+    /// assert_eq!(sock.peer_addr(), None);
+    /// # Ok::<(), wxudp::Error>(())
+    /// ```
     pub fn peer_addr(&self) -> Option<SocketAddr> {
         self.shared.engine.peer_addr()
     }
 
-    /// Whether `close()` was called.
+    /// Returns whether [`close`](UdpSocket::close) was called.
+    ///
+    /// # Examples
+    /// ```
+    /// let sock = wxudp::UdpSocket::new(wxudp::SocketType::Udp4)?;
+    /// assert!(!sock.is_closed());
+    /// sock.clone().close()?;
+    /// assert!(sock.is_closed(), "clones are handles to one socket");
+    /// # Ok::<(), wxudp::Error>(())
+    /// ```
     pub fn is_closed(&self) -> bool {
         self.shared.engine.is_closed()
     }
 
-    /// What the socket has done so far: datagrams sent, received, and dropped because a
-    /// budget was full.
+    /// Returns what the socket has done so far: datagrams sent, received, and dropped
+    /// because a budget was full (see [`Stats`]).
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    /// use wxudp::{SendOptions, SocketType, UdpSocket};
+    /// let sock = UdpSocket::new(SocketType::Udp4)?;
+    /// let (tx, rx) = std::sync::mpsc::channel();
+    /// sock.on_message(move |_| tx.send(()).unwrap());
+    /// let port = sock.bind(0)?;
+    /// sock.send(&SendOptions::new("127.0.0.1", port, "to myself"))?;
+    /// rx.recv_timeout(Duration::from_secs(10)).unwrap();
+    /// let stats = sock.stats();
+    /// assert_eq!((stats.sent, stats.received, stats.dropped), (1, 1, 0));
+    /// # Ok::<(), wxudp::Error>(())
+    /// ```
     pub fn stats(&self) -> Stats {
         self.shared.engine.stats()
     }
 
-    /// A handle that does not keep the socket open: for listeners that use their own
-    /// socket.
+    /// Returns a handle that does not keep the socket open: for listeners that use their
+    /// own socket.
     ///
     /// # Examples
     /// An echo socket whose listener replies through a weak handle, so that dropping
@@ -359,7 +561,25 @@ impl UdpSocket {
         }
     }
 
-    /// Adds a `message` listener (`onMessage`).
+    /// Adds a `message` listener (`onMessage`), called on the driver thread with each
+    /// datagram received from now on; returns its id for [`off`](UdpSocket::off).
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    /// use wxudp::{SendOptions, SocketType, UdpSocket};
+    /// let sock = UdpSocket::new(SocketType::Udp4)?;
+    /// let (tx, rx) = std::sync::mpsc::channel();
+    /// sock.on_message(move |msg| tx.send(msg.clone()).unwrap());
+    /// let port = sock.bind(0)?;
+    /// sock.send(&SendOptions::new("127.0.0.1", port, "to myself"))?;
+    /// let msg = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+    /// assert_eq!(msg.data, b"to myself");
+    /// assert_eq!(msg.size(), 9);
+    /// assert_eq!(msg.remote.port(), port);
+    /// assert_eq!(msg.local, ([127, 0, 0, 1], port).into(), "where the datagram was sent to");
+    /// # Ok::<(), wxudp::Error>(())
+    /// ```
     pub fn on_message(&self, f: impl Fn(&Message) + Send + Sync + 'static) -> ListenerId {
         self.add(EventKind::Message, move |e| {
             if let Event::Message(m) = e {
@@ -368,7 +588,25 @@ impl UdpSocket {
         })
     }
 
-    /// Adds an `error` listener (`onError`).
+    /// Adds an `error` listener (`onError`); returns its id for [`off`](UdpSocket::off).
+    ///
+    /// It sees every failure a method returns, and the failures of no call: a host name
+    /// that did not resolve, an OS error on the receive path, what `close()` could not
+    /// flush.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    /// use wxudp::{SendOptions, SocketType, UdpSocket};
+    /// let sock = UdpSocket::new(SocketType::Udp4)?;
+    /// let (tx, rx) = std::sync::mpsc::channel();
+    /// sock.on_error(move |err| tx.send((err.to_string(), err.code())).unwrap());
+    /// let returned = sock.send(&SendOptions::new("127.0.0.1", 0, "x")).unwrap_err();
+    /// let delivered = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+    /// assert_eq!(delivered, (returned.to_string(), 2));
+    /// assert_eq!(delivered.0, "send:fail invalid port: 0 is not a valid destination port");
+    /// # Ok::<(), wxudp::Error>(())
+    /// ```
     pub fn on_error(&self, f: impl Fn(&Error) + Send + Sync + 'static) -> ListenerId {
         self.add(EventKind::Error, move |e| {
             if let Event::Error(err) = e {
@@ -377,22 +615,77 @@ impl UdpSocket {
         })
     }
 
-    /// Adds a `listening` listener (`onListening`).
+    /// Adds a `listening` listener (`onListening`), called once the socket is bound
+    /// (by `bind`, or implicitly by `send`, `write` or `connect`); returns its id for
+    /// [`off`](UdpSocket::off).
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    /// use wxudp::{SendOptions, SocketType, UdpSocket};
+    /// let sock = UdpSocket::new(SocketType::Udp4)?;
+    /// let (tx, rx) = std::sync::mpsc::channel();
+    /// let me = sock.downgrade();
+    /// sock.on_listening(move || {
+    ///     let port = me.upgrade().and_then(|s| s.local_addr()).map(|a| a.port());
+    ///     tx.send(port).unwrap();
+    /// });
+    /// // An implicit bind emits `listening` too.
+    /// sock.send(&SendOptions::new("127.0.0.1", 9, "x"))?;
+    /// let port = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+    /// assert_eq!(port, sock.local_addr().map(|a| a.port()));
+    /// # Ok::<(), wxudp::Error>(())
+    /// ```
     pub fn on_listening(&self, f: impl Fn() + Send + Sync + 'static) -> ListenerId {
         self.add(EventKind::Listening, move |_| f())
     }
 
-    /// Adds a `close` listener (`onClose`).
+    /// Adds a `close` listener (`onClose`), called once when the socket closes; returns
+    /// its id for [`off`](UdpSocket::off).
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    /// use wxudp::{SocketType, UdpSocket};
+    /// let sock = UdpSocket::new(SocketType::Udp4)?;
+    /// let (tx, rx) = std::sync::mpsc::channel();
+    /// sock.on_close(move || tx.send("closed").unwrap());
+    /// sock.close()?;
+    /// sock.close()?; // a second close does nothing
+    /// assert_eq!(rx.recv_timeout(Duration::from_secs(10)).unwrap(), "closed");
+    /// drop(sock); // drops the listener, and with it the channel's sender
+    /// assert!(rx.recv_timeout(Duration::from_secs(10)).is_err(), "close comes once");
+    /// # Ok::<(), wxudp::Error>(())
+    /// ```
     pub fn on_close(&self, f: impl Fn() + Send + Sync + 'static) -> ListenerId {
         self.add(EventKind::Close, move |_| f())
     }
 
-    /// Adds a listener for events of `kind`, called with the whole [`Event`].
+    /// Adds a listener for events of `kind`, called with the whole [`Event`]; returns its
+    /// id for [`off`](UdpSocket::off).
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    /// use wxudp::{Event, EventKind, SocketType, UdpSocket};
+    /// let sock = UdpSocket::new(SocketType::Udp4)?;
+    /// let (tx, rx) = std::sync::mpsc::channel();
+    /// for kind in EventKind::ALL {
+    ///     let tx = tx.clone();
+    ///     sock.on(kind, move |event: &Event| tx.send(event.kind()).unwrap());
+    /// }
+    /// sock.bind(0)?;
+    /// sock.close()?;
+    /// let timeout = Duration::from_secs(10);
+    /// assert_eq!(rx.recv_timeout(timeout).unwrap(), EventKind::Listening);
+    /// assert_eq!(rx.recv_timeout(timeout).unwrap(), EventKind::Close);
+    /// # Ok::<(), wxudp::Error>(())
+    /// ```
     pub fn on(&self, kind: EventKind, f: impl Fn(&Event) + Send + Sync + 'static) -> ListenerId {
         self.add(kind, f)
     }
 
-    /// Removes one listener (`offX(fn)`); false if it was not registered.
+    /// Removes one listener (`offX(fn)`); returns false if it was not registered.
     ///
     /// # Examples
     /// ```
@@ -407,15 +700,34 @@ impl UdpSocket {
     }
 
     /// Removes every listener of `kind` (`offX()`); returns how many there were.
+    ///
+    /// The listeners of [`events`](UdpSocket::events) and
+    /// [`messages`](UdpSocket::messages) streams are listeners too: this removes them
+    /// as well, and such a stream then sees no more events of `kind`.
+    ///
+    /// # Examples
+    /// ```
+    /// use wxudp::{EventKind, SocketType, UdpSocket};
+    /// let sock = UdpSocket::new(SocketType::Udp4)?;
+    /// sock.on_close(|| {});
+    /// sock.on_close(|| {});
+    /// sock.on_error(|_| {});
+    /// assert_eq!(sock.off_all(EventKind::Close), 2);
+    /// assert_eq!(sock.off_all(EventKind::Close), 0);
+    /// assert_eq!(sock.off_all(EventKind::Error), 1);
+    /// # Ok::<(), wxudp::Error>(())
+    /// ```
     pub fn off_all(&self, kind: EventKind) -> usize {
         self.listeners().clear(kind)
     }
 
-    /// A stream of every event of this socket from now on (for tokio users).
+    /// Returns a stream of every event of this socket from now on (for tokio users).
     ///
-    /// Dropping the stream removes its listeners. The stream holds at most
-    /// [`DEFAULT_STREAM_CAPACITY`](crate::DEFAULT_STREAM_CAPACITY) bytes of events not yet
-    /// taken; see [`events_with_capacity`](UdpSocket::events_with_capacity).
+    /// The stream registers one listener per event kind; dropping it removes them. It
+    /// holds at most [`DEFAULT_STREAM_CAPACITY`](crate::DEFAULT_STREAM_CAPACITY) bytes of
+    /// events not yet taken; see [`events_with_capacity`](UdpSocket::events_with_capacity).
+    /// It yields the `close` event when the socket closes, and ends once every handle
+    /// to the socket is dropped.
     ///
     /// # Examples
     /// ```
@@ -432,10 +744,25 @@ impl UdpSocket {
         self.events_with_capacity(DEFAULT_STREAM_CAPACITY)
     }
 
-    /// A stream of every event like [`events`](UdpSocket::events), holding at most
-    /// `bytes` of events not yet taken (each counts its datagram's bytes plus a small
-    /// fixed overhead). When it is full, newer events are dropped and counted in
+    /// Returns a stream of every event like [`events`](UdpSocket::events), holding at
+    /// most `bytes` of events not yet taken (each counts its datagram's bytes plus a
+    /// small fixed overhead). When it is full, newer events are dropped and counted in
     /// [`Events::dropped`]; a `close` event is never dropped.
+    ///
+    /// # Examples
+    /// A stream with no room at all still sees the socket close.
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), wxudp::Error> {
+    /// use wxudp::{Event, SocketType, UdpSocket};
+    /// let sock = UdpSocket::new(SocketType::Udp4)?;
+    /// let mut events = sock.events_with_capacity(0);
+    /// sock.bind(0)?;
+    /// sock.close()?;
+    /// assert!(matches!(events.recv().await, Some(Event::Close)));
+    /// assert_eq!(events.dropped(), 1, "the listening event had no room");
+    /// # Ok(()) }
+    /// ```
     pub fn events_with_capacity(&self, bytes: usize) -> Events {
         let (feed, queue) = stream::channel(bytes);
         let ids = EventKind::ALL
@@ -448,8 +775,8 @@ impl UdpSocket {
         Events::new(queue, ids, Arc::downgrade(&self.shared.listeners))
     }
 
-    /// A stream of the datagrams this socket receives from now on; it ends when the
-    /// socket closes.
+    /// Returns a stream of the datagrams this socket receives from now on; it ends when
+    /// the socket closes. Bounded like [`events`](UdpSocket::events).
     ///
     /// # Examples
     /// ```
@@ -481,13 +808,37 @@ impl UdpSocket {
 
 /// A handle to a [`UdpSocket`] that does not keep it open; see
 /// [`UdpSocket::downgrade`].
+///
+/// # Examples
+/// ```
+/// use wxudp::{SocketType, UdpSocket};
+/// let sock = UdpSocket::new(SocketType::Udp4)?;
+/// let port = sock.bind(0)?;
+/// let weak = sock.downgrade();
+/// drop(sock); // the last strong handle: the socket closes
+/// assert!(weak.upgrade().is_none());
+/// UdpSocket::new(SocketType::Udp4)?.bind(port)?; // its port is free again
+/// # Ok::<(), wxudp::Error>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct WeakUdpSocket {
     shared: Weak<Shared>,
 }
 
 impl WeakUdpSocket {
-    /// The socket, if some [`UdpSocket`] handle still holds it.
+    /// Returns the socket, if some [`UdpSocket`] handle still holds it.
+    ///
+    /// # Examples
+    /// ```
+    /// use wxudp::{SocketType, UdpSocket};
+    /// let sock = UdpSocket::new(SocketType::Udp4)?;
+    /// let weak = sock.downgrade();
+    /// let port = weak.upgrade().expect("sock holds it").bind(0)?;
+    /// assert_eq!(sock.local_addr().map(|a| a.port()), Some(port));
+    /// drop(sock);
+    /// assert!(weak.upgrade().is_none());
+    /// # Ok::<(), wxudp::Error>(())
+    /// ```
     pub fn upgrade(&self) -> Option<UdpSocket> {
         self.shared.upgrade().map(|shared| UdpSocket { shared })
     }

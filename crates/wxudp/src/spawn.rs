@@ -12,6 +12,33 @@ use tokio::runtime::Handle;
 use crate::sync::lock;
 
 /// A task of an engine's I/O: reading one socket, or flushing its outbox.
+///
+/// Each ends by itself once its socket is closed (at its next poll); a [`Spawn`] runs it
+/// to completion.
+///
+/// # Examples
+/// A spawner that counts the tasks before handing them to tokio.
+/// ```
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use std::sync::Arc;
+/// use wxudp::frontend::{Delivery, Engine, IoTask, Spawn};
+/// use wxudp::{Policy, SocketType};
+/// # let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+/// struct Counting(tokio::runtime::Handle, Arc<AtomicUsize>);
+/// impl Spawn for Counting {
+///     fn spawn(&self, task: IoTask) {
+///         self.1.fetch_add(1, Ordering::SeqCst);
+///         Spawn::spawn(&self.0, task);
+///     }
+/// }
+/// let count = Arc::new(AtomicUsize::new(0));
+/// let spawner = Counting(rt.handle().clone(), count.clone());
+/// let sink = |_: Delivery| {};
+/// let engine = Engine::with_spawner(SocketType::Udp4, Policy::Any, sink, rt.handle().clone(), spawner);
+/// engine.bind(0)?;
+/// assert_eq!(count.load(Ordering::SeqCst), 1, "the read task");
+/// # Ok::<(), wxudp::Error>(())
+/// ```
 pub type IoTask = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 
 /// Runs an engine's I/O tasks.
@@ -20,8 +47,45 @@ pub type IoTask = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 /// event loop of its own can poll them inside that loop instead
 /// ([`Engine::with_spawner`](crate::frontend::Engine::with_spawner)): a datagram then reaches the loop without waking it from
 /// another task, which on a current-thread runtime costs an extra poll of the OS.
+/// [`IoQueue`] is such a spawner; a tokio [`Handle`] is the default one.
+///
+/// # Examples
+/// A spawner that counts the tasks before handing them to tokio.
+/// ```
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use std::sync::Arc;
+/// use wxudp::frontend::{Delivery, Engine, IoTask, Spawn};
+/// use wxudp::{Policy, SocketType};
+/// # let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+/// struct Counting(tokio::runtime::Handle, Arc<AtomicUsize>);
+/// impl Spawn for Counting {
+///     fn spawn(&self, task: IoTask) {
+///         self.1.fetch_add(1, Ordering::SeqCst);
+///         Spawn::spawn(&self.0, task);
+///     }
+/// }
+/// let count = Arc::new(AtomicUsize::new(0));
+/// let spawner = Counting(rt.handle().clone(), count.clone());
+/// let sink = |_: Delivery| {};
+/// let engine = Engine::with_spawner(SocketType::Udp4, Policy::Any, sink, rt.handle().clone(), spawner);
+/// engine.bind(0)?;
+/// assert_eq!(count.load(Ordering::SeqCst), 1, "the read task");
+/// # Ok::<(), wxudp::Error>(())
+/// ```
 pub trait Spawn: Send + Sync + 'static {
     /// Runs `task` to completion on the thread that drives the engine's runtime.
+    ///
+    /// An implementation must not run `task` inside this call: an engine calls it with
+    /// its lock held.
+    ///
+    /// # Examples
+    /// ```
+    /// use wxudp::frontend::{IoQueue, Spawn};
+    /// let queue = IoQueue::new();
+    /// let io = queue.driver();
+    /// queue.spawn(Box::pin(async {}));
+    /// assert_eq!(io.tasks(), 1, "queued until the driver polls it");
+    /// ```
     fn spawn(&self, task: IoTask);
 }
 
@@ -33,7 +97,25 @@ impl Spawn for Handle {
 
 /// A [`Spawn`] for a front end that polls its engines' I/O inside its own event loop:
 /// engines put their tasks here (from any thread), and the loop polls them with an
-/// [`IoDriver`].
+/// [`IoDriver`]. Clones share one queue.
+///
+/// # Examples
+/// ```
+/// use wxudp::frontend::{Delivery, Engine, IoQueue};
+/// use wxudp::{Policy, SocketType};
+/// # let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+/// let queue = IoQueue::new();
+/// let io = queue.driver();
+/// let mut engines = Vec::new();
+/// for _ in 0..2 {
+///     let sink = |_: Delivery| {};
+///     let engine = Engine::with_spawner(SocketType::Udp4, Policy::Any, sink, rt.handle().clone(), queue.clone());
+///     engine.bind(0)?;
+///     engines.push(engine);
+/// }
+/// assert_eq!(io.tasks(), 2, "one read task per socket, both in the one queue");
+/// # Ok::<(), wxudp::Error>(())
+/// ```
 #[derive(Clone, Default)]
 pub struct IoQueue {
     shared: Arc<Mutex<QueueState>>,
@@ -52,12 +134,30 @@ impl std::fmt::Debug for IoQueue {
 }
 
 impl IoQueue {
-    /// A new, empty queue.
+    /// Creates an empty queue.
+    ///
+    /// # Examples
+    /// ```
+    /// let queue = wxudp::frontend::IoQueue::new();
+    /// assert_eq!(queue.driver().tasks(), 0);
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// The driver that runs this queue's tasks; poll it from the event loop.
+    /// Returns a driver that runs this queue's tasks; poll it from the event loop. Make
+    /// one: every driver of a queue takes the tasks it finds there.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::task::{Context, Waker};
+    /// use wxudp::frontend::{IoQueue, Spawn};
+    /// let queue = IoQueue::new();
+    /// let mut io = queue.driver();
+    /// queue.spawn(Box::pin(async {}));
+    /// assert!(io.poll(&mut Context::from_waker(Waker::noop())).is_pending());
+    /// assert_eq!(io.tasks(), 0, "the task ran to its end");
+    /// ```
     pub fn driver(&self) -> IoDriver {
         IoDriver {
             queue: self.clone(),
@@ -81,6 +181,8 @@ impl Spawn for IoQueue {
 
 /// Runs the tasks of an [`IoQueue`] when polled.
 ///
+/// # Examples
+/// A loop of its own on a tokio runtime: it polls the I/O and takes the deliveries.
 /// ```
 /// use wxudp::frontend::{Engine, IoQueue};
 /// use wxudp::{Policy, SendOptions, SocketType};
@@ -124,12 +226,43 @@ impl std::fmt::Debug for IoDriver {
 impl IoDriver {
     /// How many tasks are running (reading a socket, or flushing its outbox). A task
     /// ends when its socket closes, at the next poll.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::task::{Context, Waker};
+    /// use wxudp::frontend::{Delivery, Engine, IoQueue};
+    /// use wxudp::{Policy, SocketType};
+    /// # let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    /// let queue = IoQueue::new();
+    /// let mut io = queue.driver();
+    /// let sink = |_: Delivery| {};
+    /// let engine = Engine::with_spawner(SocketType::Udp4, Policy::Any, sink, rt.handle().clone(), queue);
+    /// engine.bind(0)?;
+    /// assert_eq!(io.tasks(), 1);
+    /// engine.close()?;
+    /// let _ = io.poll(&mut Context::from_waker(Waker::noop()));
+    /// assert_eq!(io.tasks(), 0, "the read task ended with its socket");
+    /// # Ok::<(), wxudp::Error>(())
+    /// ```
     pub fn tasks(&self) -> usize {
         self.running.len() + lock(&self.queue.shared).new.len()
     }
 
-    /// Polls every task (new ones first) until none can make progress. Never completes:
-    /// poll it alongside the loop's other work.
+    /// Polls every task, taking in those queued since the last poll, until none can
+    /// make progress. Never completes (always returns `Pending`): poll it alongside the
+    /// loop's other work.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::task::{Context, Waker};
+    /// use wxudp::frontend::{IoQueue, Spawn};
+    /// let queue = IoQueue::new();
+    /// let mut io = queue.driver();
+    /// let (tx, rx) = std::sync::mpsc::channel();
+    /// queue.spawn(Box::pin(async move { tx.send("ran").unwrap() }));
+    /// assert!(io.poll(&mut Context::from_waker(Waker::noop())).is_pending());
+    /// assert_eq!(rx.try_recv(), Ok("ran"), "the task ran inside poll");
+    /// ```
     pub fn poll(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         loop {
             let new = {

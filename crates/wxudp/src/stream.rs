@@ -12,6 +12,11 @@ use crate::socket::RegistryLock;
 use crate::sync::lock;
 
 /// Default capacity of an [`Events`] or [`Messages`] stream: 8 MiB of events.
+///
+/// # Examples
+/// ```
+/// assert_eq!(wxudp::DEFAULT_STREAM_CAPACITY, 8 * 1024 * 1024);
+/// ```
 pub const DEFAULT_STREAM_CAPACITY: usize = 8 << 20;
 
 /// What an event costs a stream's capacity: its bytes (for a message) plus a fixed
@@ -92,6 +97,25 @@ pub(crate) fn channel(capacity: usize) -> (Arc<Feed>, Arc<Mutex<Queue>>) {
 /// its datagram's bytes plus a fixed overhead); when a slow consumer lets it fill up,
 /// newer events are dropped and counted ([`dropped`](Events::dropped)), as a kernel
 /// buffer drops datagrams. A `close` event is never dropped.
+///
+/// It is a [`Stream`](futures_core::Stream) too. It ends once every handle to the socket
+/// is dropped; after `close()` it yields the `close` event, then waits for that.
+///
+/// # Examples
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), wxudp::Error> {
+/// use futures_util::StreamExt;
+/// use wxudp::{Event, SocketType, UdpSocket};
+/// let sock = UdpSocket::new(SocketType::Udp4)?;
+/// let events = sock.events();
+/// sock.bind(0)?;
+/// sock.close()?;
+/// drop(sock);
+/// let kinds: Vec<_> = events.map(|e| e.kind()).collect().await;
+/// assert_eq!(kinds, [wxudp::EventKind::Listening, wxudp::EventKind::Close]);
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
 pub struct Events {
     queue: Arc<Mutex<Queue>>,
@@ -112,12 +136,43 @@ impl Events {
         }
     }
 
-    /// The next event; `None` once the socket is gone.
+    /// Waits for the next event; `None` once the socket is gone (every handle dropped)
+    /// and every event was taken.
+    ///
+    /// # Examples
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), wxudp::Error> {
+    /// use wxudp::{Event, SocketType, UdpSocket};
+    /// let sock = UdpSocket::new(SocketType::Udp4)?;
+    /// let mut events = sock.events();
+    /// sock.bind(0)?;
+    /// drop(sock); // the last handle: the socket closes
+    /// assert!(matches!(events.recv().await, Some(Event::Listening)));
+    /// assert!(matches!(events.recv().await, Some(Event::Close)));
+    /// assert!(events.recv().await.is_none());
+    /// # Ok(()) }
+    /// ```
     pub async fn recv(&mut self) -> Option<Event> {
         std::future::poll_fn(|cx| self.poll_recv(cx)).await
     }
 
-    /// Polls for the next event.
+    /// Polls for the next event: `Ready(Some(event))`, `Ready(None)` once the stream
+    /// has ended, or `Pending` (and `cx`'s waker is woken when an event arrives).
+    ///
+    /// # Examples
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), wxudp::Error> {
+    /// use std::future::poll_fn;
+    /// use wxudp::{Event, SocketType, UdpSocket};
+    /// let sock = UdpSocket::new(SocketType::Udp4)?;
+    /// let mut events = sock.events();
+    /// sock.close()?;
+    /// let event = poll_fn(|cx| events.poll_recv(cx)).await;
+    /// assert!(matches!(event, Some(Event::Close)));
+    /// # Ok(()) }
+    /// ```
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Event>> {
         let mut q = lock(&self.queue);
         match q.events.pop_front() {
@@ -133,7 +188,27 @@ impl Events {
         }
     }
 
-    /// Events dropped so far because the stream was full.
+    /// Returns how many events were dropped so far because the stream was full.
+    ///
+    /// # Examples
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), wxudp::Error> {
+    /// use wxudp::{Event, SendOptions, SocketType, UdpSocket};
+    /// let sock = UdpSocket::new(SocketType::Udp4)?;
+    /// let tiny = sock.events_with_capacity(0); // registered first, so served first
+    /// let mut all = sock.events();
+    /// let port = sock.bind(0)?;
+    /// sock.send(&SendOptions::new("127.0.0.1", port, "dropped"))?;
+    /// while let Some(event) = all.recv().await {
+    ///     if let Event::Message(_) = event {
+    ///         break;
+    ///     }
+    /// }
+    /// assert_eq!(tiny.dropped(), 2, "listening and the message had no room");
+    /// assert_eq!(all.dropped(), 0);
+    /// # Ok(()) }
+    /// ```
     pub fn dropped(&self) -> u64 {
         lock(&self.queue).dropped
     }
@@ -159,7 +234,25 @@ impl Drop for Events {
 }
 
 /// The datagrams one socket receives, as an async stream; see
-/// [`UdpSocket::messages`](crate::UdpSocket::messages). Bounded like [`Events`].
+/// [`UdpSocket::messages`](crate::UdpSocket::messages). Bounded like [`Events`]; it is
+/// a [`Stream`](futures_core::Stream) too, and ends when the socket closes.
+///
+/// # Examples
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), wxudp::Error> {
+/// use futures_util::StreamExt;
+/// use wxudp::{SendOptions, SocketType, UdpSocket};
+/// let sock = UdpSocket::new(SocketType::Udp4)?;
+/// let messages = sock.messages();
+/// let port = sock.bind(0)?;
+/// for text in ["one", "two"] {
+///     sock.send(&SendOptions::new("127.0.0.1", port, text))?;
+/// }
+/// let got: Vec<Vec<u8>> = messages.take(2).map(|m| m.data).collect().await;
+/// assert_eq!(got, [b"one".to_vec(), b"two".to_vec()]);
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
 pub struct Messages {
     events: Events,
@@ -174,12 +267,44 @@ impl Messages {
         }
     }
 
-    /// The next datagram; `None` once the socket is closed.
+    /// Waits for the next datagram; `None` once the socket is closed (its other events
+    /// are skipped).
+    ///
+    /// # Examples
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), wxudp::Error> {
+    /// use wxudp::{SendOptions, SocketType, UdpSocket};
+    /// let sock = UdpSocket::new(SocketType::Udp4)?;
+    /// let mut messages = sock.messages();
+    /// let port = sock.bind(0)?;
+    /// sock.send(&SendOptions::new("127.0.0.1", port, "ping"))?;
+    /// let msg = messages.recv().await.unwrap();
+    /// assert_eq!((msg.data.as_slice(), msg.remote.port()), (&b"ping"[..], port));
+    /// sock.close()?;
+    /// assert!(messages.recv().await.is_none());
+    /// # Ok(()) }
+    /// ```
     pub async fn recv(&mut self) -> Option<Message> {
         std::future::poll_fn(|cx| self.poll_recv(cx)).await
     }
 
-    /// Polls for the next datagram.
+    /// Polls for the next datagram: `Ready(Some(message))`, `Ready(None)` once the
+    /// socket has closed, or `Pending` (and `cx`'s waker is woken when one arrives).
+    ///
+    /// # Examples
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), wxudp::Error> {
+    /// use std::future::poll_fn;
+    /// use wxudp::{SocketType, UdpSocket};
+    /// let sock = UdpSocket::new(SocketType::Udp4)?;
+    /// let mut messages = sock.messages();
+    /// sock.bind(0)?;
+    /// sock.close()?;
+    /// assert!(poll_fn(|cx| messages.poll_recv(cx)).await.is_none());
+    /// # Ok(()) }
+    /// ```
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Message>> {
         while !self.done {
             match self.events.poll_recv(cx) {
@@ -192,7 +317,22 @@ impl Messages {
         Poll::Ready(None)
     }
 
-    /// Events dropped so far because the stream was full.
+    /// Returns how many events were dropped so far because the stream was full (of the
+    /// default [`DEFAULT_STREAM_CAPACITY`]).
+    ///
+    /// # Examples
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), wxudp::Error> {
+    /// use wxudp::{SendOptions, SocketType, UdpSocket};
+    /// let sock = UdpSocket::new(SocketType::Udp4)?;
+    /// let mut messages = sock.messages();
+    /// let port = sock.bind(0)?;
+    /// sock.send(&SendOptions::new("127.0.0.1", port, "ping"))?;
+    /// messages.recv().await.unwrap();
+    /// assert_eq!(messages.dropped(), 0, "8 MiB is room enough");
+    /// # Ok(()) }
+    /// ```
     pub fn dropped(&self) -> u64 {
         self.events.dropped()
     }

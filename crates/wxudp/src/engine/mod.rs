@@ -80,14 +80,42 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// A new, unbound socket of type `ty` whose events go to `sink` and whose I/O runs on
-    /// `runtime`.
+    /// Creates an unbound socket of type `ty` whose events go to `sink` and whose I/O
+    /// tasks are spawned on `runtime`, with the default [`Limits`].
+    ///
+    /// # Examples
+    /// ```
+    /// # let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    /// use wxudp::frontend::{Delivery, Engine};
+    /// use wxudp::{Policy, SocketType};
+    /// let sink = |_: Delivery| {};
+    /// let engine = Engine::new(SocketType::Udp6, Policy::Any, sink, rt.handle().clone());
+    /// assert_eq!(engine.socket_type(), SocketType::Udp6);
+    /// assert!(!engine.is_open(), "nothing is bound yet");
+    /// # Ok::<(), wxudp::Error>(())
+    /// ```
     pub fn new(ty: SocketType, policy: Policy, sink: impl EventSink, runtime: Handle) -> Self {
         Self::with_spawner(ty, policy, sink, runtime.clone(), runtime)
     }
 
-    /// A new, unbound socket like [`new`](Engine::new), whose I/O tasks go to `spawner`
-    /// instead of being spawned on `runtime` (which still hosts the sockets' reactor).
+    /// Creates an unbound socket like [`new`](Engine::new), whose I/O tasks go to
+    /// `spawner` instead of being spawned on `runtime` (which still hosts the sockets'
+    /// reactor).
+    ///
+    /// # Examples
+    /// ```
+    /// # let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    /// use wxudp::frontend::{Delivery, Engine};
+    /// use wxudp::frontend::IoQueue;
+    /// use wxudp::{Policy, SocketType};
+    /// let queue = IoQueue::new();
+    /// let io = queue.driver();
+    /// let sink = |_: Delivery| {};
+    /// let engine = Engine::with_spawner(SocketType::Udp4, Policy::Any, sink, rt.handle().clone(), queue);
+    /// engine.bind(0)?;
+    /// assert_eq!(io.tasks(), 1, "the read task waits in the queue for the loop to poll it");
+    /// # Ok::<(), wxudp::Error>(())
+    /// ```
     pub fn with_spawner(
         ty: SocketType,
         policy: Policy,
@@ -98,8 +126,23 @@ impl Engine {
         Self::with_limits(ty, policy, Limits::default(), sink, runtime, spawner)
     }
 
-    /// A new, unbound socket like [`with_spawner`](Engine::with_spawner), bounded by
+    /// Creates an unbound socket like [`with_spawner`](Engine::with_spawner), bounded by
     /// `limits` instead of the defaults.
+    ///
+    /// # Examples
+    /// ```
+    /// # let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    /// use wxudp::frontend::{Delivery, Engine};
+    /// use wxudp::{Limits, Policy, SendOptions, SocketType};
+    /// let sink = |_: Delivery| {};
+    /// let limits = Limits::default().with_send_buffer(0);
+    /// let handle = rt.handle().clone();
+    /// let engine = Engine::with_limits(SocketType::Udp4, Policy::Any, limits, sink, handle.clone(), handle);
+    /// // A host name must wait in the outbox, which has no room.
+    /// let err = engine.send(&SendOptions::new("localhost", 9, "x")).unwrap_err();
+    /// assert_eq!(err.code(), -2);
+    /// # Ok::<(), wxudp::Error>(())
+    /// ```
     pub fn with_limits(
         ty: SocketType,
         policy: Policy,
@@ -126,7 +169,18 @@ impl Engine {
         }
     }
 
-    /// The socket's type.
+    /// Returns the socket's type.
+    ///
+    /// # Examples
+    /// ```
+    /// # let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    /// use wxudp::frontend::{Delivery, Engine};
+    /// use wxudp::{Policy, SocketType};
+    /// let sink = |_: Delivery| {};
+    /// let engine = Engine::new(SocketType::Udp4, Policy::Any, sink, rt.handle().clone());
+    /// assert_eq!(engine.socket_type(), SocketType::Udp4);
+    /// # Ok::<(), wxudp::Error>(())
+    /// ```
     pub fn socket_type(&self) -> SocketType {
         self.inner.ty
     }
@@ -184,10 +238,29 @@ impl Engine {
     }
 
     /// Binds the wildcard address on `port` (0: a port the system chooses) and returns
-    /// the bound port. A `listening` event is queued.
+    /// the bound port (`bind`). A `listening` event is handed to the sink after the
+    /// call's lock is released.
     ///
     /// # Errors
-    /// Closed or already bound (-1), or the OS refused the port (-2).
+    /// Each failure is also handed to the sink as an `error` event:
+    /// [`Error::Closed`] (-1), [`Error::AlreadyBound`] (-1), or [`Error::Os`] (-2) when
+    /// the OS refused the port.
+    ///
+    /// # Examples
+    /// ```
+    /// # let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    /// use wxudp::frontend::{Delivery, Engine};
+    /// use wxudp::{Event, Policy, SocketType};
+    /// let (tx, rx) = std::sync::mpsc::channel::<Delivery>();
+    /// let sink = move |d| { let _ = tx.send(d); };
+    /// let engine = Engine::new(SocketType::Udp4, Policy::Any, sink, rt.handle().clone());
+    /// let port = engine.bind(0)?;
+    /// assert_eq!(engine.local_addr().map(|a| a.port()), Some(port));
+    /// assert!(matches!(rx.recv().unwrap().accept(), Some(Event::Listening)));
+    /// assert_eq!(engine.bind(0).unwrap_err().code(), -1);
+    /// assert!(matches!(rx.recv().unwrap().accept(), Some(Event::Error(wxudp::Error::AlreadyBound))));
+    /// # Ok::<(), wxudp::Error>(())
+    /// ```
     pub fn bind(&self, port: u16) -> Result<u16, Error> {
         self.invoke(Method::Bind, |calls| calls.bind(port))
     }
@@ -196,16 +269,51 @@ impl Engine {
     /// the wildcard address). On a udp6 socket an IPv4 address is bound as IPv4-mapped.
     ///
     /// # Errors
-    /// As [`bind`](Engine::bind); an IPv6 address on a udp4 socket is errCode 1.
+    /// As [`bind`](Engine::bind); an IPv6 address on a udp4 socket is
+    /// [`Error::InvalidAddress`] (1).
+    ///
+    /// # Examples
+    /// ```
+    /// # let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    /// use wxudp::frontend::{Delivery, Engine};
+    /// use wxudp::{Policy, SocketType};
+    /// let sink = |_: Delivery| {};
+    /// let engine = Engine::new(SocketType::Udp6, Policy::Any, sink, rt.handle().clone());
+    /// let port = engine.bind_addr("127.0.0.1:0".parse().unwrap())?;
+    /// assert_eq!(engine.local_addr(), Some(format!("[::ffff:127.0.0.1]:{port}").parse().unwrap()));
+    /// # Ok::<(), wxudp::Error>(())
+    /// ```
     pub fn bind_addr(&self, addr: SocketAddr) -> Result<u16, Error> {
         self.invoke(Method::Bind, |calls| calls.bind_addr(addr))
     }
 
     /// Sends one datagram (`send`); binds implicitly first if the socket is unbound.
     ///
+    /// A datagram to an IP address goes to the kernel during the call when nothing waits
+    /// before it; one to a host name, or one the kernel has no room for, waits in the
+    /// outbox for the engine's flush task.
+    ///
     /// # Errors
-    /// A closed socket (-1), a bad range (-1), a bad address (1) or port (2), a refused
-    /// destination (-3), an OS error such as EMSGSIZE (-2), or a full send queue (-2).
+    /// Each failure is also handed to the sink as an `error` event. The first that
+    /// applies wins: a closed socket (-1), port 0 (2), a bad `offset`/`length` (-1), a bad
+    /// address (1), a destination the policy refuses (-3), an IPv6 address on a udp4
+    /// socket (1), a datagram too long or another OS error (-2), a full send queue (-2).
+    ///
+    /// # Examples
+    /// ```
+    /// # let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    /// use wxudp::frontend::{Delivery, Engine};
+    /// use wxudp::{Policy, SendOptions, SocketType};
+    /// let sink = |_: Delivery| {};
+    /// let engine = Engine::new(SocketType::Udp4, Policy::Any, sink, rt.handle().clone());
+    /// let peer = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    /// let to = peer.local_addr().unwrap();
+    /// engine.send(&SendOptions::new("127.0.0.1", to.port(), "hi"))?;
+    /// let mut buf = [0u8; 4];
+    /// assert_eq!(peer.recv(&mut buf).unwrap(), 2);
+    /// assert_eq!(engine.send(&SendOptions::new("::1", to.port(), "hi")).unwrap_err().code(), 1);
+    /// # Ok::<(), wxudp::Error>(())
+    /// ```
     pub fn send(&self, options: &SendOptions<'_>) -> Result<(), Error> {
         self.invoke(Method::Send, |calls| calls.send(options))
     }
@@ -214,7 +322,23 @@ impl Engine {
     /// [`send`](Engine::send), with the same checks of port, family and policy.
     ///
     /// # Errors
-    /// As [`send`](Engine::send).
+    /// As [`send`](Engine::send), in `send`'s name.
+    ///
+    /// # Examples
+    /// ```
+    /// # let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    /// use wxudp::frontend::{Delivery, Engine};
+    /// use wxudp::{Policy, SocketType};
+    /// let sink = |_: Delivery| {};
+    /// let engine = Engine::new(SocketType::Udp4, Policy::Any, sink, rt.handle().clone());
+    /// let peer = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    /// let to = peer.local_addr().unwrap();
+    /// engine.send_to(b"hi", to)?;
+    /// let mut buf = [0u8; 4];
+    /// assert_eq!(peer.recv(&mut buf).unwrap(), 2);
+    /// assert_eq!(engine.stats().sent, 1);
+    /// # Ok::<(), wxudp::Error>(())
+    /// ```
     pub fn send_to(&self, data: &[u8], addr: SocketAddr) -> Result<(), Error> {
         self.invoke(Method::Send, |calls| calls.send_to(data, addr))
     }
@@ -223,7 +347,26 @@ impl Engine {
     /// when the destination is the connected peer.
     ///
     /// # Errors
-    /// As [`send`](Engine::send).
+    /// As [`send`](Engine::send), in `write`'s name.
+    ///
+    /// # Examples
+    /// ```
+    /// # let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    /// use wxudp::frontend::{Delivery, Engine};
+    /// use wxudp::{Policy, SendOptions, SocketType};
+    /// let sink = |_: Delivery| {};
+    /// let engine = Engine::new(SocketType::Udp4, Policy::Any, sink, rt.handle().clone());
+    /// let peer = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    /// let to = peer.local_addr().unwrap();
+    /// engine.connect("127.0.0.1", to.port())?;
+    /// engine.write(&SendOptions::new("127.0.0.1", to.port(), "hi"))?;
+    /// let mut buf = [0u8; 4];
+    /// assert_eq!(peer.recv(&mut buf).unwrap(), 2);
+    /// engine.close()?;
+    /// let err = engine.write(&SendOptions::new("127.0.0.1", to.port(), "hi")).unwrap_err();
+    /// assert_eq!(err.to_string(), "write:fail socket is closed");
+    /// # Ok::<(), wxudp::Error>(())
+    /// ```
     pub fn write(&self, options: &SendOptions<'_>) -> Result<(), Error> {
         self.invoke(Method::Write, |calls| calls.write(options))
     }
@@ -232,7 +375,23 @@ impl Engine {
     /// name is resolved in the background; sends made meanwhile keep their order.
     ///
     /// # Errors
-    /// As [`send`](Engine::send) for the address and port.
+    /// Each failure is also handed to the sink as an `error` event: a closed socket (-1);
+    /// as [`send`](Engine::send), port 0 (2), a bad address (1), a destination the policy
+    /// refuses (-3), an IPv6 address on a udp4 socket (1); an OS error (-2); a full send
+    /// queue (-2) when the connect must wait behind queued sends.
+    ///
+    /// # Examples
+    /// ```
+    /// # let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    /// use wxudp::frontend::{Delivery, Engine};
+    /// use wxudp::{Policy, SocketType};
+    /// let sink = |_: Delivery| {};
+    /// let engine = Engine::new(SocketType::Udp4, Policy::Any, sink, rt.handle().clone());
+    /// engine.connect("127.0.0.1", 9)?;
+    /// assert!(engine.is_open(), "connect bound the socket");
+    /// assert_eq!(engine.peer_addr(), Some("127.0.0.1:9".parse().unwrap()));
+    /// # Ok::<(), wxudp::Error>(())
+    /// ```
     pub fn connect(&self, address: &str, port: u16) -> Result<(), Error> {
         self.invoke(Method::Connect, |calls| calls.connect(address, port))
     }
@@ -241,12 +400,40 @@ impl Engine {
     /// is remembered and applied at bind.
     ///
     /// # Errors
-    /// A closed socket or a value above 255 (-1), or the OS refused it (-2).
+    /// Each failure is also handed to the sink as an `error` event: a closed socket or a
+    /// value above 255 (-1), or the OS refused it (-2; Linux refuses an IPv4 TTL of 0).
+    ///
+    /// # Examples
+    /// ```
+    /// # let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    /// use wxudp::frontend::{Delivery, Engine};
+    /// use wxudp::{Policy, SocketType};
+    /// let sink = |_: Delivery| {};
+    /// let engine = Engine::new(SocketType::Udp4, Policy::Any, sink, rt.handle().clone());
+    /// engine.set_ttl(32)?;
+    /// engine.bind(0)?;
+    /// assert_eq!(engine.ttl(), Some(32));
+    /// assert_eq!(engine.set_ttl(300).unwrap_err().code(), -1);
+    /// # Ok::<(), wxudp::Error>(())
+    /// ```
     pub fn set_ttl(&self, ttl: u32) -> Result<(), Error> {
         self.invoke(Method::SetTtl, |calls| calls.set_ttl(ttl))
     }
 
-    /// The TTL the OS applies to this socket's unicast datagrams, if it is open.
+    /// Returns the TTL the OS applies to this socket's unicast datagrams, if it is open.
+    ///
+    /// # Examples
+    /// ```
+    /// # let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    /// use wxudp::frontend::{Delivery, Engine};
+    /// use wxudp::{Policy, SocketType};
+    /// let sink = |_: Delivery| {};
+    /// let engine = Engine::new(SocketType::Udp4, Policy::Any, sink, rt.handle().clone());
+    /// assert_eq!(engine.ttl(), None);
+    /// engine.bind(0)?;
+    /// assert!(engine.ttl().is_some_and(|ttl| ttl > 0), "the system default");
+    /// # Ok::<(), wxudp::Error>(())
+    /// ```
     pub fn ttl(&self) -> Option<u32> {
         let st = self.inner.lock();
         os::ttl(st.io.as_ref()?, self.inner.ty)
@@ -258,33 +445,125 @@ impl Engine {
     /// nothing.
     ///
     /// # Errors
-    /// Never fails: datagrams that could not be flushed are `error` events.
+    /// Never fails today. What could not be flushed is handed to the sink as `error`
+    /// events before `close`: [`Error::Unsent`] (-2), and [`Error::Unresolved`] (-1) for
+    /// each send still waiting for its host name.
+    ///
+    /// # Examples
+    /// ```
+    /// # let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    /// use wxudp::frontend::{Delivery, Engine};
+    /// use wxudp::{Event, Policy, SocketType};
+    /// let (tx, rx) = std::sync::mpsc::channel::<Delivery>();
+    /// let sink = move |d| { let _ = tx.send(d); };
+    /// let engine = Engine::new(SocketType::Udp4, Policy::Any, sink, rt.handle().clone());
+    /// let port = engine.bind(0)?;
+    /// engine.close()?;
+    /// engine.close()?; // does nothing
+    /// assert!(engine.is_closed() && engine.local_addr().is_none());
+    /// let kinds: Vec<_> = rx.try_iter().filter_map(Delivery::accept).map(|e| e.kind()).collect();
+    /// assert_eq!(kinds, [wxudp::EventKind::Listening, wxudp::EventKind::Close]);
+    /// // The port is free again at once.
+    /// std::net::UdpSocket::bind(("0.0.0.0", port)).unwrap();
+    /// # Ok::<(), wxudp::Error>(())
+    /// ```
     pub fn close(&self) -> Result<(), Error> {
         self.inner.close();
         Ok(())
     }
 
-    /// The bound local address, while the socket is open.
+    /// Returns the bound local address, while the socket is open.
+    ///
+    /// # Examples
+    /// ```
+    /// # let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    /// use wxudp::frontend::{Delivery, Engine};
+    /// use wxudp::{Policy, SocketType};
+    /// let sink = |_: Delivery| {};
+    /// let engine = Engine::new(SocketType::Udp4, Policy::Any, sink, rt.handle().clone());
+    /// assert_eq!(engine.local_addr(), None);
+    /// let port = engine.bind(0)?;
+    /// assert_eq!(engine.local_addr(), Some(([0, 0, 0, 0], port).into()));
+    /// # Ok::<(), wxudp::Error>(())
+    /// ```
     pub fn local_addr(&self) -> Option<SocketAddr> {
         self.inner.lock().machine.local()
     }
 
-    /// The connected peer, if `connect` has taken effect.
+    /// Returns the connected peer, if `connect` has taken effect (a host name is
+    /// resolved first, in the background).
+    ///
+    /// # Examples
+    /// ```
+    /// # let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    /// use wxudp::frontend::{Delivery, Engine};
+    /// use wxudp::{Policy, SocketType};
+    /// let sink = |_: Delivery| {};
+    /// let engine = Engine::new(SocketType::Udp4, Policy::Any, sink, rt.handle().clone());
+    /// assert_eq!(engine.peer_addr(), None);
+    /// engine.connect("[::ffff:127.0.0.1]", 9)?;
+    /// assert_eq!(engine.peer_addr(), Some("127.0.0.1:9".parse().unwrap()), "udp4 unmaps it");
+    /// # Ok::<(), wxudp::Error>(())
+    /// ```
     pub fn peer_addr(&self) -> Option<SocketAddr> {
         self.inner.lock().machine.peer()
     }
 
-    /// Whether the socket is bound and not closed.
+    /// Returns whether the socket is bound and not closed.
+    ///
+    /// # Examples
+    /// ```
+    /// # let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    /// use wxudp::frontend::{Delivery, Engine};
+    /// use wxudp::{Policy, SocketType};
+    /// let sink = |_: Delivery| {};
+    /// let engine = Engine::new(SocketType::Udp4, Policy::Any, sink, rt.handle().clone());
+    /// assert!(!engine.is_open());
+    /// engine.bind(0)?;
+    /// assert!(engine.is_open());
+    /// engine.close()?;
+    /// assert!(!engine.is_open());
+    /// # Ok::<(), wxudp::Error>(())
+    /// ```
     pub fn is_open(&self) -> bool {
         self.inner.lock().machine.phase() == Phase::Open
     }
 
-    /// Whether `close()` was called.
+    /// Returns whether `close()` was called.
+    ///
+    /// # Examples
+    /// ```
+    /// # let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    /// use wxudp::frontend::{Delivery, Engine};
+    /// use wxudp::{Policy, SocketType};
+    /// let sink = |_: Delivery| {};
+    /// let engine = Engine::new(SocketType::Udp4, Policy::Any, sink, rt.handle().clone());
+    /// assert!(!engine.is_closed());
+    /// engine.close()?;
+    /// assert!(engine.is_closed());
+    /// # Ok::<(), wxudp::Error>(())
+    /// ```
     pub fn is_closed(&self) -> bool {
         self.inner.gate.closed.load(Ordering::Acquire)
     }
 
-    /// What the socket has done so far: datagrams sent, received, dropped.
+    /// Returns what the socket has done so far: datagrams sent, received, dropped.
+    ///
+    /// # Examples
+    /// ```
+    /// # let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    /// use wxudp::frontend::{Delivery, Engine};
+    /// use wxudp::{Policy, SendOptions, SocketType};
+    /// let sink = |_: Delivery| {};
+    /// let engine = Engine::new(SocketType::Udp4, Policy::Any, sink, rt.handle().clone());
+    /// let peer = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    /// let to = peer.local_addr().unwrap();
+    /// assert_eq!(engine.stats(), wxudp::Stats::default());
+    /// engine.send(&SendOptions::new("127.0.0.1", to.port(), "one"))?;
+    /// engine.send_to(b"two", to)?;
+    /// assert_eq!(engine.stats().sent, 2);
+    /// # Ok::<(), wxudp::Error>(())
+    /// ```
     pub fn stats(&self) -> Stats {
         self.inner.gate.stats()
     }
@@ -297,17 +576,51 @@ impl Drop for Engine {
 }
 
 /// The methods of a socket inside [`Engine::invoke`]: each does its work and returns
-/// its failure without reporting it (the `invoke` around it does).
+/// its failure without reporting it (the `invoke` around it does, once).
+///
+/// # Examples
+/// ```
+/// # let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+/// use wxudp::frontend::{Delivery, Engine};
+/// use wxudp::{Error, EventKind, Method, Policy, SocketType};
+/// let (tx, rx) = std::sync::mpsc::channel::<Delivery>();
+/// let sink = move |d| { let _ = tx.send(d); };
+/// let engine = Engine::new(SocketType::Udp4, Policy::Any, sink, rt.handle().clone());
+/// let result = engine.invoke(Method::Bind, |calls| {
+///     calls.bind(0)?;
+///     calls.bind(0) // already bound
+/// });
+/// assert!(matches!(result, Err(Error::AlreadyBound)));
+/// let kinds: Vec<_> = rx.try_iter().filter_map(Delivery::accept).map(|e| e.kind()).collect();
+/// assert_eq!(kinds, [EventKind::Listening, EventKind::Error], "one error event");
+/// # Ok::<(), wxudp::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct Calls<'a> {
     inner: &'a Arc<Inner>,
 }
 
 impl Calls<'_> {
-    /// `bind(port)`: see [`Engine::bind`].
+    /// Binds the wildcard address on `port` (`bind(port)`), as [`Engine::bind`] does.
     ///
     /// # Errors
-    /// As [`Engine::bind`].
+    /// As [`Engine::bind`], without reporting: the `invoke` around the call reports what it
+    /// returns.
+    ///
+    /// # Examples
+    /// ```
+    /// # let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    /// use wxudp::frontend::{Delivery, Engine};
+    /// use wxudp::{options::PortArg, Method, Policy, SocketType};
+    /// let sink = |_: Delivery| {};
+    /// let engine = Engine::new(SocketType::Udp4, Policy::Any, sink, rt.handle().clone());
+    /// let port = engine.invoke(Method::Bind, |calls| {
+    ///     let port = PortArg::Text("0").bind_port()?;
+    ///     calls.bind(port)
+    /// })?;
+    /// assert_eq!(engine.local_addr().map(|a| a.port()), Some(port));
+    /// # Ok::<(), wxudp::Error>(())
+    /// ```
     pub fn bind(&self, port: u16) -> Result<u16, Error> {
         let inner = self.inner;
         let mut st = inner.lock();
@@ -315,10 +628,24 @@ impl Calls<'_> {
         inner.open(&mut st, addr, Method::Bind)
     }
 
-    /// Binding a specific address: see [`Engine::bind_addr`].
+    /// Binds a specific local address, as [`Engine::bind_addr`] does.
     ///
     /// # Errors
-    /// As [`Engine::bind_addr`].
+    /// As [`Engine::bind_addr`], without reporting: the `invoke` around the call reports what it
+    /// returns.
+    ///
+    /// # Examples
+    /// ```
+    /// # let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    /// use wxudp::frontend::{Delivery, Engine};
+    /// use wxudp::{Method, Policy, SocketType};
+    /// let sink = |_: Delivery| {};
+    /// let engine = Engine::new(SocketType::Udp4, Policy::Any, sink, rt.handle().clone());
+    /// let loopback = "127.0.0.1:0".parse().unwrap();
+    /// let port = engine.invoke(Method::Bind, |calls| calls.bind_addr(loopback))?;
+    /// assert_eq!(engine.local_addr(), Some(([127, 0, 0, 1], port).into()));
+    /// # Ok::<(), wxudp::Error>(())
+    /// ```
     pub fn bind_addr(&self, addr: SocketAddr) -> Result<u16, Error> {
         let inner = self.inner;
         let mut st = inner.lock();
@@ -326,34 +653,100 @@ impl Calls<'_> {
         inner.open(&mut st, addr, Method::Bind)
     }
 
-    /// `send`: see [`Engine::send`].
+    /// Sends one datagram (`send`), as [`Engine::send`] does.
     ///
     /// # Errors
-    /// As [`Engine::send`].
+    /// As [`Engine::send`], without reporting: the `invoke` around the call reports what it
+    /// returns.
+    ///
+    /// # Examples
+    /// ```
+    /// # let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    /// use wxudp::frontend::{Delivery, Engine};
+    /// use wxudp::{options::PortArg, Method, Policy, SendOptions, SocketType};
+    /// let sink = |_: Delivery| {};
+    /// let engine = Engine::new(SocketType::Udp4, Policy::Any, sink, rt.handle().clone());
+    /// let peer = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    /// let to = peer.local_addr().unwrap();
+    /// let text_port = to.port().to_string(); // as a script passed it
+    /// engine.invoke(Method::Send, |calls| {
+    ///     let port = PortArg::Text(&text_port).destination_port(Method::Send)?;
+    ///     calls.send(&SendOptions::new("127.0.0.1", port, "hi"))
+    /// })?;
+    /// let mut buf = [0u8; 4];
+    /// assert_eq!(peer.recv(&mut buf).unwrap(), 2);
+    /// # Ok::<(), wxudp::Error>(())
+    /// ```
     pub fn send(&self, options: &SendOptions<'_>) -> Result<(), Error> {
         self.inner.send(Method::Send, options)
     }
 
-    /// `send` to a [`SocketAddr`]: see [`Engine::send_to`].
+    /// Sends one datagram to a [`SocketAddr`], as [`Engine::send_to`] does.
     ///
     /// # Errors
-    /// As [`Engine::send_to`].
+    /// As [`Engine::send_to`], without reporting: the `invoke` around the call reports what it
+    /// returns.
+    ///
+    /// # Examples
+    /// ```
+    /// # let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    /// use wxudp::frontend::{Delivery, Engine};
+    /// use wxudp::{Method, Policy, SocketType};
+    /// let sink = |_: Delivery| {};
+    /// let engine = Engine::new(SocketType::Udp4, Policy::Any, sink, rt.handle().clone());
+    /// let peer = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    /// let to = peer.local_addr().unwrap();
+    /// engine.invoke(Method::Send, |calls| calls.send_to(b"hi", to))?;
+    /// let mut buf = [0u8; 4];
+    /// assert_eq!(peer.recv(&mut buf).unwrap(), 2);
+    /// # Ok::<(), wxudp::Error>(())
+    /// ```
     pub fn send_to(&self, data: &[u8], addr: SocketAddr) -> Result<(), Error> {
         self.inner.send_to(data, addr)
     }
 
-    /// `write`: see [`Engine::write`].
+    /// Sends one datagram (`write`), as [`Engine::write`] does.
     ///
     /// # Errors
-    /// As [`Engine::write`].
+    /// As [`Engine::write`], without reporting: the `invoke` around the call reports what it
+    /// returns.
+    ///
+    /// # Examples
+    /// ```
+    /// # let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    /// use wxudp::frontend::{Delivery, Engine};
+    /// use wxudp::{Method, Policy, SendOptions, SocketType};
+    /// let sink = |_: Delivery| {};
+    /// let engine = Engine::new(SocketType::Udp4, Policy::Any, sink, rt.handle().clone());
+    /// let peer = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    /// let to = peer.local_addr().unwrap();
+    /// let opts = SendOptions::new("127.0.0.1", to.port(), "hi");
+    /// engine.invoke(Method::Write, |calls| calls.write(&opts))?;
+    /// let mut buf = [0u8; 4];
+    /// assert_eq!(peer.recv(&mut buf).unwrap(), 2);
+    /// # Ok::<(), wxudp::Error>(())
+    /// ```
     pub fn write(&self, options: &SendOptions<'_>) -> Result<(), Error> {
         self.inner.send(Method::Write, options)
     }
 
-    /// `connect`: see [`Engine::connect`].
+    /// Connects the socket to one peer (`connect`), as [`Engine::connect`] does.
     ///
     /// # Errors
-    /// As [`Engine::connect`].
+    /// As [`Engine::connect`], without reporting: the `invoke` around the call reports what it
+    /// returns.
+    ///
+    /// # Examples
+    /// ```
+    /// # let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    /// use wxudp::frontend::{Delivery, Engine};
+    /// use wxudp::{Method, Policy, SocketType};
+    /// let sink = |_: Delivery| {};
+    /// let engine = Engine::new(SocketType::Udp4, Policy::Any, sink, rt.handle().clone());
+    /// engine.invoke(Method::Connect, |calls| calls.connect("127.0.0.1", 9))?;
+    /// assert_eq!(engine.peer_addr(), Some("127.0.0.1:9".parse().unwrap()));
+    /// # Ok::<(), wxudp::Error>(())
+    /// ```
     pub fn connect(&self, address: &str, port: u16) -> Result<(), Error> {
         let inner = self.inner;
         let method = Method::Connect;
@@ -373,10 +766,25 @@ impl Calls<'_> {
         }
     }
 
-    /// `setTTL`: see [`Engine::set_ttl`].
+    /// Sets the TTL (`setTTL`), as [`Engine::set_ttl`] does.
     ///
     /// # Errors
-    /// As [`Engine::set_ttl`].
+    /// As [`Engine::set_ttl`], without reporting: the `invoke` around the call reports what it
+    /// returns.
+    ///
+    /// # Examples
+    /// ```
+    /// # let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    /// use wxudp::frontend::{Delivery, Engine};
+    /// use wxudp::{options::parse_ttl, Method, Policy, SocketType};
+    /// let sink = |_: Delivery| {};
+    /// let engine = Engine::new(SocketType::Udp4, Policy::Any, sink, rt.handle().clone());
+    /// engine.bind(0)?;
+    /// // A script passed a JavaScript number.
+    /// engine.invoke(Method::SetTtl, |calls| calls.set_ttl(parse_ttl(16.0)?.into()))?;
+    /// assert_eq!(engine.ttl(), Some(16));
+    /// # Ok::<(), wxudp::Error>(())
+    /// ```
     pub fn set_ttl(&self, ttl: u32) -> Result<(), Error> {
         let inner = self.inner;
         let mut st = inner.lock();
