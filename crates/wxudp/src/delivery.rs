@@ -242,7 +242,8 @@ impl Gate {
             receive_buffer: limits.receive_buffer,
             receive_pool: limits.receive_pool().clone(),
             errors: AtomicUsize::new(0),
-            error_backlog: limits.error_backlog.max(1),
+            // One place for an error and one for the notice, at least.
+            error_backlog: limits.error_backlog.max(2),
             error_pool: limits.error_pool().clone(),
             sent: AtomicU64::new(0),
             received: AtomicU64::new(0),

@@ -206,16 +206,17 @@ impl Limits {
     }
 
     /// Sets [`error_backlog`](Limits::error_backlog): `error` events waiting for
-    /// delivery, per socket (at least 1).
+    /// delivery, per socket (at least 2: one error and the notice that later ones are
+    /// dropped).
     ///
     /// # Examples
     /// ```
     /// use wxudp::Limits;
     /// assert_eq!(Limits::default().with_error_backlog(16).error_backlog, 16);
-    /// assert_eq!(Limits::default().with_error_backlog(0).error_backlog, 1);
+    /// assert_eq!(Limits::default().with_error_backlog(0).error_backlog, 2);
     /// ```
     pub fn with_error_backlog(mut self, events: usize) -> Self {
-        self.error_backlog = events.max(1);
+        self.error_backlog = events.max(2);
         self
     }
 
