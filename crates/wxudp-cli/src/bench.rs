@@ -67,9 +67,13 @@ pub fn bench(args: &BenchArgs) -> Result<(), Failure> {
         "{} round trips of {} bytes over 127.0.0.1 (client sends, echo answers, client sends the next)",
         args.count, args.size
     ))?;
-    let dir = std::env::temp_dir().join(format!("wxudp-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)
-        .map_err(|e| Failure::runtime(format!("cannot create {}: {e}", dir.display())))?;
+    // A fresh directory of its own (random name, mode 0700, removed when dropped): a
+    // predictable one could be made in advance by another user, with a symlink in it.
+    let tmp = tempfile::Builder::new()
+        .prefix("wxudp-bench-")
+        .tempdir()
+        .map_err(|e| Failure::runtime(format!("cannot create a temporary directory: {e}")))?;
+    let dir = tmp.path().to_path_buf();
     type Run<'a> = Box<dyn Fn() -> Result<Duration, String> + 'a>;
     let (count, size) = (args.count, args.size);
     let plan: Vec<(&'static str, Run<'_>)> = vec![
@@ -93,7 +97,7 @@ pub fn bench(args: &BenchArgs) -> Result<(), Failure> {
         });
     }
     drop(bar);
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(tmp);
     let base = rows[0].result.as_ref().ok().copied();
     out(&format!(
         "{:<22} {:>12} {:>14} {:>10}",

@@ -730,3 +730,33 @@ setTimeout(function () { s.close(); }, 100);
     let out = finish(cmd.spawn().unwrap());
     assert_eq!(out.status.code(), Some(124), "{}", text(&out.stderr));
 }
+
+#[test]
+fn the_console_and_storage_take_any_string_and_any_value() {
+    // Strings with lone surrogates (String.fromCharCode over received bytes makes them)
+    // and values the console cannot look at must not throw out of console.log or
+    // wx.setStorageSync.
+    let script = Script::new(
+        "anystring",
+        r#"
+console.log('a\uD800b');
+wx.setStorageSync('k\uD800', 'v\uDC00');
+console.log(JSON.stringify(wx.getStorageSync('k\uD800')));
+const p = Proxy.revocable({}, {});
+p.revoke();
+console.log('proxy', p.proxy);
+console.log('getter', { get x() { throw new Error('no'); } });
+// A value that claims 2^32-1 items is refused once its text passes 1 MB, not written out.
+try {
+  wx.setStorageSync('huge', new Proxy([], { get: function (t, k) { return k === 'length' ? 4294967295 : 0; } }));
+} catch (e) { console.log(e.errMsg); }
+"#,
+    );
+    let out = run_script(&script, &["--timeout", "30"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "a\u{fffd}b\n\"v\\udc00\"\nproxy <unreadable: revoked proxy>\ngetter <unreadable: no>\n\
+         setStorageSync:fail exceed storage item max length\n"
+    );
+}

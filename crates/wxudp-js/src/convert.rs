@@ -86,6 +86,19 @@ pub(crate) fn text(s: &rquickjs::String<'_>) -> String {
         .unwrap_or_default()
 }
 
+/// A string argument of a native function as UTF-8, lone surrogates as U+FFFD (see
+/// [`text`]), where rquickjs' own `String` conversion throws a TypeError.
+pub(crate) struct JsText(pub(crate) String);
+
+impl<'js> rquickjs::FromJs<'js> for JsText {
+    fn from_js(ctx: &Ctx<'js>, value: Value<'js>) -> rquickjs::Result<Self> {
+        match value.as_string() {
+            Some(s) => Ok(JsText(text(s))),
+            None => String::from_js(ctx, value).map(JsText),
+        }
+    }
+}
+
 /// Decodes a JSON string literal (quotes included), turning unpaired surrogates into
 /// U+FFFD.
 fn unescape_json_string(json: &str) -> String {

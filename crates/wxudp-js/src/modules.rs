@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 use nix::fcntl::OFlag;
 use rquickjs::{Ctx, Exception, Function, Object};
 
+use crate::convert::JsText;
 use crate::host::Shared;
 use crate::natives::eval_named;
 
@@ -167,7 +168,7 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, n: &Object<'js>, host: &Shared) -> rq
         "resolve",
         Function::new(
             ctx.clone(),
-            move |ctx: Ctx<'js>, dir: String, request: String| {
+            move |ctx: Ctx<'js>, JsText(dir): JsText, JsText(request): JsText| {
                 let root = h.borrow().root.clone();
                 resolve(&root, Path::new(&dir), &request)
                     .map(|p| p.to_string_lossy().into_owned())

@@ -8,7 +8,7 @@ use rquickjs::context::EvalOptions;
 use rquickjs::function::Opt;
 use rquickjs::{ArrayBuffer, Ctx, Exception, Function, Object, Persistent, Value};
 
-use crate::convert::{js_array_buffer, view_bytes, ViewError};
+use crate::convert::{js_array_buffer, view_bytes, JsText, ViewError};
 use crate::exception::report_exception;
 use crate::host::Shared;
 
@@ -16,7 +16,7 @@ use crate::host::Shared;
 pub(crate) fn install<'js>(ctx: &Ctx<'js>, n: &Object<'js>, host: &Shared) -> rquickjs::Result<()> {
     n.set(
         "print",
-        Function::new(ctx.clone(), |level: String, text: String| {
+        Function::new(ctx.clone(), |level: String, JsText(text): JsText| {
             // A closed pipe (`wxudp run app.js | head -1`) must not stop the script.
             let _ = match level.as_str() {
                 "warn" | "error" | "ui" => writeln!(std::io::stderr().lock(), "{text}"),
@@ -164,7 +164,7 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, n: &Object<'js>, host: &Shared) -> rq
     let h = host.clone();
     n.set(
         "storageGet",
-        Function::new(ctx.clone(), move |key: String| {
+        Function::new(ctx.clone(), move |JsText(key): JsText| {
             h.borrow().storage.get(&key).map(str::to_owned)
         })?,
     )?;
@@ -173,15 +173,18 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, n: &Object<'js>, host: &Shared) -> rq
     let h = host.clone();
     n.set(
         "storageSet",
-        Function::new(ctx.clone(), move |key: String, json: String| {
-            let result = h.borrow_mut().storage.set(key, json);
-            result.err().map(|e| e.reason())
-        })?,
+        Function::new(
+            ctx.clone(),
+            move |JsText(key): JsText, JsText(json): JsText| {
+                let result = h.borrow_mut().storage.set(key, json);
+                result.err().map(|e| e.reason())
+            },
+        )?,
     )?;
     let h = host.clone();
     n.set(
         "storageRemove",
-        Function::new(ctx.clone(), move |key: String| {
+        Function::new(ctx.clone(), move |JsText(key): JsText| {
             let result = h.borrow_mut().storage.remove(&key);
             result.err().map(|e| e.reason())
         })?,
@@ -195,6 +198,8 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, n: &Object<'js>, host: &Shared) -> rq
         })?,
     )?;
     n.set("storageMaxDepth", crate::storage::MAX_DEPTH)?;
+    n.set("storageMaxItem", crate::storage::MAX_ITEM_BYTES)?;
+    n.set("storageItemTooLong", crate::storage::ITEM_TOO_LONG)?;
 
     let base_library = host.borrow().base_library;
     n.set("baseLibrary", base_library.to_string())?;

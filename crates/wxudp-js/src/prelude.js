@@ -65,6 +65,18 @@
     }).join(', ') + ' }';
   }
 
+  // A value the console cannot look at (a revoked Proxy, a getter or trap that throws)
+  // prints as unreadable instead of throwing out of console.log.
+  function show(v, depth) {
+    try {
+      return inspect(v, depth, []);
+    } catch (e) {
+      let why = 'it throws';
+      try { why = String(e && e.message); } catch (e2) { /* keep the plain reason */ }
+      return '<unreadable: ' + why + '>';
+    }
+  }
+
   function format(args) {
     let rest = Array.prototype.slice.call(args);
     let head = '';
@@ -75,18 +87,18 @@
         if (rest.length === 0) return m;
         const a = rest.shift();
         switch (c) {
-          case 's': return typeof a === 'string' ? a : inspect(a, 1, []);
+          case 's': return typeof a === 'string' ? a : show(a, 1);
           case 'd': case 'i': return String(c === 'i' ? parseInt(a) : Number(a));
           case 'f': return String(parseFloat(a));
           case 'j': try { return JSON.stringify(a); } catch (e) { return '[Circular]'; }
           case 'c': return '';
-          default: return inspect(a, 1, []);
+          default: return show(a, 1);
         }
       });
       if (rest.length === 0) return head;
       head += ' ';
     }
-    return head + rest.map(function (a) { return inspect(a, 0, []); }).join(' ');
+    return head + rest.map(function (a) { return show(a, 0); }).join(' ');
   }
 
   const console = {};
@@ -332,6 +344,15 @@
     const out = [];
     const stack = [];
     const open = new Set();
+    // Its length so far, in UTF-16 units: never more than its UTF-8 bytes, so a text
+    // already longer than the item limit is refused at once, before a huge (or endless)
+    // value is written out in full.
+    let size = 0;
+    function emit(piece) {
+      size += piece.length;
+      if (size > N.storageMaxItem) throw storageError(api, N.storageItemTooLong);
+      out.push(piece);
+    }
     function refuse(path, what) {
       throw storageError(api, 'cannot store ' + path + ': it is ' + what);
     }
@@ -347,11 +368,11 @@
         if (boxed === 'Number' || boxed === 'String' || boxed === 'Boolean') value = value.valueOf();
       }
       switch (typeof value) {
-        case 'string': out.push(stringify(value)); return true;
-        case 'boolean': out.push(value ? 'true' : 'false'); return true;
+        case 'string': emit(stringify(value)); return true;
+        case 'boolean': emit(value ? 'true' : 'false'); return true;
         case 'number':
           if (!isFinite(value)) refuse(path, String(value));
-          out.push(stringify(value));
+          emit(stringify(value));
           return true;
         case 'undefined':
           if (stack.length > 0 && !inArray) return false;
@@ -360,7 +381,7 @@
         case 'symbol': return refuse(path, 'a Symbol');
         case 'bigint': return refuse(path, 'a BigInt');
       }
-      if (value === null) { out.push('null'); return true; }
+      if (value === null) { emit('null'); return true; }
       if (open.has(value)) refuse(path, 'a cycle: it contains itself');
       if (stack.length >= N.storageMaxDepth) refuse('data', 'nested deeper than ' + N.storageMaxDepth + ' levels');
       const tag = typeTag(value);
@@ -368,14 +389,14 @@
       const arr = isArray(value);
       open.add(value);
       stack.push({ value: value, arr: arr, keys: arr ? null : objectKeys(value), n: arr ? value.length >>> 0 : 0, i: 0, path: path, wrote: false });
-      out.push(arr ? '[' : '{');
+      emit(arr ? '[' : '{');
       return true;
     }
     put(data, '', 'data', false);
     while (stack.length > 0) {
       const f = stack[stack.length - 1];
       if (f.i >= (f.arr ? f.n : f.keys.length)) {
-        out.push(f.arr ? ']' : '}');
+        emit(f.arr ? ']' : '}');
         stack.pop();
         open.delete(f.value);
         continue;
@@ -383,12 +404,13 @@
       const key = f.arr ? String(f.i) : f.keys[f.i];
       f.i++;
       const mark = out.length;
-      if (f.wrote) out.push(',');
-      if (!f.arr) out.push(stringify(key) + ':');
+      const markSize = size;
+      if (f.wrote) emit(',');
+      if (!f.arr) emit(stringify(key) + ':');
       const path = f.arr ? f.path + '[' + key + ']'
         : f.path + (IDENTIFIER.test(key) ? '.' + key : '[' + stringify(key) + ']');
       if (put(f.value[key], key, path, f.arr)) f.wrote = true;
-      else out.length = mark;
+      else { out.length = mark; size = markSize; }
     }
     return out.join('');
   }
