@@ -13,25 +13,10 @@ use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use common::{raw_receiver, WAIT};
+use common::{raw_receiver, runtime, WAIT};
 use wxudp::frontend::{Delivery, Engine, IoQueue};
 use wxudp::{Error, Event, Limits, Policy, SendOptions, SocketType, UdpSocket};
 use wxudp_testkit::Netns;
-
-/// A tokio runtime driven by a thread of its own, for engines that spawn their I/O.
-fn runtime() -> tokio::runtime::Handle {
-    static RT: OnceLock<tokio::runtime::Handle> = OnceLock::new();
-    RT.get_or_init(|| {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let handle = rt.handle().clone();
-        std::thread::spawn(move || rt.block_on(std::future::pending::<()>()));
-        handle
-    })
-    .clone()
-}
 
 /// Waits (bounded) until `cond` holds.
 fn until(what: &str, mut cond: impl FnMut() -> bool) {

@@ -6,11 +6,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::net::UdpSocket as StdUdpSocket;
 use std::sync::mpsc;
-use std::sync::OnceLock;
 use std::time::Duration;
 
+use common::runtime;
 use proptest::prelude::*;
 use wxudp::frontend::{Delivery, Engine};
 use wxudp::{Event, Policy, SendOptions, SocketType};
@@ -89,20 +91,6 @@ fn after(phase: Phase, call: &Call, result: Result<(), i32>) -> Phase {
         (Call::Bind | Call::Send { .. } | Call::Connect(_), Ok(())) => Phase::Open,
         _ => phase,
     }
-}
-
-fn runtime() -> tokio::runtime::Handle {
-    static RT: OnceLock<tokio::runtime::Handle> = OnceLock::new();
-    RT.get_or_init(|| {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let handle = rt.handle().clone();
-        std::thread::spawn(move || rt.block_on(std::future::pending::<()>()));
-        handle
-    })
-    .clone()
 }
 
 proptest! {

@@ -60,3 +60,19 @@ pub fn burst_size(sock: &StdUdpSocket, max: u32) -> u32 {
         .unwrap_or(u32::MAX)
         .clamp(50, max)
 }
+
+/// A tokio runtime driven by a thread of its own, shared by the tests of one binary, for
+/// engines that spawn their I/O on it.
+pub fn runtime() -> tokio::runtime::Handle {
+    static RT: std::sync::OnceLock<tokio::runtime::Handle> = std::sync::OnceLock::new();
+    RT.get_or_init(|| {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let handle = rt.handle().clone();
+        std::thread::spawn(move || rt.block_on(std::future::pending::<()>()));
+        handle
+    })
+    .clone()
+}
