@@ -96,6 +96,7 @@ mod state;
 mod stream;
 mod sync;
 mod sys;
+mod tap;
 
 pub use delivery::Stats;
 pub use error::{Error, Method};
@@ -122,4 +123,5 @@ pub mod frontend {
     pub use crate::engine::{Calls, Engine};
     pub use crate::event::Registry;
     pub use crate::spawn::{IoDriver, IoQueue, IoTask, Spawn};
+    pub use crate::tap::{Datagram, Direction, Tap};
 }

@@ -128,20 +128,25 @@ pub(crate) struct Flushed {
 }
 
 /// Hands `datagrams` to the kernel in order, waiting for room until `deadline` (or
-/// until `aborted` says to stop); what is left then is counted as unsent.
+/// until `aborted` says to stop); what is left then is counted as unsent. Each datagram
+/// the kernel takes is shown to `on_sent`.
 pub(crate) fn flush(
     io: &tokio::net::UdpSocket,
     peer: Option<SocketAddr>,
     datagrams: Vec<(Method, SocketAddr, Vec<u8>)>,
     deadline: Instant,
     aborted: &dyn Fn() -> bool,
+    on_sent: &dyn Fn(SocketAddr, &[u8]),
 ) -> Flushed {
     let mut out = Flushed::default();
     let total = datagrams.len();
     for (i, (method, addr, data)) in datagrams.into_iter().enumerate() {
         loop {
             match send_to(io, peer, addr, &data) {
-                Ok(()) => out.sent += 1,
+                Ok(()) => {
+                    out.sent += 1;
+                    on_sent(addr, &data);
+                }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     let left = deadline.saturating_duration_since(Instant::now());
                     if left.is_zero() || aborted() {

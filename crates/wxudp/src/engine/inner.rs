@@ -3,7 +3,7 @@
 
 use std::future::poll_fn;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
@@ -21,6 +21,7 @@ use crate::policy::on_own_subnet;
 use crate::spawn::Spawn;
 use crate::state::{NextOp, SendPlan, SocketState, Target, OP_OVERHEAD};
 use crate::sync::lock;
+use crate::tap::Direction;
 use crate::{os, sys};
 
 use super::not_open;
@@ -74,23 +75,27 @@ impl Inner {
             }
             st.draining = true;
             let events = st.machine.take_events();
+            let local = st.machine.local();
             drop(st);
             // Reset `draining` even if a sink panics.
             let guard = Draining(self);
             for event in events {
-                self.emit(event);
+                self.emit(event, local);
             }
             drop(guard);
             st = self.lock();
         }
     }
 
-    fn emit(&self, event: Event) {
+    fn emit(&self, event: Event, local: Option<SocketAddr>) {
         let event = match event {
-            Event::Error(e) => match self.gate.error_event(e) {
-                Some(event) => event,
-                None => return,
-            },
+            Event::Error(e) => {
+                self.limits.tap_error(local, &e);
+                match self.gate.error_event(e) {
+                    Some(event) => event,
+                    None => return,
+                }
+            }
             other => other,
         };
         self.sink.emit(Delivery::new(event, self.gate.clone()));
@@ -152,6 +157,7 @@ impl Inner {
             match os::send_to(io, st.machine.peer(), *addr, plan.data) {
                 Ok(()) => {
                     self.gate.sent.fetch_add(1, Ordering::Relaxed);
+                    self.tap_sent(st.machine.local(), *addr, plan.data);
                     return Ok(());
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
@@ -221,6 +227,7 @@ impl Inner {
                 flush.datagrams,
                 Instant::now() + self.limits.close_timeout,
                 &|| self.limits.aborted(),
+                &|to, data| self.tap_sent(io.local_addr().ok(), to, data),
             ),
             None => os::Flushed::default(),
         };
@@ -290,6 +297,7 @@ impl Inner {
                         Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
                         Ok(()) => {
                             self.gate.sent.fetch_add(1, Ordering::Relaxed);
+                            self.tap_sent(st.machine.local(), addr, data);
                             break Ok(());
                         }
                         Err(e) => break Err(e),
@@ -350,11 +358,23 @@ impl Inner {
                     if let Some(count) = got.kernel_drops {
                         self.gate.kernel_drops(count);
                     }
+                    let to = got.to.unwrap_or(local.ip());
                     if !self.gate.admit_message(data.len()) {
                         tracing::trace!(from = %got.from, len = data.len(), "datagram dropped: receive budget full");
+                        self.limits.tap(
+                            Direction::Dropped,
+                            SocketAddr::new(to, local.port()),
+                            got.from,
+                            data,
+                        );
                         continue;
                     }
-                    let to = got.to.unwrap_or(local.ip());
+                    self.limits.tap(
+                        Direction::Received,
+                        SocketAddr::new(to, local.port()),
+                        got.from,
+                        data,
+                    );
                     let message = Message {
                         data: data.to_vec(),
                         remote: got.from,
@@ -380,6 +400,14 @@ impl Inner {
                 machine.report(Error::os(Method::Receive, e));
             }
         }
+    }
+}
+
+impl Inner {
+    /// Shows a datagram the kernel took to the tap of the limits.
+    fn tap_sent(&self, local: Option<SocketAddr>, to: SocketAddr, data: &[u8]) {
+        let local = local.unwrap_or_else(|| SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), 0));
+        self.limits.tap(Direction::Sent, local, to, data);
     }
 }
 
