@@ -144,8 +144,31 @@ Examples:
 /// Arguments of `wxudp run`.
 #[derive(Debug, clap::Args)]
 struct RunArgs {
-    /// The script to run (CommonJS: `require` and `module.exports` work).
+    /// What to run: a mini-program project folder (app.json, app.js, its pages), a
+    /// mini-game folder (game.json, game.js), or one script (.js or .ts; CommonJS or ES
+    /// module).
+    #[arg(value_name = "DIR|FILE")]
     file: std::path::PathBuf,
+    /// Open this page of a project folder first, with its query passed to onLoad:
+    /// --page 'pages/device/device?id=7' (default: app.json's entryPagePath, else its
+    /// first page).
+    #[arg(long, value_name = "ROUTE[?QUERY]")]
+    page: Option<String>,
+    /// The device to pretend to be: wx.getSystemInfoSync().platform and the rest
+    /// (android, ios, ohos, windows, mac, devtools).
+    #[arg(long, value_name = "PLATFORM", default_value_t = wxudp_js::Platform::Android)]
+    platform: wxudp_js::Platform,
+    /// Print every datagram sent and received (time, socket, local and peer address,
+    /// size, a hex/ASCII preview) and every error event on stderr.
+    #[arg(long)]
+    trace: bool,
+    /// Write the run's datagrams to FILE as a pcap capture (Wireshark, tcpdump -r).
+    #[arg(long, value_name = "FILE")]
+    pcap: Option<std::path::PathBuf>,
+    /// Write a JSON report to FILE at exit: the exit status and reason, each page's
+    /// final data, per-socket counts (sent, received, dropped, errors by errCode).
+    #[arg(long, value_name = "FILE.json")]
+    report: Option<std::path::PathBuf>,
     /// End the run after this many seconds, even in the middle of a script or of its
     /// hide hooks (exit status 124). A number of seconds above 0 and at most 31536000 (365 days); fractions such
     /// as 0.5 are fine.
@@ -280,6 +303,11 @@ fn run_script(args: RunArgs) -> u8 {
         send_buffer: args.send_buffer,
         send_total: args.send_total,
         js_memory: args.js_memory,
+        page: args.page,
+        platform: args.platform,
+        trace: args.trace,
+        pcap: args.pcap,
+        report: args.report,
     };
     let code = wxudp_js::run(&args.file, &options);
     u8::try_from(code).unwrap_or(status::FAILURE)

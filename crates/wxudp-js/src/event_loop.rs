@@ -36,15 +36,19 @@ struct Hooks {
     app_hide: JsFunction,
 }
 
-pub(crate) async fn run(path: &Path, options: &RunOptions) -> i32 {
-    let main = match std::path::absolute(path) {
-        Ok(p) if p.is_file() => p,
-        _ => {
-            eprintln!("wxudp: cannot open {}: no such file", path.display());
+pub(crate) async fn run(
+    path: &Path,
+    options: &RunOptions,
+    observer: &std::sync::Arc<crate::observe::Observer>,
+) -> i32 {
+    let project = match crate::project::Project::open(path, options.page.as_deref()) {
+        Ok(project) => project,
+        Err(e) => {
+            eprintln!("wxudp: {e}");
             return EXIT_ERROR;
         }
     };
-    let root = crate::modules::package_root(&main);
+    let main = project.main.clone();
     let js = match Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -65,8 +69,8 @@ pub(crate) async fn run(path: &Path, options: &RunOptions) -> i32 {
     let (tx, mut rx) = mpsc::unbounded_channel::<(u64, Delivery)>();
     let host = match Host::new(
         options,
-        root,
-        main.clone(),
+        project,
+        observer.clone(),
         tx,
         tokio::runtime::Handle::current(),
     ) {
@@ -102,6 +106,7 @@ pub(crate) async fn run(path: &Path, options: &RunOptions) -> i32 {
     let code = turn_loop(&env, &main, &mut rx, &mut wake).await;
 
     js.set_interrupt_handler(None);
+    crate::report::snapshot_pages(&js, &context, &host);
     // Persistent values must be gone before the JS runtime is freed.
     context.with(|_ctx| {
         let mut h = host.borrow_mut();

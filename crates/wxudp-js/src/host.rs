@@ -5,12 +5,15 @@
 use std::cell::RefCell;
 use std::path::PathBuf;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use rquickjs::{Function, Persistent};
 use tokio::sync::mpsc::UnboundedSender;
 use wxudp::frontend::Delivery;
 use wxudp::Limits;
 
+use crate::observe::Observer;
+use crate::project::Project;
 use crate::sockets::Sockets;
 use crate::stop::Stop;
 use crate::storage::Storage;
@@ -36,13 +39,20 @@ pub(crate) struct Host {
     pub(crate) main: PathBuf,
     /// Ctrl-C and `--timeout`, which end a run even in the middle of JavaScript.
     pub(crate) stop: Stop,
+    /// What the run runs: a script, a mini program or a mini game.
+    pub(crate) project: Project,
+    /// `--trace`, `--pcap`, `--report`.
+    pub(crate) observer: Arc<Observer>,
+    /// The prelude's function that describes the pages (for the report).
+    pub(crate) pages_reporter: Option<JsFunction>,
+    pub(crate) platform: crate::Platform,
 }
 
 impl Host {
     pub(crate) fn new(
         options: &RunOptions,
-        root: PathBuf,
-        main: PathBuf,
+        project: Project,
+        observer: Arc<Observer>,
         events: UnboundedSender<(u64, Delivery)>,
         runtime: tokio::runtime::Handle,
     ) -> Result<Self, String> {
@@ -55,15 +65,21 @@ impl Host {
             .with_send_buffer(options.send_buffer)
             .with_send_total(options.send_total)
             .with_close_abort_when(stop.stop_now());
+        let mut sockets = Sockets::new(events, runtime, options.policy(), limits);
+        sockets.observer = Some(observer.clone());
         Ok(Host {
-            sockets: Sockets::new(events, runtime, options.policy(), limits),
+            sockets,
             timers: Timers::default(),
             storage: Storage::open(options.storage.clone())?,
             exit_code: 0,
             base_library: options.base_library,
-            root,
-            main,
+            root: project.root.clone(),
+            main: project.main.clone(),
             stop,
+            project,
+            observer,
+            pages_reporter: None,
+            platform: options.platform,
         })
     }
 

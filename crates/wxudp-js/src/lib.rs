@@ -27,7 +27,12 @@ mod exception;
 mod host;
 mod modules;
 mod natives;
+mod observe;
+mod pcap;
+mod platform;
+mod project;
 mod rejections;
+mod report;
 mod sockets;
 mod stop;
 mod storage;
@@ -35,6 +40,7 @@ mod timers;
 mod udp;
 mod version;
 
+pub use platform::Platform;
 pub use version::BaseLibrary;
 
 /// Exit status: the script ran and nothing went uncaught.
@@ -239,6 +245,21 @@ pub struct RunOptions {
     /// Bytes the JavaScript heap may hold; beyond it an allocation throws an
     /// `InternalError: out of memory` in the script.
     pub js_memory: usize,
+    /// The page a mini-program project opens first, with its query (`--page
+    /// pages/x/y?k=v`): the route must be one of `app.json`'s pages, and the query goes
+    /// to `onLoad`. Default: `entryPagePath`, else the first page.
+    pub page: Option<String>,
+    /// The device the run pretends to be (`wx.getSystemInfoSync().platform` and the
+    /// rest); default [`Platform::Android`].
+    pub platform: Platform,
+    /// Print every datagram sent and received (with a hex/ASCII preview) and every
+    /// error event on stderr as they happen.
+    pub trace: bool,
+    /// Write the run's datagrams to this file as a pcap capture (for Wireshark).
+    pub pcap: Option<PathBuf>,
+    /// Write a JSON report to this file at exit: the exit status and reason, the final
+    /// `data` of each page, per-socket counts.
+    pub report: Option<PathBuf>,
 }
 
 impl Default for RunOptions {
@@ -253,6 +274,11 @@ impl Default for RunOptions {
             send_buffer: wxudp::Limits::DEFAULT_SEND_BUFFER,
             send_total: wxudp::Limits::DEFAULT_SEND_TOTAL,
             js_memory: DEFAULT_JS_MEMORY,
+            page: None,
+            platform: Platform::default(),
+            trace: false,
+            pcap: None,
+            report: None,
         }
     }
 }
@@ -451,11 +477,18 @@ pub fn run(path: &Path, options: &RunOptions) -> i32 {
             return EXIT_ERROR;
         }
     };
-    let code = runtime.block_on(event_loop::run(path, options));
+    let observer = match observe::Observer::new(options) {
+        Ok(observer) => observer,
+        Err(e) => {
+            eprintln!("wxudp: {e}");
+            return EXIT_ERROR;
+        }
+    };
+    let code = runtime.block_on(event_loop::run(path, options, &observer));
     // A host-name lookup still running on the blocking pool (a DNS server that does not
     // answer) must not hold the run past its end: dropping the runtime would wait for it.
     runtime.shutdown_background();
-    code
+    observer.finish(code)
 }
 
 #[cfg(test)]

@@ -210,6 +210,45 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, n: &Object<'js>, host: &Shared) -> rq
         })?,
     )?;
     n.set("system", system_name())?;
+    install_project(ctx, n, host)?;
+    Ok(())
+}
+
+/// The project natives: what the run runs (`N.project`), the device it pretends to be
+/// (`N.systemInfo`, JSON text), the page files (`N.pageFile(route)`, confined to the
+/// package) and the hook through which the prelude describes the pages at exit.
+fn install_project<'js>(ctx: &Ctx<'js>, n: &Object<'js>, host: &Shared) -> rquickjs::Result<()> {
+    let (project, info) = {
+        let h = host.borrow();
+        let p = &h.project;
+        let project = serde_json::json!({
+            "kind": p.kind.name(),
+            "root": p.root.to_string_lossy(),
+            "main": p.main.to_string_lossy(),
+            "pages": p.pages,
+            "entry": p.entry,
+            "query": p.query,
+        });
+        let info = crate::platform::system_info(h.platform, &h.base_library.to_string());
+        (project.to_string(), info.to_string())
+    };
+    n.set("projectJson", project)?;
+    n.set("systemInfoJson", info)?;
+    let h = host.clone();
+    n.set(
+        "pageFile",
+        Function::new(ctx.clone(), move |JsText(route): JsText| {
+            let root = h.borrow().root.clone();
+            crate::project::page_file(&root, &route).map(|p| p.to_string_lossy().into_owned())
+        })?,
+    )?;
+    let h = host.clone();
+    n.set(
+        "setPagesReporter",
+        Function::new(ctx.clone(), move |ctx: Ctx<'js>, f: Function<'js>| {
+            h.borrow_mut().pages_reporter = Some(Persistent::save(&ctx, f));
+        })?,
+    )?;
     Ok(())
 }
 

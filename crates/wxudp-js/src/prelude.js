@@ -7,69 +7,329 @@
   'use strict';
 
   // ---------------------------------------------------------------- console
+  // Values print the way Node's util.inspect prints them (and close to the devtools
+  // console): class names, nesting to depth 2, Map/Set, getters not called, cycles as
+  // [Circular *n], lines wrapped at 80 columns, long arrays grouped in columns. The
+  // bytes of an ArrayBuffer, a DataView and a byte array (Uint8Array, Int8Array,
+  // Uint8ClampedArray) are shown in hex, 50 at most and then how many more there are.
   function typeTag(v) {
     return Object.prototype.toString.call(v).slice(8, -1);
   }
 
+  const BREAK_LENGTH = 80;
+  const MAX_ARRAY = 100;
+  const MAX_BYTES = 50;
+  const MAX_STRING = 10000;
+  const IDENT = /^[A-Za-z_$][\w$]*$/;
+  const TYPED = ['Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array',
+    'Int32Array', 'Uint32Array', 'Float32Array', 'Float64Array', 'BigInt64Array', 'BigUint64Array'];
+  const BYTE_ARRAYS = ['Int8Array', 'Uint8Array', 'Uint8ClampedArray'];
+
   function quote(s) {
-    return "'" + s.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n').replace(/\r/g, '\\r') + "'";
+    let text = s.length > MAX_STRING ? s.slice(0, MAX_STRING) : s;
+    const q = text.indexOf("'") < 0 ? "'" : text.indexOf('"') < 0 ? '"' : text.indexOf('`') < 0 ? '`' : "'";
+    text = text.replace(/[\\\n\r\t\b\f\v\0]/g, function (c) {
+      return { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\b': '\\b', '\f': '\\f', '\v': '\\v', '\0': '\\x00' }[c];
+    });
+    if (q === "'") text = text.replace(/'/g, "\\'");
+    const more = s.length > MAX_STRING ? '... ' + (s.length - MAX_STRING) + ' more characters' : '';
+    return q + text + q + more;
   }
 
-  function inspect(v, depth, seen) {
+  function hexBytes(bytes) {
+    const shown = Math.min(bytes.length, MAX_BYTES);
+    const parts = [];
+    for (let i = 0; i < shown; i++) parts.push((bytes[i] < 16 ? '0' : '') + bytes[i].toString(16));
+    return parts.join(' ') + (bytes.length > shown ? ' ... ' + (bytes.length - shown) + ' more byte' + (bytes.length - shown === 1 ? '' : 's') : '');
+  }
+
+  // The name of the class of `v` ('' for plain objects), and whether its prototype is
+  // null.
+  function className(v) {
+    let proto;
+    try { proto = Object.getPrototypeOf(v); } catch (e) { return ''; }
+    if (proto === null) return null;
+    let name = '';
+    try {
+      const desc = Object.getOwnPropertyDescriptor(proto, 'constructor');
+      if (desc && typeof desc.value === 'function') name = desc.value.name || '';
+    } catch (e) { /* no name */ }
+    return name;
+  }
+
+  function keyText(k) {
+    if (typeof k === 'symbol') return '[' + k.toString() + ']';
+    return IDENT.test(k) ? k : quote(k);
+  }
+
+  function functionText(v) {
+    let src = '';
+    try { src = Function.prototype.toString.call(v); } catch (e) { /* native */ }
+    const name = v.name;
+    if (/^class[\s{]/.test(src)) {
+      const ext = /^class\s*[\w$]*\s+extends\s+([\w$.]+)/.exec(src);
+      return '[class ' + (name || '(anonymous)') + (ext ? ' extends ' + ext[1] : '') + ']';
+    }
+    const kind = typeTag(v) === 'AsyncFunction' ? 'AsyncFunction' : typeTag(v) === 'GeneratorFunction' ? 'GeneratorFunction' : 'Function';
+    return '[' + kind + (name ? ': ' + name : ' (anonymous)') + ']';
+  }
+
+  function isBelowBreakLength(ctx, output, start, base) {
+    let total = output.length + start;
+    if (total + output.length > BREAK_LENGTH) return false;
+    for (let i = 0; i < output.length; i++) {
+      total += output[i].length;
+      if (total > BREAK_LENGTH) return false;
+    }
+    return base === '' || base.indexOf('\n') < 0;
+  }
+
+  // Node's groupArrayElements: many short entries in aligned columns.
+  function groupArrayElements(ctx, output, value) {
+    let totalLength = 0;
+    let maxLength = 0;
+    let outputLength = output.length;
+    if (ctx.extraItems) outputLength--;
+    const separatorSpace = 2;
+    const dataLen = new Array(outputLength);
+    for (let i = 0; i < outputLength; i++) {
+      const len = output[i].length;
+      dataLen[i] = len;
+      totalLength += len + separatorSpace;
+      if (maxLength < len) maxLength = len;
+    }
+    const actualMax = maxLength + separatorSpace;
+    if (actualMax * 3 + ctx.indentationLvl < BREAK_LENGTH &&
+        (totalLength / actualMax > 5 || maxLength <= 6)) {
+      const averageBias = Math.sqrt(actualMax - totalLength / output.length);
+      const biasedMax = Math.max(actualMax - 3 - averageBias, 1);
+      const columns = Math.min(
+        Math.round(Math.sqrt(2.5 * biasedMax * outputLength) / biasedMax),
+        Math.floor((BREAK_LENGTH - ctx.indentationLvl) / actualMax),
+        12, 15);
+      if (columns <= 1) return output;
+      const tmp = [];
+      const maxLineLength = [];
+      for (let i = 0; i < columns; i++) {
+        let lineLength = 0;
+        for (let j = i; j < outputLength; j += columns) if (dataLen[j] > lineLength) lineLength = dataLen[j];
+        maxLineLength.push(lineLength + separatorSpace);
+      }
+      let padStart = true;
+      if (value !== undefined) {
+        for (let i = 0; i < outputLength; i++) {
+          if (typeof value[i] !== 'number' && typeof value[i] !== 'bigint') { padStart = false; break; }
+        }
+      }
+      for (let i = 0; i < outputLength; i += columns) {
+        const max = Math.min(i + columns, outputLength);
+        let str = '';
+        let j = i;
+        for (; j < max - 1; j++) {
+          const cell = output[j] + ', ';
+          str += padStart ? cell.padStart(maxLineLength[j - i], ' ') : cell.padEnd(maxLineLength[j - i], ' ');
+        }
+        str += padStart ? output[j].padStart(maxLineLength[j - i] - separatorSpace, ' ') : output[j];
+        tmp.push(str);
+      }
+      if (ctx.extraItems) tmp.push(output[outputLength]);
+      return tmp;
+    }
+    return output;
+  }
+
+  function reduceToSingleString(ctx, output, base, braces, isArrayLike, depth, value) {
+    let entries = output.length;
+    if (isArrayLike && entries > 6) output = groupArrayElements(ctx, output, value);
+    if (ctx.currentDepth - depth < 3 && entries === output.length) {
+      const start = output.length + ctx.indentationLvl + braces[0].length + base.length + 10;
+      if (isBelowBreakLength(ctx, output, start, base)) {
+        const joined = output.join(', ');
+        if (joined.indexOf('\n') < 0) {
+          return (base ? base + ' ' : '') + braces[0] + ' ' + joined + ' ' + braces[1];
+        }
+      }
+    }
+    const indentation = '\n' + ' '.repeat(ctx.indentationLvl);
+    return (base ? base + ' ' : '') + braces[0] + indentation + '  ' +
+      output.join(',' + indentation + '  ') + indentation + braces[1];
+  }
+
+  function formatValue(ctx, v, depth, top) {
     if (v === null) return 'null';
     switch (typeof v) {
       case 'undefined': return 'undefined';
-      case 'string': return depth === 0 ? v : quote(v);
+      case 'string': return top ? v : quote(v);
       case 'number': return Object.is(v, -0) ? '-0' : String(v);
       case 'bigint': return v + 'n';
       case 'boolean': return String(v);
       case 'symbol': return v.toString();
-      case 'function': return '[Function: ' + (v.name || '(anonymous)') + ']';
     }
-    if (seen.indexOf(v) >= 0) return '[Circular]';
-    if (v instanceof Error) {
-      const head = v.name + ': ' + v.message;
-      return depth === 0 && v.stack ? head + '\n' + v.stack.replace(/\n$/, '') : '[' + head + ']';
+    const cycle = ctx.seen.indexOf(v);
+    if (cycle >= 0) {
+      let id = ctx.circular.get(v);
+      if (id === undefined) { id = ctx.circular.size + 1; ctx.circular.set(v, id); }
+      return '[Circular *' + id + ']';
+    }
+    const text = formatRaw(ctx, v, depth, top);
+    const id = ctx.circular.get(v);
+    return id !== undefined ? '<ref *' + id + '> ' + text : text;
+  }
+
+  // Own enumerable string keys and symbols, as `key: value` entries; accessors are
+  // shown, not called.
+  function propertyEntries(ctx, v, depth, skip) {
+    const out = [];
+    const keys = Object.keys(v).concat(Object.getOwnPropertySymbols(v).filter(function (s) {
+      const d = Object.getOwnPropertyDescriptor(v, s);
+      return d && d.enumerable;
+    }));
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i];
+      if (skip && skip(k)) continue;
+      const desc = Object.getOwnPropertyDescriptor(v, k);
+      if (!desc) continue;
+      let shown;
+      if (desc.get || desc.set) {
+        shown = desc.get && desc.set ? '[Getter/Setter]' : desc.get ? '[Getter]' : '[Setter]';
+      } else {
+        ctx.indentationLvl += 2;
+        shown = formatValue(ctx, desc.value, depth + 1, false);
+        ctx.indentationLvl -= 2;
+      }
+      out.push(keyText(k) + ': ' + shown);
+    }
+    return out;
+  }
+
+  function formatRaw(ctx, v, depth, top) {
+    if (typeof v === 'function') {
+      const base = functionText(v);
+      const props = depth > ctx.depth ? [] : withSeen(ctx, v, depth, function () {
+        return propertyEntries(ctx, v, depth, function (k) { return k === 'prototype'; });
+      });
+      return props.length ? reduceToSingleString(ctx, props, base, ['{', '}'], false, depth) : base;
     }
     const tag = typeTag(v);
-    if (tag === 'ArrayBuffer') return 'ArrayBuffer { byteLength: ' + v.byteLength + ' }';
-    if (tag === 'DataView') return 'DataView { byteOffset: ' + v.byteOffset + ', byteLength: ' + v.byteLength + ' }';
-    if (ArrayBuffer.isView(v)) {
-      const shown = Array.prototype.slice.call(v, 0, 100).join(', ');
-      return tag + '(' + v.length + ') [ ' + shown + (v.length > 100 ? ', ...' : '') + ' ]';
+    let name = className(v);
+    const nullProto = name === null;
+    if (nullProto) name = '';
+    if (v instanceof Error) {
+      const head = (v.name || 'Error') + (v.message ? ': ' + v.message : '');
+      if (top && v.stack) return head + '\n' + String(v.stack).replace(/\n$/, '');
+      return '[' + head + ']';
     }
-    if (v instanceof Date) return v.toISOString();
-    if (v instanceof RegExp) return String(v);
-    if (depth > 2) return Array.isArray(v) ? '[Array]' : '[Object]';
-    const inner = seen.concat([v]);
-    if (Array.isArray(v)) {
-      if (v.length === 0) return '[]';
-      return '[ ' + v.map(function (x) { return inspect(x, depth + 1, inner); }).join(', ') + ' ]';
+    if (tag === 'ArrayBuffer' || tag === 'SharedArrayBuffer') {
+      let bytes;
+      try { bytes = new Uint8Array(N.copyBytes(v)); } catch (e) { bytes = new Uint8Array(0); }
+      return (name || tag) + ' { [Uint8Contents]: <' + hexBytes(bytes) + '>, byteLength: ' + bytes.length + ' }';
     }
-    if (v instanceof Map) {
-      const parts = [];
-      v.forEach(function (val, key) { parts.push(inspect(key, depth + 1, inner) + ' => ' + inspect(val, depth + 1, inner)); });
-      return 'Map(' + v.size + ') {' + (parts.length ? ' ' + parts.join(', ') + ' ' : '') + '}';
+    if (tag === 'DataView') {
+      let bytes;
+      try { bytes = new Uint8Array(N.copyBytes(v)); } catch (e) { bytes = new Uint8Array(0); }
+      return (name || 'DataView') + '(' + bytes.length + ') <' + hexBytes(bytes) + '> { byteOffset: ' +
+        v.byteOffset + ', byteLength: ' + v.byteLength + ' }';
     }
-    if (v instanceof Set) {
-      const parts = [];
-      v.forEach(function (val) { parts.push(inspect(val, depth + 1, inner)); });
-      return 'Set(' + v.size + ') {' + (parts.length ? ' ' + parts.join(', ') + ' ' : '') + '}';
+    if (TYPED.indexOf(tag) >= 0) {
+      const label = (name || tag) + '(' + v.length + ')';
+      if (BYTE_ARRAYS.indexOf(tag) >= 0) {
+        let bytes;
+        try { bytes = new Uint8Array(N.copyBytes(v)); } catch (e) { bytes = new Uint8Array(0); }
+        return label + ' <' + hexBytes(bytes) + '>';
+      }
+      if (depth > ctx.depth) return '[' + (name || tag) + ']';
+      const out = [];
+      const n = Math.min(v.length, MAX_ARRAY);
+      for (let i = 0; i < n; i++) out.push(formatValue(ctx, v[i], depth + 1, false));
+      ctx.extraItems = v.length > n;
+      if (ctx.extraItems) out.push('... ' + (v.length - n) + ' more item' + (v.length - n === 1 ? '' : 's'));
+      if (out.length === 0) return label + ' []';
+      return reduceToSingleString(ctx, out, label, ['[', ']'], true, depth, v);
     }
-    if (typeof v.then === 'function' && tag === 'Promise') return 'Promise {}';
-    const keys = Object.keys(v);
-    if (keys.length === 0) return '{}';
-    return '{ ' + keys.map(function (k) {
-      const name = /^[A-Za-z_$][\w$]*$/.test(k) ? k : JSON.stringify(k);
-      return name + ': ' + inspect(v[k], depth + 1, inner);
-    }).join(', ') + ' }';
+    if (tag === 'Date') return isNaN(v.getTime()) ? 'Invalid Date' : v.toISOString();
+    if (tag === 'RegExp') return String(v);
+    if (tag === 'Number' || tag === 'String' || tag === 'Boolean' || tag === 'BigInt' || tag === 'Symbol') {
+      let prim;
+      try { prim = v.valueOf(); } catch (e) { prim = '?'; }
+      return '[' + tag + ': ' + formatValue(ctx, prim, depth + 1, false) + ']';
+    }
+    if (tag === 'Promise') return (name || 'Promise') + ' { <unknown> }';
+    if (tag === 'WeakMap' || tag === 'WeakSet' || tag === 'WeakRef') return tag + ' { <items unknown> }';
+    const isArray = Array.isArray(v);
+    const isMap = tag === 'Map';
+    const isSet = tag === 'Set';
+    const prefix = nullProto ? '[' + (isArray ? 'Array' : tag === 'Object' ? 'Object' : tag) + ': null prototype]' : '';
+    if (depth > ctx.depth) {
+      return '[' + (nullProto ? 'Object: null prototype' : name || (isArray ? 'Array' : 'Object')) + ']';
+    }
+    return withSeen(ctx, v, depth, function () {
+      let out = [];
+      let braces = ['{', '}'];
+      let base = '';
+      let arrayLike = false;
+      ctx.extraItems = false;
+      if (isArray) {
+        arrayLike = true;
+        braces = ['[', ']'];
+        if (name && name !== 'Array') base = name + '(' + v.length + ')';
+        const n = Math.min(v.length, MAX_ARRAY);
+        let holes = 0;
+        for (let i = 0; i < n; i++) {
+          if (!Object.prototype.hasOwnProperty.call(v, i)) { holes++; continue; }
+          if (holes) { out.push('<' + holes + ' empty item' + (holes > 1 ? 's' : '') + '>'); holes = 0; }
+          const desc = Object.getOwnPropertyDescriptor(v, i);
+          ctx.indentationLvl += 2;
+          out.push(desc && (desc.get || desc.set) ? '[Getter]' : formatValue(ctx, v[i], depth + 1, false));
+          ctx.indentationLvl -= 2;
+        }
+        if (holes) out.push('<' + holes + ' empty item' + (holes > 1 ? 's' : '') + '>');
+        const extra = v.length > n;
+        if (extra) out.push('... ' + (v.length - n) + ' more item' + (v.length - n === 1 ? '' : 's'));
+        const own = propertyEntries(ctx, v, depth, function (k) { return typeof k === 'string' && /^(0|[1-9]\d*)$/.test(k); });
+        out = out.concat(own);
+        ctx.extraItems = extra && own.length === 0;
+      } else if (isMap || isSet) {
+        base = (name || tag) + '(' + v.size + ')';
+        ctx.indentationLvl += 2;
+        v.forEach(function (val, key) {
+          out.push(isMap ? formatValue(ctx, key, depth + 1, false) + ' => ' + formatValue(ctx, val, depth + 1, false)
+            : formatValue(ctx, val, depth + 1, false));
+        });
+        ctx.indentationLvl -= 2;
+        out = out.concat(propertyEntries(ctx, v, depth));
+      } else {
+        if (name && name !== 'Object') base = name;
+        else if (tag !== 'Object' && tag !== 'Arguments' && !nullProto) base = 'Object [' + tag + ']';
+        if (tag === 'Arguments') { braces = ['[', ']']; base = '[Arguments]'; }
+        out = propertyEntries(ctx, v, depth);
+      }
+      if (prefix) base = base ? prefix + ' ' + base : prefix;
+      if (out.length === 0) {
+        if (isArray && !base) return '[]';
+        return (base ? base + ' ' : '') + braces[0] + braces[1];
+      }
+      return reduceToSingleString(ctx, out, base, braces, arrayLike, depth, isArray ? v : undefined);
+    });
+  }
+
+  function withSeen(ctx, v, depth, fn) {
+    ctx.seen.push(v);
+    ctx.currentDepth = depth;
+    try { return fn(); } finally { ctx.seen.pop(); }
+  }
+
+  // util.inspect: `depth` levels of nesting shown (default 2; Infinity for all).
+  function inspect(v, options) {
+    const depth = options && options.depth !== undefined ? (options.depth === null ? Infinity : Number(options.depth)) : 2;
+    const ctx = { depth: depth, seen: [], circular: new Map(), indentationLvl: 0, currentDepth: 0, extraItems: false };
+    return formatValue(ctx, v, 0, options && options.top);
   }
 
   // A value the console cannot look at (a revoked Proxy, a getter or trap that throws)
   // prints as unreadable instead of throwing out of console.log.
-  function show(v, depth) {
+  function show(v, top, options) {
     try {
-      return inspect(v, depth, []);
+      return inspect(v, { depth: options && options.depth, top: top });
     } catch (e) {
       let why = 'it throws';
       try { why = String(e && e.message); } catch (e2) { /* keep the plain reason */ }
@@ -87,37 +347,114 @@
         if (rest.length === 0) return m;
         const a = rest.shift();
         switch (c) {
-          case 's': return typeof a === 'string' ? a : show(a, 1);
-          case 'd': case 'i': return String(c === 'i' ? parseInt(a) : Number(a));
+          case 's': return typeof a === 'string' ? a : typeof a === 'object' && a !== null ? show(a, false, { depth: 1 }) : show(a, false);
+          case 'd': case 'i': return typeof a === 'bigint' ? a + 'n' : String(c === 'i' ? parseInt(a) : Number(a));
           case 'f': return String(parseFloat(a));
           case 'j': try { return JSON.stringify(a); } catch (e) { return '[Circular]'; }
           case 'c': return '';
-          default: return show(a, 1);
+          case 'o': return show(a, false, { depth: 4 });
+          default: return show(a, false);
         }
       });
       if (rest.length === 0) return head;
       head += ' ';
     }
-    return head + rest.map(function (a) { return show(a, 0); }).join(' ');
+    return head + rest.map(function (a) { return show(a, true); }).join(' ');
+  }
+
+  // console.group indents what follows by two spaces a level.
+  let groupIndent = '';
+  function print(level, text) {
+    N.print(level, groupIndent ? groupIndent + String(text).split('\n').join('\n' + groupIndent) : text);
+  }
+
+  // console.table: Node's box-drawn table, one row per own key (or item), one column
+  // per key of the rows' objects (or `columns`), primitives in a `Values` column.
+  function table(data, columns) {
+    if (data === null || typeof data !== 'object') return print('log', format([data]));
+    const rowKeys = data instanceof Map ? Array.from(data.keys()) : Object.keys(data);
+    const values = data instanceof Map ? Array.from(data.values()) : rowKeys.map(function (k) { return data[k]; });
+    const cols = [];
+    let hasValues = false;
+    const cell = function (x) { return show(x, false, { depth: 0 }); };
+    const rows = values.map(function (row) {
+      const cells = {};
+      if (row !== null && typeof row === 'object') {
+        Object.keys(row).forEach(function (k) {
+          if (columns && columns.indexOf(k) < 0) return;
+          if (cols.indexOf(k) < 0) cols.push(k);
+          cells[k] = cell(row[k]);
+        });
+      } else {
+        hasValues = true;
+        cells['\0values'] = cell(row);
+      }
+      return cells;
+    });
+    const header = [data instanceof Map ? '(iteration index)' : '(index)'];
+    if (data instanceof Map) header.push('Key');
+    const order = (columns || cols).slice();
+    const head = header.concat(order).concat(hasValues ? ['Values'] : []);
+    const body = rows.map(function (cells, i) {
+      const line = [data instanceof Map ? String(i) : String(rowKeys[i])];
+      if (data instanceof Map) line.push(cell(rowKeys[i]));
+      order.forEach(function (k) { line.push(k in cells ? cells[k] : ''); });
+      if (hasValues) line.push('\0values' in cells ? cells['\0values'] : '');
+      return line;
+    });
+    const widths = head.map(function (h, i) {
+      return body.reduce(function (w, line) { return Math.max(w, line[i].length); }, h.length) + 2;
+    });
+    const rule = function (l, m, r) { return l + widths.map(function (w) { return '─'.repeat(w); }).join(m) + r; };
+    const row = function (line) {
+      return '│' + line.map(function (c, i) { return ' ' + c + ' '.repeat(widths[i] - c.length - 1); }).join('│') + '│';
+    };
+    const lines = [rule('┌', '┬', '┐'), row(head), rule('├', '┼', '┤')]
+      .concat(body.map(row)).concat([rule('└', '┴', '┘')]);
+    print('log', lines.join('\n'));
   }
 
   const console = {};
   ['log', 'info', 'warn', 'error', 'debug'].forEach(function (level) {
-    console[level] = function () { N.print(level, format(arguments)); };
+    console[level] = function () { print(level, format(arguments)); };
   });
   console.trace = function () {
     const err = new Error(format(arguments));
-    N.print('error', 'Trace: ' + err.message + '\n' + String(err.stack || '').split('\n').slice(1).join('\n'));
+    print('error', 'Trace: ' + err.message + '\n' + String(err.stack || '').split('\n').slice(1).join('\n').replace(/\n$/, ''));
   };
   console.assert = function (ok) {
-    if (!ok) N.print('error', 'Assertion failed' + (arguments.length > 1 ? ': ' + format(Array.prototype.slice.call(arguments, 1)) : ''));
+    if (!ok) print('error', 'Assertion failed' + (arguments.length > 1 ? ': ' + format(Array.prototype.slice.call(arguments, 1)) : ''));
   };
+  console.dir = function (v, options) { print('log', show(v, false, options)); };
+  console.dirxml = console.log;
+  console.table = function (data, columns) {
+    try { table(data, Array.isArray(columns) ? columns.map(String) : undefined); } catch (e) { print('log', format([data])); }
+  };
+  console.group = console.groupCollapsed = function () {
+    if (arguments.length > 0) print('log', format(arguments));
+    groupIndent += '  ';
+  };
+  console.groupEnd = function () { groupIndent = groupIndent.slice(0, Math.max(0, groupIndent.length - 2)); };
+  const counts = Object.create(null);
+  console.count = function (label) {
+    const key = label === undefined ? 'default' : String(label);
+    counts[key] = (counts[key] || 0) + 1;
+    print('log', key + ': ' + counts[key]);
+  };
+  console.countReset = function (label) { counts[label === undefined ? 'default' : String(label)] = 0; };
   const timeLabels = Object.create(null);
-  console.time = function (label) { timeLabels[label === undefined ? 'default' : label] = Date.now(); };
-  console.timeEnd = function (label) {
-    const key = label === undefined ? 'default' : label;
+  console.time = function (label) { timeLabels[label === undefined ? 'default' : String(label)] = Date.now(); };
+  console.timeLog = function (label) {
+    const key = label === undefined ? 'default' : String(label);
     if (key in timeLabels) {
-      N.print('log', key + ': ' + (Date.now() - timeLabels[key]) + 'ms');
+      const extra = Array.prototype.slice.call(arguments, 1);
+      print('log', key + ': ' + (Date.now() - timeLabels[key]) + 'ms' + (extra.length ? ' ' + format(extra) : ''));
+    }
+  };
+  console.timeEnd = function (label) {
+    const key = label === undefined ? 'default' : String(label);
+    if (key in timeLabels) {
+      print('log', key + ': ' + (Date.now() - timeLabels[key]) + 'ms');
       delete timeLabels[key];
     }
   };
@@ -127,7 +464,7 @@
   function timer(repeat) {
     return function (fn, ms) {
       if (typeof fn !== 'function') {
-        throw new TypeError('The "callback" argument must be of type function. Received ' + inspect(fn, 1, []));
+        throw new TypeError('The "callback" argument must be of type function. Received ' + show(fn, false));
       }
       // Coerced as Node does (`after *= 1`: a BigInt throws); the native maps NaN, below 1
       // and above 2^31-1 ms to 1 ms and truncates fractions.
@@ -259,7 +596,10 @@
     ['UDPSocket.onMessage', '2.7.0'], ['UDPSocket.offMessage', '2.7.0'],
     ['UDPSocket.onMessage.callback.localInfo', '2.18.0'],
     ['canIUse', '1.1.1'], ['getLocalIPAddress', '2.20.1'], ['getSystemInfoSync', '1.0.0'],
-    ['getSystemInfo', '1.0.0'], ['getNetworkType', '1.0.0'], ['onNetworkStatusChange', '1.1.0'],
+    ['getSystemInfo', '1.0.0'], ['getDeviceInfo', '2.20.1'], ['getWindowInfo', '2.20.1'],
+    ['getAppBaseInfo', '2.20.1'], ['getSystemSetting', '2.20.1'], ['getAppAuthorizeSetting', '2.20.1'],
+    ['navigateTo', '1.0.0'], ['redirectTo', '1.0.0'], ['navigateBack', '1.0.0'], ['reLaunch', '1.1.0'],
+    ['switchTab', '1.0.0'], ['getNetworkType', '1.0.0'], ['onNetworkStatusChange', '1.1.0'],
     ['offNetworkStatusChange', '2.9.3'],
     ['getStorageSync', '1.0.0'], ['setStorageSync', '1.0.0'], ['removeStorageSync', '1.0.0'],
     ['clearStorageSync', '1.0.0'], ['getStorage', '1.0.0'], ['setStorage', '1.0.0'],
@@ -284,16 +624,29 @@
     return ip;
   });
 
-  function systemInfo() {
-    return {
-      SDKVersion: String(N.baseLibrary), version: '8.0.50', platform: 'devtools',
-      system: N.system, brand: 'wxudp', model: 'wxudp headless', language: 'zh_CN',
-      pixelRatio: 2, screenWidth: 375, screenHeight: 667, windowWidth: 375, windowHeight: 667,
-      statusBarHeight: 20, fontSizeSetting: 16, benchmarkLevel: 1,
+  // The device of --platform (platform.rs): an Android phone unless told otherwise.
+  const SYSTEM_INFO = N.systemInfoJson;
+  function pick(keys) {
+    return function () {
+      const all = JSON.parse(SYSTEM_INFO);
+      const out = {};
+      keys.forEach(function (k) { if (k in all) out[k] = all[k]; });
+      return out;
     };
   }
+  function systemInfo() { return JSON.parse(SYSTEM_INFO); }
   wx.getSystemInfoSync = systemInfo;
   wx.getSystemInfo = asyncApi('getSystemInfo', systemInfo);
+  wx.getDeviceInfo = pick(['abi', 'deviceAbi', 'benchmarkLevel', 'brand', 'model', 'system', 'platform', 'cpuType', 'memorySize']);
+  wx.getWindowInfo = pick(['pixelRatio', 'screenWidth', 'screenHeight', 'windowWidth', 'windowHeight', 'statusBarHeight', 'safeArea', 'screenTop']);
+  wx.getAppBaseInfo = pick(['SDKVersion', 'enableDebug', 'host', 'language', 'version', 'theme', 'fontSizeSetting', 'fontSizeScaleFactor']);
+  wx.getSystemSetting = pick(['bluetoothEnabled', 'locationEnabled', 'wifiEnabled', 'deviceOrientation']);
+  wx.getAppAuthorizeSetting = function () {
+    return {
+      albumAuthorized: 'authorized', bluetoothAuthorized: 'authorized', cameraAuthorized: 'authorized',
+      locationAuthorized: 'authorized', microphoneAuthorized: 'authorized', notificationAuthorized: 'authorized',
+    };
+  };
   wx.getNetworkType = asyncApi('getNetworkType', function () {
     return { networkType: N.networkType(), signalStrength: 0, hasSystemProxy: false };
   });
@@ -541,11 +894,36 @@
     return data === undefined ? {} : JSON.parse(JSON.stringify(data));
   }
 
+  // What the run runs (project.rs): a script, a mini program (app.js, then the entry
+  // page) or a mini game (game.js, with GameGlobal).
+  const project = JSON.parse(N.projectJson);
+  const ROOT = project.root;
+  const PAGES = project.pages;
+
+  // The route of a module file: its path in the package without the extension.
+  function routeOf(path) {
+    if (typeof path !== 'string' || path.indexOf(ROOT + '/') !== 0) return '';
+    return path.slice(ROOT.length + 1).replace(/\.(js|ts|mjs|cjs)$/, '');
+  }
+  // Query strings as WeChat hands them to onLoad: values as written (not decoded).
+  function parseQuery(text) {
+    const query = {};
+    String(text || '').split('&').forEach(function (pair) {
+      if (pair === '') return;
+      const i = pair.indexOf('=');
+      query[i < 0 ? pair : pair.slice(0, i)] = i < 0 ? '' : pair.slice(i + 1);
+    });
+    return query;
+  }
+
   let appInstance = null;
-  const pages = [];
-  const launch = { path: '', query: {}, scene: 1001, referrerInfo: {} };
+  // The page stack (getCurrentPages), and every page made during the run (--report).
+  const stack = [];
+  const everyPage = [];
+  const definitions = Object.create(null);
+  const launch = { path: project.entry || '', query: parseQuery(project.query), scene: 1001, referrerInfo: {} };
   global.App = function (options) {
-    appInstance = Object.assign({}, options);
+    appInstance = Object.assign(appInstance || {}, options);
     if (!appInstance.globalData) appInstance.globalData = {};
     setTimeout(function () {
       call(appInstance, 'onLaunch', launch);
@@ -557,65 +935,203 @@
     if (!appInstance) appInstance = { globalData: {} };
     return appInstance;
   };
-  global.getCurrentPages = function () { return pages.slice(); };
-  global.Page = function (options) {
-    const page = Object.assign({}, options || {});
-    page.data = copyData(page.data);
-    page.route = '';
-    page.options = {};
-    page.setData = setData;
-    pages.push(page);
+  global.getCurrentPages = function () { return stack.slice(); };
+
+  // A page instance of a definition (Page options or a Component used as a page).
+  function instantiate(def, route, query) {
+    let page;
+    if (def.kind === 'page') {
+      page = Object.assign({}, def.options || {});
+      page.data = copyData(page.data);
+      page.setData = setData;
+    } else {
+      const opts = def.options || {};
+      page = Object.assign({}, opts.methods || {});
+      page.data = copyData(opts.data);
+      page.properties = {};
+      page.setData = setData;
+      const life = opts.lifetimes || {};
+      page.__hook = function (name) {
+        const fn = life[name] || opts[name];
+        if (typeof fn === 'function') call({ f: fn.bind(page) }, 'f');
+      };
+      page.__component = true;
+    }
+    page.route = route;
+    page.__route__ = route;
+    page.options = query;
+    page.__state = 'loading';
+    everyPage.push(page);
+    return page;
+  }
+  function showPage(page) { page.__state = 'shown'; call(page, 'onShow'); }
+  function hidePage(page) { page.__state = 'hidden'; call(page, 'onHide'); }
+  function unloadPage(page) {
+    page.__state = 'unloaded';
+    call(page, 'onUnload');
+    if (page.__component) page.__hook('detached');
+  }
+  // Runs a new page's lifecycle, as WeChat does, after what is already queued.
+  function start(page) {
     setTimeout(function () {
-      call(page, 'onLoad', {});
-      call(page, 'onShow');
+      if (page.__component) {
+        page.__hook('created');
+        page.__hook('attached');
+      }
+      call(page, 'onLoad', page.options);
+      showPage(page);
+      if (page.__component) page.__hook('ready');
       call(page, 'onReady');
     }, 0);
-  };
-  global.Component = function (options) {
-    const opts = options || {};
-    const comp = Object.assign({}, opts.methods || {});
-    comp.data = copyData(opts.data);
-    comp.properties = {};
-    comp.setData = setData;
-    const life = opts.lifetimes || {};
-    const hook = function (name) { return life[name] || opts[name]; };
-    pages.push(comp);
-    setTimeout(function () {
-      ['created', 'attached', 'ready'].forEach(function (name) {
-        const fn = hook(name);
-        if (typeof fn === 'function') call({ f: fn.bind(comp) }, 'f');
-      });
-      if (opts.methods) {
-        call(comp, 'onLoad', {});
-        call(comp, 'onShow');
-      }
-    }, 0);
-    comp.__detached = hook('detached');
-  };
+  }
+
+  // In a script run, Page() and Component() start the page at once; in a project,
+  // they define the page their file is loaded for.
+  let loadingRoute = null;
+  function define(kind, options) {
+    if (project.kind === 'miniprogram' && loadingRoute !== null) {
+      definitions[loadingRoute] = { kind: kind, options: options };
+      return;
+    }
+    const route = routeOf(currentFile());
+    const page = instantiate({ kind: kind, options: options }, route, {});
+    stack.push(page);
+    start(page);
+  }
+  global.Page = function (options) { define('page', options); };
+  global.Component = function (options) { define('component', options); };
   global.Behavior = function (options) { return options; };
+
+  // Loads the file of `route` (once) and makes a page of it; throws what loading throws.
+  function makePage(route, query) {
+    if (!definitions[route]) {
+      const file = N.pageFile(route);
+      if (!file) throw new Error('page "' + route + '" has no ' + route + '.js or .ts');
+      const outer = loadingRoute;
+      loadingRoute = route;
+      try { load(file); } finally { loadingRoute = outer; }
+      if (!definitions[route]) {
+        throw new Error('page "' + route + '" did not call Page() or Component()');
+      }
+    }
+    return instantiate(definitions[route], route, query);
+  }
+
+  // Navigation (wx.navigateTo and friends): only to pages app.json lists, 10 deep at
+  // most, each switch after what is already queued; success, fail and complete, or a
+  // Promise.
+  function resolveUrl(url) {
+    const text = String(url === undefined ? '' : url);
+    const q = text.indexOf('?');
+    let path = q < 0 ? text : text.slice(0, q);
+    const query = q < 0 ? '' : text.slice(q + 1);
+    if (path.charAt(0) !== '/') {
+      const current = stack.length ? stack[stack.length - 1].route : '';
+      path = current.split('/').slice(0, -1).concat(path.split('/')).join('/');
+    }
+    const parts = [];
+    path.split('/').forEach(function (seg) {
+      if (seg === '' || seg === '.') return;
+      if (seg === '..') parts.pop(); else parts.push(seg);
+    });
+    return { route: parts.join('/').replace(/\.(js|ts)$/, ''), query: parseQuery(query) };
+  }
+  function navigation(name, change) {
+    return function (options) {
+      const opts = options || {};
+      const promise = new Promise(function (resolve, reject) {
+        setTimeout(function () {
+          try {
+            if (project.kind !== 'miniprogram') {
+              throw new Error('no pages: run a mini-program project folder (with app.json) to navigate');
+            }
+            change(opts);
+            resolve({ errMsg: name + ':ok' });
+          } catch (e) {
+            reject({ errMsg: name + ':fail ' + (e && e.message ? e.message : String(e)) });
+          }
+        }, 0);
+      });
+      const hasCallback = ['success', 'fail', 'complete'].some(function (k) { return typeof opts[k] === 'function'; });
+      if (!hasCallback) return promise;
+      promise.then(function (res) {
+        if (typeof opts.success === 'function') opts.success(res);
+        if (typeof opts.complete === 'function') opts.complete(res);
+      }, function (err) {
+        if (typeof opts.fail === 'function') opts.fail(err);
+        if (typeof opts.complete === 'function') opts.complete(err);
+      }).catch(N.reportError);
+    };
+  }
+  function target(opts) {
+    const t = resolveUrl(opts.url);
+    if (PAGES.indexOf(t.route) < 0) throw new Error('page "' + t.route + '" is not found');
+    return t;
+  }
+  wx.navigateTo = navigation('navigateTo', function (opts) {
+    const t = target(opts);
+    if (stack.length >= 10) throw new Error('webview count limit exceed');
+    const page = makePage(t.route, t.query);
+    if (stack.length) hidePage(stack[stack.length - 1]);
+    stack.push(page);
+    start(page);
+  });
+  wx.redirectTo = navigation('redirectTo', function (opts) {
+    const t = target(opts);
+    const page = makePage(t.route, t.query);
+    if (stack.length) unloadPage(stack.pop());
+    stack.push(page);
+    start(page);
+  });
+  function relaunch(opts) {
+    const t = target(opts);
+    const page = makePage(t.route, t.query);
+    while (stack.length) unloadPage(stack.pop());
+    stack.push(page);
+    start(page);
+  }
+  wx.reLaunch = navigation('reLaunch', relaunch);
+  wx.switchTab = navigation('switchTab', relaunch);
+  wx.navigateBack = navigation('navigateBack', function (opts) {
+    if (stack.length <= 1) throw new Error('cannot navigate back at first page.');
+    const delta = Math.max(1, Math.floor(Number(opts.delta) || 1));
+    for (let i = 0; i < delta && stack.length > 1; i++) unloadPage(stack.pop());
+    showPage(stack[stack.length - 1]);
+  });
 
   function hideAll() {
     appHide.emit({});
     call(appInstance, 'onHide');
-    pages.slice().reverse().forEach(function (p) {
-      call(p, 'onHide');
-      call(p, 'onUnload');
-      if (typeof p.__detached === 'function') call({ f: p.__detached.bind(p) }, 'f');
-    });
+    if (stack.length) hidePage(stack[stack.length - 1]);
+    stack.slice().reverse().forEach(unloadPage);
   }
+
+  // --report: every page made, its route, query, state and data, as JSON text.
+  N.setPagesReporter(function () {
+    return JSON.stringify(everyPage.map(function (p) {
+      let data;
+      try { data = JSON.parse(JSON.stringify(p.data === undefined ? null : p.data)); } catch (e) { data = '<cannot be written as JSON: ' + e.message + '>'; }
+      return { route: p.route, query: p.options, state: p.__state, inStack: stack.indexOf(p) >= 0, data: data };
+    }));
+  });
 
   // ---------------------------------------------------------------- modules
   const cache = Object.create(null);
+  const loading = [];
+  function currentFile() { return loading.length ? loading[loading.length - 1] : ''; }
   function dirname(path) {
     const i = path.lastIndexOf('/');
     return i <= 0 ? '/' : path.slice(0, i);
   }
   // The natives read only the main script and files inside the package (modules.rs),
-  // whoever calls them.
+  // whoever calls them. An ES module or a .ts file arrives compiled to CommonJS (the
+  // way WeChat's build compiles a project: `import` of a CommonJS module gets its
+  // exports as the default export, `require` of an ES module gets its namespace).
   function load(path) {
     if (cache[path]) return cache[path].exports;
     const module = { id: path, filename: path, exports: {}, loaded: false, children: [] };
     cache[path] = module;
+    loading.push(path);
     try {
       if (/\.json$/.test(path)) {
         module.exports = JSON.parse(N.readFile(path));
@@ -626,6 +1142,8 @@
     } catch (e) {
       delete cache[path];
       throw e;
+    } finally {
+      loading.pop();
     }
     module.loaded = true;
     return module.exports;
@@ -642,8 +1160,23 @@
     return require;
   }
 
+  // Other super-apps' and frameworks' names for the same API (docs/CONTRACT.md §10).
+  ['uni', 'Taro', 'qq', 'tt', 'ks'].forEach(function (name) { global[name] = wx; });
+  if (project.kind === 'minigame') global.GameGlobal = global;
+
+  function runMain(path) {
+    if (project.kind !== 'miniprogram') {
+      load(path);
+      return;
+    }
+    load(path);
+    const page = makePage(project.entry, launch.query);
+    stack.push(page);
+    start(page);
+  }
+
   return {
-    runMain: function (path) { load(path); },
+    runMain: runMain,
     appHide: hideAll,
   };
 })

@@ -84,6 +84,8 @@ pub(crate) struct Sockets {
     runtime: tokio::runtime::Handle,
     policy: Policy,
     limits: Limits,
+    /// `--trace`, `--pcap` and `--report`: each socket gets a tap of its own.
+    pub(crate) observer: Option<std::sync::Arc<crate::observe::Observer>>,
     /// The sockets' I/O tasks, which the event loop polls itself (see
     /// [`wxudp::frontend::Engine::with_spawner`]): a datagram then reaches the loop without a wake
     /// from another task.
@@ -105,6 +107,7 @@ impl Sockets {
             runtime,
             policy,
             limits,
+            observer: None,
             io: IoQueue::new(),
         }
     }
@@ -125,10 +128,14 @@ impl Sockets {
             // The receiver lives as long as the loop; after it, nobody listens anyway.
             let _ = tx.send((id, delivery));
         };
+        let limits = match self.observer.as_ref().and_then(|o| o.socket_tap(id, ty)) {
+            Some(tap) => self.limits.clone().with_tap(tap),
+            None => self.limits.clone(),
+        };
         let engine = Engine::with_limits(
             ty,
             self.policy.clone(),
-            self.limits.clone(),
+            limits,
             sink,
             self.runtime.clone(),
             self.io.clone(),

@@ -1,0 +1,354 @@
+//! Seeing what a run did: `--trace` (every datagram and error event on stderr, as it
+//! happens), `--pcap FILE` (the datagrams as a capture file) and `--report FILE.json`
+//! (at exit: why the run ended, each page's final `data`, per-socket counts). All three
+//! see the traffic through the core's [`Tap`], one per socket.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Instant, SystemTime};
+
+use serde_json::{json, Value};
+use wxudp::frontend::{Datagram, Direction, Tap};
+use wxudp::SocketType;
+
+use crate::pcap::PcapWriter;
+use crate::RunOptions;
+
+/// Bytes of a datagram shown by `--trace`; the rest is counted.
+pub(crate) const TRACE_PREVIEW: usize = 64;
+
+/// What one socket did, for the report.
+#[derive(Debug, Default, Clone)]
+struct Counts {
+    ty: &'static str,
+    local: Option<SocketAddr>,
+    sent: u64,
+    sent_bytes: u64,
+    received: u64,
+    received_bytes: u64,
+    dropped: u64,
+    errors: BTreeMap<i32, u64>,
+}
+
+struct State {
+    pcap: Option<(PathBuf, PcapWriter<BufWriter<File>>)>,
+    pcap_error: Option<String>,
+    sockets: BTreeMap<u64, Counts>,
+    pages: Value,
+    project: Value,
+}
+
+/// The observers of one run.
+pub(crate) struct Observer {
+    trace: bool,
+    report: Option<PathBuf>,
+    taps: bool,
+    start: Instant,
+    state: Mutex<State>,
+}
+
+impl Observer {
+    /// Sets up what `options` ask for; the pcap file is created now, so that a path
+    /// that cannot be written fails the run before it starts.
+    pub(crate) fn new(options: &RunOptions) -> Result<Arc<Observer>, String> {
+        let pcap = match &options.pcap {
+            Some(path) => {
+                let file = File::create(path).map_err(|e| {
+                    format!("cannot write the capture file {}: {e}", path.display())
+                })?;
+                let writer = PcapWriter::new(BufWriter::new(file)).map_err(|e| {
+                    format!("cannot write the capture file {}: {e}", path.display())
+                })?;
+                Some((path.clone(), writer))
+            }
+            None => None,
+        };
+        Ok(Arc::new(Observer {
+            trace: options.trace,
+            report: options.report.clone(),
+            taps: options.trace || options.pcap.is_some() || options.report.is_some(),
+            start: Instant::now(),
+            state: Mutex::new(State {
+                pcap,
+                pcap_error: None,
+                sockets: BTreeMap::new(),
+                pages: Value::Array(Vec::new()),
+                project: Value::Null,
+            }),
+        }))
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The tap for socket `id`, if anything watches the traffic.
+    pub(crate) fn socket_tap(self: &Arc<Self>, id: u64, ty: SocketType) -> Option<Arc<dyn Tap>> {
+        if !self.taps {
+            return None;
+        }
+        self.state().sockets.insert(
+            id,
+            Counts {
+                ty: ty.name(),
+                ..Counts::default()
+            },
+        );
+        Some(Arc::new(SocketTap {
+            id,
+            observer: self.clone(),
+        }))
+    }
+
+    /// Whether a report is asked for.
+    pub(crate) fn wants_report(&self) -> bool {
+        self.report.is_some()
+    }
+
+    /// Records what the run runs (for the report).
+    pub(crate) fn set_project(&self, project: Value) {
+        self.state().project = project;
+    }
+
+    /// Records each page's route, query and final data (a JSON array).
+    pub(crate) fn set_pages(&self, pages: Value) {
+        self.state().pages = pages;
+    }
+
+    /// Ends the run's observation: flushes the capture file and writes the report.
+    /// Returns the exit status, `status` or [`crate::EXIT_ERROR`] if a file could not
+    /// be written.
+    pub(crate) fn finish(&self, status: i32) -> i32 {
+        let mut failed = false;
+        let mut st = self.state();
+        if let Some((path, pcap)) = st.pcap.as_mut() {
+            if let Err(e) = pcap.flush() {
+                eprintln!(
+                    "wxudp: cannot write the capture file {}: {e}",
+                    path.display()
+                );
+                failed = true;
+            }
+        }
+        if let Some(e) = st.pcap_error.take() {
+            eprintln!("wxudp: {e}");
+            failed = true;
+        }
+        if let Some(path) = &self.report {
+            let report = report(status, &st);
+            let text = serde_json::to_string_pretty(&report).unwrap_or_default() + "\n";
+            if let Err(e) = std::fs::write(path, text) {
+                eprintln!("wxudp: cannot write the report {}: {e}", path.display());
+                failed = true;
+            }
+        }
+        if failed && status == crate::EXIT_OK {
+            crate::EXIT_ERROR
+        } else {
+            status
+        }
+    }
+
+    fn datagram(&self, id: u64, d: &Datagram<'_>) {
+        let mut st = self.state();
+        let counts = st.sockets.entry(id).or_default();
+        if counts.local.is_none() || d.direction == Direction::Sent {
+            counts.local = Some(d.local);
+        }
+        let len = d.data.len() as u64;
+        match d.direction {
+            Direction::Sent => {
+                counts.sent += 1;
+                counts.sent_bytes += len;
+            }
+            Direction::Received => {
+                counts.received += 1;
+                counts.received_bytes += len;
+            }
+            Direction::Dropped => counts.dropped += 1,
+        }
+        if let Some((path, pcap)) = st.pcap.as_mut() {
+            let (src, dst) = match d.direction {
+                Direction::Sent => (d.local, d.remote),
+                Direction::Received | Direction::Dropped => (d.remote, d.local),
+            };
+            if let Err(e) = pcap.datagram(SystemTime::now(), src, dst, d.data) {
+                let message = format!("cannot write the capture file {}: {e}", path.display());
+                st.pcap = None;
+                st.pcap_error = Some(message);
+            }
+        }
+        drop(st);
+        if self.trace {
+            let line = trace_datagram(self.start.elapsed().as_secs_f64(), id, d);
+            let _ = std::io::stderr().lock().write_all(line.as_bytes());
+        }
+    }
+
+    fn error(&self, id: u64, local: Option<SocketAddr>, error: &wxudp::Error) {
+        {
+            let mut st = self.state();
+            let counts = st.sockets.entry(id).or_default();
+            *counts.errors.entry(error.code()).or_default() += 1;
+            if counts.local.is_none() {
+                counts.local = local;
+            }
+        }
+        if self.trace {
+            let at = local.map_or_else(|| "unbound".to_string(), |a| a.to_string());
+            let line = format!(
+                "[trace {:>9.6}s] udp#{id} {at} error {}: {}\n",
+                self.start.elapsed().as_secs_f64(),
+                error.code(),
+                error
+            );
+            let _ = std::io::stderr().lock().write_all(line.as_bytes());
+        }
+    }
+}
+
+/// One socket's tap: the observer and the socket's number.
+struct SocketTap {
+    id: u64,
+    observer: Arc<Observer>,
+}
+
+impl Tap for SocketTap {
+    fn datagram(&self, datagram: &Datagram<'_>) {
+        self.observer.datagram(self.id, datagram);
+    }
+
+    fn error(&self, local: Option<SocketAddr>, error: &wxudp::Error) {
+        self.observer.error(self.id, local, error);
+    }
+}
+
+/// `--trace`'s lines for a datagram: a header line (time since the start, socket,
+/// direction, local and peer addresses, size), then a hex/ASCII dump of the first
+/// [`TRACE_PREVIEW`] bytes, 16 a line, and how many more there were.
+pub(crate) fn trace_datagram(secs: f64, id: u64, d: &Datagram<'_>) -> String {
+    let arrow = match d.direction {
+        Direction::Sent => "->",
+        Direction::Received | Direction::Dropped => "<-",
+    };
+    let what = match d.direction {
+        Direction::Sent => "send",
+        Direction::Received => "recv",
+        Direction::Dropped => "drop (receive budget full)",
+    };
+    let mut out = format!(
+        "[trace {secs:>9.6}s] udp#{id} {what} {} {arrow} {} {} byte{}\n",
+        d.local,
+        d.remote,
+        d.data.len(),
+        if d.data.len() == 1 { "" } else { "s" }
+    );
+    let shown = &d.data[..d.data.len().min(TRACE_PREVIEW)];
+    for (i, line) in shown.chunks(16).enumerate() {
+        let mut hex = String::new();
+        for (j, b) in line.iter().enumerate() {
+            if j == 8 {
+                hex.push(' ');
+            }
+            hex.push_str(&format!("{b:02x} "));
+        }
+        let ascii: String = line
+            .iter()
+            .map(|&b| {
+                if (0x20..0x7f).contains(&b) {
+                    b as char
+                } else {
+                    '.'
+                }
+            })
+            .collect();
+        out.push_str(&format!("    {:04x}  {hex:<49} |{ascii}|\n", i * 16));
+    }
+    if d.data.len() > TRACE_PREVIEW {
+        out.push_str(&format!(
+            "    ... {} more bytes\n",
+            d.data.len() - TRACE_PREVIEW
+        ));
+    }
+    out
+}
+
+/// The exit reason for a status.
+fn reason(status: i32) -> &'static str {
+    match status {
+        crate::EXIT_OK => "finished",
+        crate::EXIT_TIMEOUT => "timeout",
+        crate::EXIT_INTERRUPTED => "SIGINT",
+        crate::EXIT_TERMINATED => "SIGTERM",
+        crate::EXIT_HANGUP => "SIGHUP",
+        _ => "error",
+    }
+}
+
+fn report(status: i32, st: &State) -> Value {
+    let sockets: Vec<Value> = st
+        .sockets
+        .iter()
+        .map(|(id, c)| {
+            let errors: serde_json::Map<String, Value> = c
+                .errors
+                .iter()
+                .map(|(code, n)| (code.to_string(), json!(n)))
+                .collect();
+            json!({
+                "id": id,
+                "type": c.ty,
+                "local": c.local.map(|a| a.to_string()),
+                "sent": c.sent,
+                "sentBytes": c.sent_bytes,
+                "received": c.received,
+                "receivedBytes": c.received_bytes,
+                "dropped": c.dropped,
+                "errors": errors,
+            })
+        })
+        .collect();
+    json!({
+        "status": status,
+        "reason": reason(status),
+        "project": st.project,
+        "pages": st.pages,
+        "sockets": sockets,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trace_lines_show_a_hex_and_ascii_preview() {
+        let data: Vec<u8> = (0u8..70).collect();
+        let d = Datagram {
+            direction: Direction::Received,
+            local: "127.0.0.1:9000".parse().unwrap_or_else(|_| unreachable!()),
+            remote: "127.0.0.1:5000".parse().unwrap_or_else(|_| unreachable!()),
+            data: &data,
+        };
+        let text = trace_datagram(0.5, 3, &d);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            "[trace  0.500000s] udp#3 recv 127.0.0.1:9000 <- 127.0.0.1:5000 70 bytes"
+        );
+        assert_eq!(lines.len(), 6, "{text}");
+        assert!(
+            lines[1].starts_with("    0000  00 01 02 03 04 05 06 07  08 09"),
+            "{text}"
+        );
+        assert!(lines[3].ends_with("| !\"#$%&'()*+,-./|"), "{text}");
+        assert_eq!(lines[5], "    ... 6 more bytes");
+        assert_eq!(reason(124), "timeout");
+    }
+}
