@@ -41,7 +41,7 @@ pub(crate) fn describe_exception<'js>(ctx: &Ctx<'js>, value: Value<'js>) -> Stri
             let mut text = format!("Uncaught {name}: {message}");
             if let Some(stack) = string_property(obj, "stack").filter(|s| !s.is_empty()) {
                 text.push('\n');
-                text.push_str(stack.trim_end());
+                text.push_str(crate::transform::map_stack(&stack).trim_end());
             }
             return text;
         }

@@ -37,6 +37,7 @@ mod sockets;
 mod stop;
 mod storage;
 mod timers;
+mod transform;
 mod udp;
 mod version;
 
@@ -477,6 +478,7 @@ pub fn run(path: &Path, options: &RunOptions) -> i32 {
             return EXIT_ERROR;
         }
     };
+    transform::SOURCE_MAPS.with(|maps| maps.borrow_mut().clear());
     let observer = match observe::Observer::new(options) {
         Ok(observer) => observer,
         Err(e) => {

@@ -218,6 +218,12 @@ fn compile_module<'js>(
     path: &str,
     source: String,
 ) -> rquickjs::Result<Function<'js>> {
+    let compiled =
+        crate::transform::compile(path, &source).map_err(|e| Exception::throw_syntax(ctx, &e))?;
+    if let Some(map) = compiled.map {
+        crate::transform::SOURCE_MAPS.with(|maps| maps.borrow_mut().insert(path, map));
+    }
+    let source = compiled.code;
     let body = match source.strip_prefix("#!") {
         // Keep the line so that line numbers do not move.
         Some(rest) => format!("//{rest}"),

@@ -234,6 +234,12 @@ fn install_project<'js>(ctx: &Ctx<'js>, n: &Object<'js>, host: &Shared) -> rquic
     };
     n.set("projectJson", project)?;
     n.set("systemInfoJson", info)?;
+    n.set(
+        "mapStack",
+        Function::new(ctx.clone(), |JsText(stack): JsText| {
+            crate::transform::map_stack(&stack)
+        })?,
+    )?;
     let h = host.clone();
     n.set(
         "pageFile",

@@ -216,7 +216,7 @@
     if (nullProto) name = '';
     if (v instanceof Error) {
       const head = (v.name || 'Error') + (v.message ? ': ' + v.message : '');
-      if (top && v.stack) return head + '\n' + String(v.stack).replace(/\n$/, '');
+      if (top && v.stack) return head + '\n' + N.mapStack(String(v.stack)).replace(/\n$/, '');
       return '[' + head + ']';
     }
     if (tag === 'ArrayBuffer' || tag === 'SharedArrayBuffer') {
@@ -420,7 +420,7 @@
   });
   console.trace = function () {
     const err = new Error(format(arguments));
-    print('error', 'Trace: ' + err.message + '\n' + String(err.stack || '').split('\n').slice(1).join('\n').replace(/\n$/, ''));
+    print('error', 'Trace: ' + err.message + '\n' + N.mapStack(String(err.stack || '')).split('\n').slice(1).join('\n').replace(/\n$/, ''));
   };
   console.assert = function (ok) {
     if (!ok) print('error', 'Assertion failed' + (arguments.length > 1 ? ': ' + format(Array.prototype.slice.call(arguments, 1)) : ''));
@@ -1148,6 +1148,33 @@
     module.loaded = true;
     return module.exports;
   }
+  // The helpers of ES modules compiled to CommonJS (transform.rs), Babel's interop.
+  const namespaces = new WeakMap();
+  const INTEROP = Object.freeze({
+    default: function (m) { return m && m.__esModule ? m['default'] : m; },
+    namespace: function (m) {
+      if (m && m.__esModule) return m;
+      if (m === null || (typeof m !== 'object' && typeof m !== 'function')) return { default: m };
+      let ns = namespaces.get(m);
+      if (!ns) {
+        ns = {};
+        Object.keys(m).forEach(function (k) { ns[k] = m[k]; });
+        ns['default'] = m;
+        namespaces.set(m, ns);
+      }
+      return ns;
+    },
+    star: function (exports, m) {
+      if (m === null || (typeof m !== 'object' && typeof m !== 'function')) return;
+      Object.keys(m).forEach(function (k) {
+        if (k === 'default' || k === '__esModule' || Object.prototype.hasOwnProperty.call(exports, k)) return;
+        Object.defineProperty(exports, k, { enumerable: true, configurable: true, get: function () { return m[k]; } });
+      });
+    },
+    dynamic: function (require, specifier) {
+      return Promise.resolve().then(function () { return INTEROP.namespace(require(String(specifier))); });
+    },
+  });
   function makeRequire(dir) {
     function require(request) {
       if (typeof request !== 'string' || request === '') {
@@ -1156,6 +1183,7 @@
       return load(N.resolve(dir, request));
     }
     require.cache = cache;
+    require.interop = INTEROP;
     require.resolve = function (request) { return N.resolve(dir, String(request)); };
     return require;
   }
