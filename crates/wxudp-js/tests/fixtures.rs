@@ -122,6 +122,7 @@ fn every_example_runs() {
         "connect_write.js",
         "udp6.js",
         "modules/app.js",
+        "project",
     ] {
         let code = run(
             &example(name),
