@@ -16,7 +16,7 @@ function discover(options) {
     }
   });
   udp.onError(function (err) {
-    console.error('discovery failed:', err.errMsg, err.errCode);
+    console.error('discovery failed:', err.errMsg);
   });
   udp.bind();
   udp.send({ address: BROADCAST, port: options.port, message: options.probe, setBroadcast: true });
