@@ -702,11 +702,14 @@ fn signals_end_send_with_a_summary() {
         "{err}"
     );
 
-    // Interactive mode waiting on stdin: SIGTERM ends it (143), SIGHUP too (129).
+    // Interactive mode waiting on stdin: SIGTERM ends it (143), SIGHUP too (129). A
+    // receiver of its own each time: ticks of the send above may still be arriving.
     for (sig, code, word) in [
         (Signal::SIGTERM, 143, "terminated"),
         (Signal::SIGHUP, 129, "hung up"),
     ] {
+        let receiver = socket();
+        let to = receiver.local_addr().unwrap().to_string();
         let mut child = wxudp()
             .args(["send", &to, "--interactive"])
             .stdin(Stdio::piped())
