@@ -31,6 +31,7 @@ mod rejections;
 mod sockets;
 mod stop;
 mod storage;
+pub mod timerfd;
 mod timers;
 mod udp;
 mod version;
