@@ -2,7 +2,9 @@
 //! options and messages in; event payloads out. Bad input becomes a `wxudp::Error` with
 //! WeChat's wording, never a JavaScript exception.
 
-use rquickjs::{ArrayBuffer, Ctx, Object, Type, Value};
+use std::ptr::NonNull;
+
+use rquickjs::{ArrayBuffer, Ctx, Object, Type, U8Clamped, Value};
 use wxudp::options::parse_index;
 use wxudp::options::PortArg;
 use wxudp::{family_name, Error, Event, Method, Payload, SendOptions};
@@ -193,6 +195,9 @@ pub(crate) fn address_port(method: Method, obj: &Object<'_>) -> Result<(String, 
 enum Message<'js> {
     Text(String),
     Buffer(Option<ArrayBuffer<'js>>, Option<Object<'js>>),
+    /// A typed array, whose buffer and window are read from its internal slots (no
+    /// JavaScript runs) at the moment its bytes are copied.
+    Typed(Object<'js>),
 }
 
 /// Why the bytes of a buffer or view cannot be read.
@@ -223,14 +228,19 @@ fn message<'js>(value: &Value<'js>) -> Result<Message<'js>, ViewError> {
     if let Some(s) = value.as_string() {
         return Ok(Message::Text(text(s)));
     }
+    let Some(obj) = value.as_object() else {
+        return Err(ViewError::NotBuffer);
+    };
+    // A typed array is a view, never an ArrayBuffer: asking QuickJS whether it is one
+    // would throw (and format) a TypeError only to discard it.
+    if is_typed_array(obj) {
+        return Ok(Message::Typed(obj.clone()));
+    }
     match array_buffer(value) {
         BufferKind::Live(buf) => return Ok(Message::Buffer(Some(buf), None)),
         BufferKind::Detached => return Ok(Message::Buffer(None, None)),
         BufferKind::Not => {}
     }
-    let Some(obj) = value.as_object() else {
-        return Err(ViewError::NotBuffer);
-    };
     // ArrayBuffer.isView, duck-typed: a `buffer` that is an ArrayBuffer.
     match array_buffer(&field(obj, "buffer")) {
         BufferKind::Live(buf) => Ok(Message::Buffer(Some(buf), Some(obj.clone()))),
@@ -239,25 +249,91 @@ fn message<'js>(value: &Value<'js>) -> Result<Message<'js>, ViewError> {
     }
 }
 
+/// Whether `obj` is a typed array of any element type, asked without running
+/// JavaScript or throwing.
+fn is_typed_array(obj: &Object<'_>) -> bool {
+    obj.is_typed_array::<u8>()
+        || obj.is_typed_array::<U8Clamped>()
+        || obj.is_typed_array::<i8>()
+        || obj.is_typed_array::<u16>()
+        || obj.is_typed_array::<i16>()
+        || obj.is_typed_array::<u32>()
+        || obj.is_typed_array::<i32>()
+        || obj.is_typed_array::<f32>()
+        || obj.is_typed_array::<f64>()
+        || obj.is_typed_array::<u64>()
+        || obj.is_typed_array::<i64>()
+}
+
+/// A typed array's buffer and where the view starts in it, from its internal slots (no
+/// getter runs), or `None` if QuickJS cannot say (detached, or out of bounds as far as
+/// it knows: a length-tracking view's recorded length goes stale when its buffer
+/// shrinks). Its length is read as `byteLength`, which tracks a resizable buffer.
+fn typed_start<'js>(obj: &Object<'js>) -> Option<(ArrayBuffer<'js>, usize)> {
+    // Addresses only, never dereferenced: the bytes are borrowed by `with_window`.
+    let start = |view: Option<NonNull<[u8]>>, buffer: Option<ArrayBuffer<'js>>| {
+        let (view, buffer) = (view?, buffer?);
+        let start = buffer.as_raw()?.cast::<u8>().as_ptr().addr();
+        let offset = view.cast::<u8>().as_ptr().addr().checked_sub(start)?;
+        Some((buffer, offset))
+    };
+    macro_rules! typed {
+        ($($t:ty),*) => {
+            $(if let Some(array) = obj.as_typed_array::<$t>() {
+                start(array.as_raw(), array.arraybuffer().ok())
+            } else)* {
+                None
+            }
+        };
+    }
+    let found = typed!(u8, U8Clamped, i8, u16, i16, u32, i32, f32, f64, u64, i64);
+    if found.is_none() {
+        // QuickJS may have left a TypeError (detached, out of bounds): take it.
+        let _ = obj.ctx().catch();
+    }
+    found
+}
+
+/// The buffer and window of a typed array: the start from its internal slots, the
+/// length from `byteLength` ([`typed_start`]); when QuickJS cannot tell the start, the
+/// way of any view ([`view_window`]).
+fn typed_window<'js>(
+    obj: &Object<'js>,
+) -> Result<(Option<ArrayBuffer<'js>>, (usize, usize)), ViewError> {
+    match typed_start(obj) {
+        Some((buffer, offset)) => Ok((Some(buffer), (offset, index(obj, "byteLength")?))),
+        None => {
+            let buffer = match array_buffer(&field(obj, "buffer")) {
+                BufferKind::Live(buf) => Some(buf),
+                BufferKind::Detached => None,
+                BufferKind::Not => return Err(ViewError::NotBuffer),
+            };
+            Ok((buffer, view_window(obj)?))
+        }
+    }
+}
+
+/// A view's `byteOffset` or `byteLength`: 0 when missing, else a non-negative integer.
+fn index(view: &Object<'_>, name: &str) -> Result<usize, ViewError> {
+    let v = field(view, name);
+    if v.is_undefined() {
+        return Ok(0);
+    }
+    match v.as_number() {
+        Some(n) if n.fract() == 0.0 && n >= 0.0 && n <= usize::MAX as f64 => {
+            // Non-negative and integral; `as` saturates at the top.
+            Ok(n as usize)
+        }
+        _ => Err(ViewError::OutOfRange),
+    }
+}
+
 /// Where a view lies in its buffer: `(byteOffset, byteLength)`, read through the view's
 /// own properties (getters and Proxy traps run here, before any byte is borrowed).
 /// A missing property counts as 0; anything but a non-negative integer is out of range.
 fn view_window(view: &Object<'_>) -> Result<(usize, usize), ViewError> {
-    let index = |name: &str| -> Result<usize, ViewError> {
-        let v = field(view, name);
-        if v.is_undefined() {
-            return Ok(0);
-        }
-        match v.as_number() {
-            Some(n) if n.fract() == 0.0 && n >= 0.0 && n <= usize::MAX as f64 => {
-                // Non-negative and integral; `as` saturates at the top.
-                Ok(n as usize)
-            }
-            _ => Err(ViewError::OutOfRange),
-        }
-    };
-    let offset = index("byteOffset")?;
-    let length = index("byteLength")?;
+    let offset = index(view, "byteOffset")?;
+    let length = index(view, "byteLength")?;
     Ok((offset, length))
 }
 
@@ -300,6 +376,10 @@ fn with_window<R>(
 pub(crate) fn view_bytes(value: &Value<'_>) -> Result<Vec<u8>, ViewError> {
     match message(value)? {
         Message::Text(_) => Err(ViewError::NotBuffer),
+        Message::Typed(obj) => {
+            let (buffer, window) = typed_window(&obj)?;
+            with_window(buffer.as_ref(), Some(window), <[u8]>::to_vec)
+        }
         Message::Buffer(buffer, view) => {
             let window = view.as_ref().map(view_window).transpose()?;
             with_window(buffer.as_ref(), window, <[u8]>::to_vec)
@@ -312,7 +392,8 @@ pub(crate) fn view_bytes(value: &Value<'_>) -> Result<Vec<u8>, ViewError> {
 ///
 /// Every option is read first, in a fixed order (`address`, `port`, `message`, `offset`,
 /// `length`, `setBroadcast`, then a view's `byteOffset` and `byteLength`), each of which
-/// may run a getter, a Proxy trap or `valueOf`. Only then are the bytes copied: the range
+/// may run a getter, a Proxy trap or `valueOf`. A typed array's buffer and start are
+/// its internal slots (no getter runs for them); its `byteLength` is read last. Only then are the bytes copied: the range
 /// is checked against the buffer as it is at that moment, and no JavaScript runs between
 /// that check and the copy. So a getter that resizes, transfers or detaches the buffer
 /// makes an error event (or sends what the buffer holds then), never a read of freed
@@ -355,6 +436,17 @@ pub(crate) fn with_send_options<'js>(
                 .map_err(invalid)?;
             // The range sent, as the core selects it, copied while nothing else runs.
             copy = with_window(buffer.as_ref(), window, |bytes| {
+                let mut range = SendOptions::new("", 0, bytes);
+                range.offset = offset.unwrap_or(0);
+                range.length = length;
+                range.bytes(method).map(<[u8]>::to_vec)
+            })
+            .map_err(invalid)??;
+            Payload::Bytes(&copy)
+        }
+        Message::Typed(obj) => {
+            let (buffer, window) = typed_window(obj).map_err(invalid)?;
+            copy = with_window(buffer.as_ref(), Some(window), |bytes| {
                 let mut range = SendOptions::new("", 0, bytes);
                 range.offset = offset.unwrap_or(0);
                 range.length = length;
