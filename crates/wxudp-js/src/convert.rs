@@ -4,14 +4,16 @@
 
 use std::ptr::NonNull;
 
-use rquickjs::{ArrayBuffer, Ctx, Object, Type, U8Clamped, Value};
+use rquickjs::{ArrayBuffer, Ctx, IntoAtom, Object, Type, U8Clamped, Value};
 use wxudp::options::parse_index;
 use wxudp::options::PortArg;
-use wxudp::{family_name, Error, Event, Method, Payload, SendOptions};
+use wxudp::{Error, Event, Method, Payload, SendOptions};
+
+use crate::names::{key, names, Key};
 
 /// A property of an option object; `undefined` when it is missing or its getter throws
 /// (the exception is discarded: a `UDPSocket` method reports, it never throws).
-fn field<'js>(obj: &Object<'js>, name: &str) -> Value<'js> {
+fn field<'js>(obj: &Object<'js>, name: impl IntoAtom<'js>) -> Value<'js> {
     obj.get(name).unwrap_or_else(|_| {
         let ctx = obj.ctx().clone();
         let _ = ctx.catch();
@@ -178,11 +180,13 @@ pub(crate) fn option_object<'js>(method: Method, value: &Value<'js>) -> Result<O
 
 /// `address` and `port` of an option object.
 pub(crate) fn address_port(method: Method, obj: &Object<'_>) -> Result<(String, u16), Error> {
-    let address: Value<'_> = field(obj, "address");
+    let names = names(obj.ctx()).ok();
+    let n = names.as_deref();
+    let address: Value<'_> = field(obj, key(n, |n| &n.address, "address"));
     let Some(address) = address.as_string().map(text) else {
         return Err(parameter(method, "address", "String", &address));
     };
-    let port: Value<'_> = field(obj, "port");
+    let port: Value<'_> = field(obj, key(n, |n| &n.port, "port"));
     let mut text = String::new();
     let port = port_arg(&port, &mut text).destination_port(method)?;
     Ok((address, port))
@@ -300,10 +304,15 @@ fn typed_start<'js>(obj: &Object<'js>) -> Option<(ArrayBuffer<'js>, usize)> {
 fn typed_window<'js>(
     obj: &Object<'js>,
 ) -> Result<(Option<ArrayBuffer<'js>>, (usize, usize)), ViewError> {
+    let names = names(obj.ctx()).ok();
+    let n = names.as_deref();
     match typed_start(obj) {
-        Some((buffer, offset)) => Ok((Some(buffer), (offset, index(obj, "byteLength")?))),
+        Some((buffer, offset)) => {
+            let length = index(obj, key(n, |n| &n.byte_length, "byteLength"))?;
+            Ok((Some(buffer), (offset, length)))
+        }
         None => {
-            let buffer = match array_buffer(&field(obj, "buffer")) {
+            let buffer = match array_buffer(&field(obj, key(n, |n| &n.buffer, "buffer"))) {
                 BufferKind::Live(buf) => Some(buf),
                 BufferKind::Detached => None,
                 BufferKind::Not => return Err(ViewError::NotBuffer),
@@ -314,7 +323,7 @@ fn typed_window<'js>(
 }
 
 /// A view's `byteOffset` or `byteLength`: 0 when missing, else a non-negative integer.
-fn index(view: &Object<'_>, name: &str) -> Result<usize, ViewError> {
+fn index<'js>(view: &Object<'js>, name: impl IntoAtom<'js>) -> Result<usize, ViewError> {
     let v = field(view, name);
     if v.is_undefined() {
         return Ok(0);
@@ -332,8 +341,10 @@ fn index(view: &Object<'_>, name: &str) -> Result<usize, ViewError> {
 /// own properties (getters and Proxy traps run here, before any byte is borrowed).
 /// A missing property counts as 0; anything but a non-negative integer is out of range.
 fn view_window(view: &Object<'_>) -> Result<(usize, usize), ViewError> {
-    let offset = index(view, "byteOffset")?;
-    let length = index(view, "byteLength")?;
+    let names = names(view.ctx()).ok();
+    let n = names.as_deref();
+    let offset = index(view, key(n, |n| &n.byte_offset, "byteOffset"))?;
+    let length = index(view, key(n, |n| &n.byte_length, "byteLength"))?;
     Ok((offset, length))
 }
 
@@ -405,11 +416,13 @@ pub(crate) fn with_send_options<'js>(
 ) -> Result<(), Error> {
     let obj = option_object(method, value)?;
     let (address, port) = address_port(method, &obj)?;
-    let message_value: Value<'js> = field(&obj, "message");
+    let names = names(obj.ctx()).ok();
+    let n = names.as_deref();
+    let message_value: Value<'js> = field(&obj, key(n, |n| &n.message, "message"));
     let message = message(&message_value)
         .map_err(|_| parameter(method, "message", "String/ArrayBuffer", &message_value))?;
-    let index = |name: &'static str| -> Result<Option<usize>, Error> {
-        let v: Value<'js> = field(&obj, name);
+    let index = |name: &'static str, atom: Key<'js>| -> Result<Option<usize>, Error> {
+        let v: Value<'js> = field(&obj, atom);
         if v.is_undefined() || v.is_null() {
             return Ok(None);
         }
@@ -418,9 +431,9 @@ pub(crate) fn with_send_options<'js>(
             None => Err(parameter(method, name, "Number", &v)),
         }
     };
-    let offset = index("offset")?;
-    let length = index("length")?;
-    let broadcast = truthy(&field(&obj, "setBroadcast"));
+    let offset = index("offset", key(n, |n| &n.offset, "offset"))?;
+    let length = index("length", key(n, |n| &n.length, "length"))?;
+    let broadcast = truthy(&field(&obj, key(n, |n| &n.set_broadcast, "setBroadcast")));
     let invalid = |e: ViewError| Error::InvalidArgument {
         method,
         reason: e.reason().into(),
@@ -492,22 +505,31 @@ pub(crate) fn js_array_buffer<'js>(
 }
 
 /// The payload object WeChat passes to the listeners of `event`.
+///
+/// A message's objects get their properties in one fixed order, by interned names, so
+/// that QuickJS finds their shapes (kept alive by [`Names`](crate::names::Names)) instead
+/// of building them; the address strings are reused while the peer stays the same.
 pub(crate) fn event_payload<'js>(ctx: &Ctx<'js>, event: Event) -> rquickjs::Result<Object<'js>> {
     let obj = Object::new(ctx.clone())?;
     match event {
         Event::Message(msg) => {
+            let names = names(ctx)?;
+            let (r, l) = (msg.remote.ip(), msg.local.ip());
             let remote = Object::new(ctx.clone())?;
-            remote.set("address", msg.remote.ip().to_string())?;
-            remote.set("family", family_name(&msg.remote))?;
-            remote.set("port", msg.remote.port())?;
-            remote.set("size", msg.data.len())?;
+            remote.set(names.address.clone(), names.remote_address(ctx, r)?)?;
+            remote.set(names.family.clone(), names.family_of(&r))?;
+            remote.set(names.port.clone(), msg.remote.port())?;
+            remote.set(names.size.clone(), msg.data.len())?;
             let local = Object::new(ctx.clone())?;
-            local.set("address", msg.local.ip().to_string())?;
-            local.set("family", family_name(&msg.local))?;
-            local.set("port", msg.local.port())?;
-            obj.set("message", js_array_buffer(ctx.clone(), &msg.data)?)?;
-            obj.set("remoteInfo", remote)?;
-            obj.set("localInfo", local)?;
+            local.set(names.address.clone(), names.local_address(ctx, l)?)?;
+            local.set(names.family.clone(), names.family_of(&l))?;
+            local.set(names.port.clone(), msg.local.port())?;
+            obj.set(
+                names.message.clone(),
+                js_array_buffer(ctx.clone(), &msg.data)?,
+            )?;
+            obj.set(names.remote_info.clone(), remote)?;
+            obj.set(names.local_info.clone(), local)?;
         }
         Event::Error(err) => {
             obj.set("errMsg", err.to_string())?;

@@ -26,6 +26,7 @@ mod event_loop;
 mod exception;
 mod host;
 mod modules;
+mod names;
 mod natives;
 mod rejections;
 mod sockets;

@@ -15,6 +15,8 @@ use crate::sockets::{handle_of, SocketHandle};
 /// Adds the `udp*` natives to `n`. Each takes the socket's handle (see
 /// [`SocketHandle`]) and raw JavaScript values.
 pub(crate) fn install<'js>(ctx: &Ctx<'js>, n: &Object<'js>, host: &Shared) -> rquickjs::Result<()> {
+    // Made now, while no other user data is borrowed (see `names`).
+    drop(crate::names::names(ctx)?);
     let h = host.clone();
     n.set(
         "udpCreate",
