@@ -8,7 +8,7 @@ use tokio::sync::mpsc;
 
 use crate::delivery::Delivery;
 use crate::error::{Error, Method};
-use crate::socket::Listeners;
+use crate::socket::{Listener, Listeners};
 use crate::spawn::IoQueue;
 use crate::sync::lock;
 
@@ -52,13 +52,15 @@ impl Driver {
             .name("wxudp-driver".into())
             .spawn(move || {
                 runtime.block_on(async move {
+                    // The listeners of the event being dispatched, reused.
+                    let mut scratch = Vec::new();
                     loop {
                         tokio::select! {
                             // I/O first, so that what it reads is dispatched in this turn.
                             biased;
                             () = std::future::poll_fn(|cx| io_driver.poll(cx)) => {}
                             next = rx.recv() => match next {
-                                Some((listeners, delivery)) => dispatch(&listeners, delivery),
+                                Some((listeners, delivery)) => dispatch(&listeners, delivery, &mut scratch),
                                 None => break,
                             },
                         }
@@ -73,13 +75,14 @@ impl Driver {
     }
 }
 
-/// Delivers one event to the listeners registered when its dispatch starts.
-fn dispatch(listeners: &Listeners, delivery: Delivery) {
+/// Delivers one event to the listeners registered when its dispatch starts, copied into
+/// `scratch` (empty, and left empty: its buffer serves the next event).
+fn dispatch(listeners: &Listeners, delivery: Delivery, scratch: &mut Vec<Listener>) {
     let Some(event) = delivery.accept() else {
         return;
     };
-    let snapshot = lock(listeners).snapshot(event.kind());
-    for listener in snapshot {
+    lock(listeners).snapshot_into(event.kind(), scratch);
+    for listener in scratch.drain(..) {
         if catch_unwind(AssertUnwindSafe(|| listener(&event))).is_err() {
             tracing::error!(kind = ?event.kind(), "a wxudp listener panicked; the others still run");
         }

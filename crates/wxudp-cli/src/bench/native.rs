@@ -8,7 +8,7 @@ use std::sync::{mpsc, Mutex};
 use std::time::Duration;
 
 use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags, EpollTimeout};
-use nix::sys::socket::{recvmmsg, MsgFlags, MultiHeaders, SockaddrStorage};
+use nix::sys::socket::{recvmmsg, setsockopt, sockopt, MsgFlags, MultiHeaders, SockaddrStorage};
 use nix::time::{clock_gettime, ClockId};
 use wxudp::{SendOptions, SocketType, UdpSocket};
 
@@ -62,6 +62,8 @@ const BATCH: usize = 16;
 pub fn raw_receiver() -> Result<Receiver, String> {
     let sock = StdUdpSocket::bind("127.0.0.1:0").map_err(io)?;
     sock.set_nonblocking(true).map_err(io)?;
+    // The receive buffer wxudp asks for, so that both hold as much of a flood.
+    setsockopt(&sock, sockopt::RcvBuf, &(4 << 20)).map_err(|e| e.to_string())?;
     let addr = sock.local_addr().map_err(io)?;
     let (tx, reports) = mpsc::channel();
     let epoll = Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC).map_err(|e| e.to_string())?;

@@ -4,7 +4,7 @@
 //! Each method takes a call (with its already-typed arguments), applies the rules of the
 //! contract (docs/CONTRACT.md) and says what the I/O layer must do next: open an OS
 //! socket, hand a datagram to the kernel, queue it in the outbox, connect. Events are
-//! queued in the state ([`SocketState::take_events`]); the engine hands them to its sink
+//! queued in the state ([`SocketState::swap_events`]); the engine hands them to its sink
 //! after releasing its lock. A call's failure is returned; the engine makes it an
 //! `error` event ([`Engine::invoke`](crate::frontend::Engine::invoke)). Failures of no
 //! call (a datagram the kernel refused while flushing, a host name that did not
@@ -154,8 +154,17 @@ impl SocketState {
     }
 
     /// The events queued so far, oldest first; the caller delivers them.
+    #[cfg(test)]
     pub(crate) fn take_events(&mut self) -> VecDeque<Event> {
         std::mem::take(&mut self.events)
+    }
+
+    /// Takes the events queued so far into `into` (which must be empty), leaving `into`'s
+    /// buffer in their place: a delivery loop that hands the same buffer back each time
+    /// allocates none.
+    pub(crate) fn swap_events(&mut self, into: &mut VecDeque<Event>) {
+        debug_assert!(into.is_empty());
+        std::mem::swap(&mut self.events, into);
     }
 
     /// Whether events are waiting to be taken.
