@@ -184,9 +184,9 @@
   }
   class UDPSocket {
     bind(port) { return N.udpBind(idOf(this), port); }
-    send(option) { N.udpSend(idOf(this), 'send', option); }
+    send(option) { N.udpSend(idOf(this), false, option); }
     connect(option) { N.udpConnect(idOf(this), option); }
-    write(option) { N.udpSend(idOf(this), 'write', option); }
+    write(option) { N.udpSend(idOf(this), true, option); }
     setTTL(ttl) { N.udpSetTTL(idOf(this), ttl); }
     close() { N.udpClose(idOf(this)); }
   }

@@ -70,12 +70,10 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, n: &Object<'js>, host: &Shared) -> rq
         "udpSend",
         Function::new(
             ctx.clone(),
-            move |ctx: Ctx<'js>, this: Value<'js>, method: String, option: Opt<Value<'js>>| {
-                let method = if method == "write" {
-                    Method::Write
-                } else {
-                    Method::Send
-                };
+            // `write` is a boolean, not the method's name: a string argument is copied
+            // into a Rust String on every call.
+            move |ctx: Ctx<'js>, this: Value<'js>, write: bool, option: Opt<Value<'js>>| {
+                let method = if write { Method::Write } else { Method::Send };
                 call(&ctx, &h, &this, method, |calls| {
                     with_send_options(method, &arg(&ctx, option), |opts| match method {
                         Method::Write => calls.write(opts),
