@@ -33,6 +33,8 @@ pub(crate) struct Names<'js> {
     local: RefCell<Option<(IpAddr, rquickjs::String<'js>)>>,
     /// Never handed to a script: they keep the shapes of message results alive.
     _shapes: [Object<'js>; 3],
+    /// The prelude's private symbol under which a `UDPSocket` keeps its handle.
+    pub(crate) socket_key: RefCell<Option<Atom<'js>>>,
 }
 
 // SAFETY: `Names<'js>` holds JavaScript values (atoms, strings, objects) only through
@@ -70,6 +72,7 @@ impl<'js> Names<'js> {
                 Object::new(ctx.clone())?,
                 Object::new(ctx.clone())?,
             ],
+            socket_key: RefCell::new(None),
         };
         // The same properties in the same order as `event_payload` sets them.
         let undefined = || Value::new_undefined(ctx.clone());
