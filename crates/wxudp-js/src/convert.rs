@@ -180,10 +180,19 @@ pub(crate) fn option_object<'js>(method: Method, value: &Value<'js>) -> Result<O
 
 /// `address` and `port` of an option object.
 pub(crate) fn address_port(method: Method, obj: &Object<'_>) -> Result<(String, u16), Error> {
+    let (address, port) = address_string_port(method, obj)?;
+    Ok((text(&address), port))
+}
+
+/// `address` (a string, not converted yet) and `port` of an option object.
+fn address_string_port<'js>(
+    method: Method,
+    obj: &Object<'js>,
+) -> Result<(rquickjs::String<'js>, u16), Error> {
     let names = names(obj.ctx()).ok();
     let n = names.as_deref();
     let address: Value<'_> = field(obj, key(n, |n| &n.address, "address"));
-    let Some(address) = address.as_string().map(text) else {
+    let Some(address) = address.as_string().cloned() else {
         return Err(parameter(method, "address", "String", &address));
     };
     let port: Value<'_> = field(obj, key(n, |n| &n.port, "port"));
@@ -415,7 +424,9 @@ pub(crate) fn with_send_options<'js>(
     send: impl FnOnce(&SendOptions<'_>) -> Result<(), Error>,
 ) -> Result<(), Error> {
     let obj = option_object(method, value)?;
-    let (address, port) = address_port(method, &obj)?;
+    // The address is converted to text last (a string cannot change meanwhile), and
+    // not again while the script sends the same string.
+    let (address, port) = address_string_port(method, &obj)?;
     let names = names(obj.ctx()).ok();
     let n = names.as_deref();
     let message_value: Value<'js> = field(&obj, key(n, |n| &n.message, "message"));
@@ -469,13 +480,19 @@ pub(crate) fn with_send_options<'js>(
             Payload::Bytes(&copy)
         }
     };
-    let mut options = SendOptions::new(&address, port, payload).set_broadcast(broadcast);
-    if let Message::Text(_) = message {
-        // Ignored for text, as in WeChat; kept so that the core sees what was asked.
-        options.offset = offset.unwrap_or(0);
-        options.length = length;
+    let send = |address: &str| {
+        let mut options = SendOptions::new(address, port, payload).set_broadcast(broadcast);
+        if let Message::Text(_) = message {
+            // Ignored for text, as in WeChat; kept so that the core sees what was asked.
+            options.offset = offset.unwrap_or(0);
+            options.length = length;
+        }
+        send(&options)
+    };
+    match n {
+        Some(n) => n.with_address_text(&address, text, send),
+        None => send(&text(&address)),
     }
-    send(&options)
 }
 
 fn truthy(value: &Value<'_>) -> bool {

@@ -35,6 +35,8 @@ pub(crate) struct Names<'js> {
     _shapes: [Object<'js>; 3],
     /// The prelude's private symbol under which a `UDPSocket` keeps its handle.
     pub(crate) socket_key: RefCell<Option<Atom<'js>>>,
+    /// The last destination string a send was given, and its text.
+    last_address: RefCell<Option<(rquickjs::String<'js>, String)>>,
 }
 
 // SAFETY: `Names<'js>` holds JavaScript values (atoms, strings, objects) only through
@@ -73,6 +75,7 @@ impl<'js> Names<'js> {
                 Object::new(ctx.clone())?,
             ],
             socket_key: RefCell::new(None),
+            last_address: RefCell::new(None),
         };
         // The same properties in the same order as `event_payload` sets them.
         let undefined = || Value::new_undefined(ctx.clone());
@@ -95,6 +98,28 @@ impl<'js> Names<'js> {
         match ip {
             IpAddr::V4(_) => self.ipv4.clone(),
             IpAddr::V6(_) => self.ipv6.clone(),
+        }
+    }
+
+    /// Calls `f` with the text of `address`, converted by `convert` unless `address` is
+    /// the very string (strings are immutable) the last call had. `f` must not run
+    /// JavaScript; if it did and came back here, that call converts for itself.
+    pub(crate) fn with_address_text<R>(
+        &self,
+        address: &rquickjs::String<'js>,
+        convert: impl Fn(&rquickjs::String<'js>) -> String,
+        f: impl FnOnce(&str) -> R,
+    ) -> R {
+        let Ok(mut last) = self.last_address.try_borrow_mut() else {
+            return f(&convert(address));
+        };
+        let same = matches!(&*last, Some((s, _)) if s.as_value() == address.as_value());
+        if !same {
+            *last = Some((address.clone(), convert(address)));
+        }
+        match &*last {
+            Some((_, text)) => f(text),
+            None => f(&convert(address)),
         }
     }
 

@@ -107,6 +107,8 @@ pub(crate) struct SocketState {
     next_seq: u64,
     flushing: bool,
     events: VecDeque<Event>,
+    /// The last IP literal [`target`](SocketState::target) parsed, and its address.
+    last_ip: Option<(String, IpAddr)>,
 }
 
 impl SocketState {
@@ -125,6 +127,7 @@ impl SocketState {
             next_seq: 0,
             flushing: false,
             events: VecDeque::new(),
+            last_ip: None,
         }
     }
 
@@ -395,15 +398,31 @@ impl SocketState {
         (self.phase == Phase::Created).then(|| self.wildcard())
     }
 
-    /// Parses a destination and checks it against the policy and the family.
+    /// Parses a destination and checks it against the policy and the family. The text
+    /// of the last IP literal parsed is remembered with its address: a socket that
+    /// sends to the same peer again and again parses it once (the policy and the family
+    /// are checked every time).
     fn target(
-        &self,
+        &mut self,
         method: Method,
         address: &str,
         port: u16,
         on_own_subnet: &dyn Fn(IpAddr) -> bool,
     ) -> Result<Target, Error> {
-        match Destination::parse(method, address, port)? {
+        let destination = match &self.last_ip {
+            Some((text, ip)) if text == address => {
+                crate::options::check_destination_port(method, port)?;
+                Destination::Ip(SocketAddr::new(*ip, port))
+            }
+            _ => {
+                let parsed = Destination::parse(method, address, port)?;
+                if let Destination::Ip(addr) = &parsed {
+                    self.last_ip = Some((address.to_owned(), addr.ip()));
+                }
+                parsed
+            }
+        };
+        match destination {
             Destination::Ip(addr) => {
                 self.policy
                     .check_ip_with(method, addr.ip(), on_own_subnet)?;
