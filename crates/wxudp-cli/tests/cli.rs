@@ -199,27 +199,96 @@ fn every_subcommand_has_help() {
 }
 
 #[test]
-fn bench_reports_every_implementation() {
-    // Enough round trips for the script row's Date.now() timing (under 10 ms it says
-    // "too short to time" instead of a rate; 50 took 7 ms here in a debug build).
-    let out = run(&["bench", "--count", "2000", "--size", "16"]);
+fn bench_reports_every_measurement_as_json_and_draws_a_chart() {
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("bench.svg");
+    let out = run(&[
+        "bench",
+        "--quick",
+        "--json",
+        "--plot",
+        svg.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let debug = cfg!(debug_assertions);
+    assert_eq!(doc["build"], if debug { "debug" } else { "release" });
+    if debug {
+        assert!(stderr(&out).contains("warning: this is a debug build"));
+    }
+    assert_eq!(doc["runs"], 1, "--quick runs once");
+    let metrics = doc["metrics"].as_array().unwrap();
+    let keys: Vec<&str> = metrics.iter().map(|m| m["key"].as_str().unwrap()).collect();
+    assert_eq!(
+        keys,
+        [
+            "timer_interval",
+            "timer_timeout",
+            "recv_cpu",
+            "recv_delivered",
+            "send_cpu",
+            "send_burst",
+            "rtt_p50",
+            "rtt_p99"
+        ]
+    );
+    let node = doc["node"].is_string();
+    for m in metrics {
+        let rows = m["rows"].as_array().unwrap();
+        assert!(rows.len() >= 2, "{m}");
+        for row in rows {
+            let subject = row["subject"].as_str().unwrap();
+            if subject == "node dgram" && !node {
+                assert_eq!(row["error"], "node not installed", "{m}");
+                continue;
+            }
+            // Every subject measured, once, with a median and range of that one value.
+            let samples = row["samples"].as_array().unwrap();
+            assert_eq!(samples.len(), 1, "{subject} in {m}");
+            let median = row["median"].as_f64().unwrap();
+            assert!(median > 0.0, "{subject} in {m}");
+            assert_eq!(row["min"], row["median"]);
+            assert_eq!(row["max"], row["median"]);
+        }
+    }
+    let chart = std::fs::read_to_string(&svg).unwrap();
+    assert!(
+        chart.starts_with("<svg"),
+        "{}",
+        &chart[..chart.len().min(200)]
+    );
+    assert!(chart.trim_end().ends_with("</svg>"));
+    for label in ["wxudp run", "Rust API", "plain", "round trip p99"] {
+        assert!(chart.contains(label), "{label} missing from the chart");
+    }
+    // Usage errors.
+    for bad in [
+        &["bench", "--runs", "0"][..],
+        &["bench", "--only", "everything"],
+    ] {
+        assert_eq!(run(bad).status.code(), Some(2), "{bad:?}");
+    }
+}
+
+#[test]
+fn bench_prints_a_table_with_ratios() {
+    let out = run(&["bench", "--quick", "--only", "rtt,send", "--runs", "2"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
-    assert!(
-        text.starts_with("2000 round trips of 16 bytes over 127.0.0.1"),
-        "{text}"
-    );
-    for row in ["std::net::UdpSocket", "wxudp (Rust API)", "wxudp run (JS)"] {
-        let line = text
+    assert!(text.starts_with("wxudp bench: 2 runs each"), "{text}");
+    assert!(text.contains("round trip p50"), "{text}");
+    assert!(!text.contains("setInterval"), "only what was asked: {text}");
+    for row in ["plain sockets", "wxudp Rust API", "wxudp run (JS)"] {
+        let lines: Vec<&str> = text
             .lines()
-            .find(|l| l.starts_with(row))
-            .unwrap_or_else(|| panic!("no {row} row: {text}"));
-        assert!(line.ends_with('x'), "{row} has a ratio: {line}");
+            .filter(|l| l.trim_start().starts_with(row))
+            .collect();
+        assert_eq!(lines.len(), 3, "{row}: send, p50, p99: {text}");
+        for line in lines {
+            assert!(line.contains(" – "), "a range: {line}");
+            assert!(line.contains('x'), "a ratio: {line}");
+        }
     }
-    assert!(text.lines().any(|l| l.starts_with("node dgram")), "{text}");
-    // A usage error (it exited 1 before the netcat issue).
-    let bad = run(&["bench", "--count", "0"]);
-    assert_eq!(bad.status.code(), Some(2));
 }
 
 #[test]

@@ -2,14 +2,18 @@
 //! options and messages in; event payloads out. Bad input becomes a `wxudp::Error` with
 //! WeChat's wording, never a JavaScript exception.
 
-use rquickjs::{ArrayBuffer, Ctx, Object, Type, Value};
+use std::ptr::NonNull;
+
+use rquickjs::{ArrayBuffer, Ctx, IntoAtom, Object, Type, U8Clamped, Value};
 use wxudp::options::parse_index;
 use wxudp::options::PortArg;
-use wxudp::{family_name, Error, Event, Method, Payload, SendOptions};
+use wxudp::{Error, Event, Method, Payload, SendOptions};
+
+use crate::names::{key, names, Key};
 
 /// A property of an option object; `undefined` when it is missing or its getter throws
 /// (the exception is discarded: a `UDPSocket` method reports, it never throws).
-fn field<'js>(obj: &Object<'js>, name: &str) -> Value<'js> {
+fn field<'js>(obj: &Object<'js>, name: impl IntoAtom<'js>) -> Value<'js> {
     obj.get(name).unwrap_or_else(|_| {
         let ctx = obj.ctx().clone();
         let _ = ctx.catch();
@@ -176,11 +180,22 @@ pub(crate) fn option_object<'js>(method: Method, value: &Value<'js>) -> Result<O
 
 /// `address` and `port` of an option object.
 pub(crate) fn address_port(method: Method, obj: &Object<'_>) -> Result<(String, u16), Error> {
-    let address: Value<'_> = field(obj, "address");
-    let Some(address) = address.as_string().map(text) else {
+    let (address, port) = address_string_port(method, obj)?;
+    Ok((text(&address), port))
+}
+
+/// `address` (a string, not converted yet) and `port` of an option object.
+fn address_string_port<'js>(
+    method: Method,
+    obj: &Object<'js>,
+) -> Result<(rquickjs::String<'js>, u16), Error> {
+    let names = names(obj.ctx()).ok();
+    let n = names.as_deref();
+    let address: Value<'_> = field(obj, key(n, |n| &n.address, "address"));
+    let Some(address) = address.as_string().cloned() else {
         return Err(parameter(method, "address", "String", &address));
     };
-    let port: Value<'_> = field(obj, "port");
+    let port: Value<'_> = field(obj, key(n, |n| &n.port, "port"));
     let mut text = String::new();
     let port = port_arg(&port, &mut text).destination_port(method)?;
     Ok((address, port))
@@ -193,6 +208,9 @@ pub(crate) fn address_port(method: Method, obj: &Object<'_>) -> Result<(String, 
 enum Message<'js> {
     Text(String),
     Buffer(Option<ArrayBuffer<'js>>, Option<Object<'js>>),
+    /// A typed array, whose buffer and window are read from its internal slots (no
+    /// JavaScript runs) at the moment its bytes are copied.
+    Typed(Object<'js>),
 }
 
 /// Why the bytes of a buffer or view cannot be read.
@@ -223,14 +241,19 @@ fn message<'js>(value: &Value<'js>) -> Result<Message<'js>, ViewError> {
     if let Some(s) = value.as_string() {
         return Ok(Message::Text(text(s)));
     }
+    let Some(obj) = value.as_object() else {
+        return Err(ViewError::NotBuffer);
+    };
+    // A typed array is a view, never an ArrayBuffer: asking QuickJS whether it is one
+    // would throw (and format) a TypeError only to discard it.
+    if is_typed_array(obj) {
+        return Ok(Message::Typed(obj.clone()));
+    }
     match array_buffer(value) {
         BufferKind::Live(buf) => return Ok(Message::Buffer(Some(buf), None)),
         BufferKind::Detached => return Ok(Message::Buffer(None, None)),
         BufferKind::Not => {}
     }
-    let Some(obj) = value.as_object() else {
-        return Err(ViewError::NotBuffer);
-    };
     // ArrayBuffer.isView, duck-typed: a `buffer` that is an ArrayBuffer.
     match array_buffer(&field(obj, "buffer")) {
         BufferKind::Live(buf) => Ok(Message::Buffer(Some(buf), Some(obj.clone()))),
@@ -239,25 +262,98 @@ fn message<'js>(value: &Value<'js>) -> Result<Message<'js>, ViewError> {
     }
 }
 
+/// Whether `obj` is a typed array of any element type, asked without running
+/// JavaScript or throwing.
+fn is_typed_array(obj: &Object<'_>) -> bool {
+    obj.is_typed_array::<u8>()
+        || obj.is_typed_array::<U8Clamped>()
+        || obj.is_typed_array::<i8>()
+        || obj.is_typed_array::<u16>()
+        || obj.is_typed_array::<i16>()
+        || obj.is_typed_array::<u32>()
+        || obj.is_typed_array::<i32>()
+        || obj.is_typed_array::<f32>()
+        || obj.is_typed_array::<f64>()
+        || obj.is_typed_array::<u64>()
+        || obj.is_typed_array::<i64>()
+}
+
+/// A typed array's buffer and where the view starts in it, from its internal slots (no
+/// getter runs), or `None` if QuickJS cannot say (detached, or out of bounds as far as
+/// it knows: a length-tracking view's recorded length goes stale when its buffer
+/// shrinks). Its length is read as `byteLength`, which tracks a resizable buffer.
+fn typed_start<'js>(obj: &Object<'js>) -> Option<(ArrayBuffer<'js>, usize)> {
+    // Addresses only, never dereferenced: the bytes are borrowed by `with_window`.
+    let start = |view: Option<NonNull<[u8]>>, buffer: Option<ArrayBuffer<'js>>| {
+        let (view, buffer) = (view?, buffer?);
+        let start = buffer.as_raw()?.cast::<u8>().as_ptr().addr();
+        let offset = view.cast::<u8>().as_ptr().addr().checked_sub(start)?;
+        Some((buffer, offset))
+    };
+    macro_rules! typed {
+        ($($t:ty),*) => {
+            $(if let Some(array) = obj.as_typed_array::<$t>() {
+                start(array.as_raw(), array.arraybuffer().ok())
+            } else)* {
+                None
+            }
+        };
+    }
+    let found = typed!(u8, U8Clamped, i8, u16, i16, u32, i32, f32, f64, u64, i64);
+    if found.is_none() {
+        // QuickJS may have left a TypeError (detached, out of bounds): take it.
+        let _ = obj.ctx().catch();
+    }
+    found
+}
+
+/// The buffer and window of a typed array: the start from its internal slots, the
+/// length from `byteLength` ([`typed_start`]); when QuickJS cannot tell the start, the
+/// way of any view ([`view_window`]).
+fn typed_window<'js>(
+    obj: &Object<'js>,
+) -> Result<(Option<ArrayBuffer<'js>>, (usize, usize)), ViewError> {
+    let names = names(obj.ctx()).ok();
+    let n = names.as_deref();
+    match typed_start(obj) {
+        Some((buffer, offset)) => {
+            let length = index(obj, key(n, |n| &n.byte_length, "byteLength"))?;
+            Ok((Some(buffer), (offset, length)))
+        }
+        None => {
+            let buffer = match array_buffer(&field(obj, key(n, |n| &n.buffer, "buffer"))) {
+                BufferKind::Live(buf) => Some(buf),
+                BufferKind::Detached => None,
+                BufferKind::Not => return Err(ViewError::NotBuffer),
+            };
+            Ok((buffer, view_window(obj)?))
+        }
+    }
+}
+
+/// A view's `byteOffset` or `byteLength`: 0 when missing, else a non-negative integer.
+fn index<'js>(view: &Object<'js>, name: impl IntoAtom<'js>) -> Result<usize, ViewError> {
+    let v = field(view, name);
+    if v.is_undefined() {
+        return Ok(0);
+    }
+    match v.as_number() {
+        Some(n) if n.fract() == 0.0 && n >= 0.0 && n <= usize::MAX as f64 => {
+            // Non-negative and integral; `as` saturates at the top.
+            Ok(n as usize)
+        }
+        _ => Err(ViewError::OutOfRange),
+    }
+}
+
 /// Where a view lies in its buffer: `(byteOffset, byteLength)`, read through the view's
 /// own properties (getters and Proxy traps run here, before any byte is borrowed).
 /// A missing property counts as 0; anything but a non-negative integer is out of range.
 fn view_window(view: &Object<'_>) -> Result<(usize, usize), ViewError> {
-    let index = |name: &str| -> Result<usize, ViewError> {
-        let v = field(view, name);
-        if v.is_undefined() {
-            return Ok(0);
-        }
-        match v.as_number() {
-            Some(n) if n.fract() == 0.0 && n >= 0.0 && n <= usize::MAX as f64 => {
-                // Non-negative and integral; `as` saturates at the top.
-                Ok(n as usize)
-            }
-            _ => Err(ViewError::OutOfRange),
-        }
-    };
-    let offset = index("byteOffset")?;
-    let length = index("byteLength")?;
+    let names = names(view.ctx()).ok();
+    let n = names.as_deref();
+    let offset = index(view, key(n, |n| &n.byte_offset, "byteOffset"))?;
+    let length = index(view, key(n, |n| &n.byte_length, "byteLength"))?;
     Ok((offset, length))
 }
 
@@ -300,6 +396,10 @@ fn with_window<R>(
 pub(crate) fn view_bytes(value: &Value<'_>) -> Result<Vec<u8>, ViewError> {
     match message(value)? {
         Message::Text(_) => Err(ViewError::NotBuffer),
+        Message::Typed(obj) => {
+            let (buffer, window) = typed_window(&obj)?;
+            with_window(buffer.as_ref(), Some(window), <[u8]>::to_vec)
+        }
         Message::Buffer(buffer, view) => {
             let window = view.as_ref().map(view_window).transpose()?;
             with_window(buffer.as_ref(), window, <[u8]>::to_vec)
@@ -312,7 +412,8 @@ pub(crate) fn view_bytes(value: &Value<'_>) -> Result<Vec<u8>, ViewError> {
 ///
 /// Every option is read first, in a fixed order (`address`, `port`, `message`, `offset`,
 /// `length`, `setBroadcast`, then a view's `byteOffset` and `byteLength`), each of which
-/// may run a getter, a Proxy trap or `valueOf`. Only then are the bytes copied: the range
+/// may run a getter, a Proxy trap or `valueOf`. A typed array's buffer and start are
+/// its internal slots (no getter runs for them); its `byteLength` is read last. Only then are the bytes copied: the range
 /// is checked against the buffer as it is at that moment, and no JavaScript runs between
 /// that check and the copy. So a getter that resizes, transfers or detaches the buffer
 /// makes an error event (or sends what the buffer holds then), never a read of freed
@@ -323,12 +424,16 @@ pub(crate) fn with_send_options<'js>(
     send: impl FnOnce(&SendOptions<'_>) -> Result<(), Error>,
 ) -> Result<(), Error> {
     let obj = option_object(method, value)?;
-    let (address, port) = address_port(method, &obj)?;
-    let message_value: Value<'js> = field(&obj, "message");
+    // The address is converted to text last (a string cannot change meanwhile), and
+    // not again while the script sends the same string.
+    let (address, port) = address_string_port(method, &obj)?;
+    let names = names(obj.ctx()).ok();
+    let n = names.as_deref();
+    let message_value: Value<'js> = field(&obj, key(n, |n| &n.message, "message"));
     let message = message(&message_value)
         .map_err(|_| parameter(method, "message", "String/ArrayBuffer", &message_value))?;
-    let index = |name: &'static str| -> Result<Option<usize>, Error> {
-        let v: Value<'js> = field(&obj, name);
+    let index = |name: &'static str, atom: Key<'js>| -> Result<Option<usize>, Error> {
+        let v: Value<'js> = field(&obj, atom);
         if v.is_undefined() || v.is_null() {
             return Ok(None);
         }
@@ -337,9 +442,9 @@ pub(crate) fn with_send_options<'js>(
             None => Err(parameter(method, name, "Number", &v)),
         }
     };
-    let offset = index("offset")?;
-    let length = index("length")?;
-    let broadcast = truthy(&field(&obj, "setBroadcast"));
+    let offset = index("offset", key(n, |n| &n.offset, "offset"))?;
+    let length = index("length", key(n, |n| &n.length, "length"))?;
+    let broadcast = truthy(&field(&obj, key(n, |n| &n.set_broadcast, "setBroadcast")));
     let invalid = |e: ViewError| Error::InvalidArgument {
         method,
         reason: e.reason().into(),
@@ -363,14 +468,31 @@ pub(crate) fn with_send_options<'js>(
             .map_err(invalid)??;
             Payload::Bytes(&copy)
         }
+        Message::Typed(obj) => {
+            let (buffer, window) = typed_window(obj).map_err(invalid)?;
+            copy = with_window(buffer.as_ref(), Some(window), |bytes| {
+                let mut range = SendOptions::new("", 0, bytes);
+                range.offset = offset.unwrap_or(0);
+                range.length = length;
+                range.bytes(method).map(<[u8]>::to_vec)
+            })
+            .map_err(invalid)??;
+            Payload::Bytes(&copy)
+        }
     };
-    let mut options = SendOptions::new(&address, port, payload).set_broadcast(broadcast);
-    if let Message::Text(_) = message {
-        // Ignored for text, as in WeChat; kept so that the core sees what was asked.
-        options.offset = offset.unwrap_or(0);
-        options.length = length;
+    let send = |address: &str| {
+        let mut options = SendOptions::new(address, port, payload).set_broadcast(broadcast);
+        if let Message::Text(_) = message {
+            // Ignored for text, as in WeChat; kept so that the core sees what was asked.
+            options.offset = offset.unwrap_or(0);
+            options.length = length;
+        }
+        send(&options)
+    };
+    match n {
+        Some(n) => n.with_address_text(&address, text, send),
+        None => send(&text(&address)),
     }
-    send(&options)
 }
 
 fn truthy(value: &Value<'_>) -> bool {
@@ -400,22 +522,31 @@ pub(crate) fn js_array_buffer<'js>(
 }
 
 /// The payload object WeChat passes to the listeners of `event`.
+///
+/// A message's objects get their properties in one fixed order, by interned names, so
+/// that QuickJS finds their shapes (kept alive by [`Names`](crate::names::Names)) instead
+/// of building them; the address strings are reused while the peer stays the same.
 pub(crate) fn event_payload<'js>(ctx: &Ctx<'js>, event: Event) -> rquickjs::Result<Object<'js>> {
     let obj = Object::new(ctx.clone())?;
     match event {
         Event::Message(msg) => {
+            let names = names(ctx)?;
+            let (r, l) = (msg.remote.ip(), msg.local.ip());
             let remote = Object::new(ctx.clone())?;
-            remote.set("address", msg.remote.ip().to_string())?;
-            remote.set("family", family_name(&msg.remote))?;
-            remote.set("port", msg.remote.port())?;
-            remote.set("size", msg.data.len())?;
+            remote.set(names.address.clone(), names.remote_address(ctx, r)?)?;
+            remote.set(names.family.clone(), names.family_of(&r))?;
+            remote.set(names.port.clone(), msg.remote.port())?;
+            remote.set(names.size.clone(), msg.data.len())?;
             let local = Object::new(ctx.clone())?;
-            local.set("address", msg.local.ip().to_string())?;
-            local.set("family", family_name(&msg.local))?;
-            local.set("port", msg.local.port())?;
-            obj.set("message", js_array_buffer(ctx.clone(), &msg.data)?)?;
-            obj.set("remoteInfo", remote)?;
-            obj.set("localInfo", local)?;
+            local.set(names.address.clone(), names.local_address(ctx, l)?)?;
+            local.set(names.family.clone(), names.family_of(&l))?;
+            local.set(names.port.clone(), msg.local.port())?;
+            obj.set(
+                names.message.clone(),
+                js_array_buffer(ctx.clone(), &msg.data)?,
+            )?;
+            obj.set(names.remote_info.clone(), remote)?;
+            obj.set(names.local_info.clone(), local)?;
         }
         Event::Error(err) => {
             obj.set("errMsg", err.to_string())?;

@@ -521,12 +521,18 @@
   }
   class UDPSocket {
     bind(port) { return N.udpBind(idOf(this), port); }
-    send(option) { N.udpSend(idOf(this), 'send', option); }
     connect(option) { N.udpConnect(idOf(this), option); }
-    write(option) { N.udpSend(idOf(this), 'write', option); }
     setTTL(ttl) { N.udpSetTTL(idOf(this), ttl); }
     close() { N.udpClose(idOf(this)); }
   }
+  // send and write are natives that read this[ID] themselves: the hot path has no
+  // JavaScript frame of ours. Defined as class methods are: not enumerable.
+  N.udpKey(ID);
+  ['send', 'write'].forEach(function (m) {
+    Object.defineProperty(UDPSocket.prototype, m, {
+      value: N['udp_' + m], writable: true, enumerable: false, configurable: true,
+    });
+  });
   [['Close', 'close'], ['Error', 'error'], ['Listening', 'listening'], ['Message', 'message']].forEach(function (e) {
     UDPSocket.prototype['on' + e[0]] = function (listener) { N.udpOn(idOf(this), e[1], listener); };
     UDPSocket.prototype['off' + e[0]] = function (listener) {

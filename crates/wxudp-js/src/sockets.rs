@@ -9,6 +9,7 @@
 //! it still report `<method>:fail socket is closed`: the engine, closed, stays in the
 //! handle.
 
+use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -29,6 +30,8 @@ pub(crate) struct SocketHandle<'js> {
     engine: Rc<Engine>,
     /// Events emitted by the engine and not yet dispatched.
     pending: Arc<AtomicUsize>,
+    /// What the last [`Sockets::settle`] found (open, kept): the maps already say so.
+    settled: Cell<(bool, bool)>,
     pub(crate) listeners: Registry<Function<'js>>,
 }
 
@@ -146,6 +149,7 @@ impl Sockets {
                 id,
                 engine: Rc::new(engine),
                 pending,
+                settled: Cell::new((false, false)),
                 listeners: Registry::default(),
             },
         )
@@ -157,6 +161,10 @@ impl Sockets {
         let h = handle.borrow();
         let open = h.engine.is_open();
         let live = open || h.pending.load(Ordering::Acquire) > 0;
+        // Most calls (a send on an open socket) change neither: no map is touched.
+        if h.settled.replace((open, live)) == (open, live) {
+            return;
+        }
         if open {
             self.open.insert(h.id);
         } else {
@@ -201,7 +209,8 @@ impl Sockets {
         }
     }
 
-    /// Lets every handle go (before the JavaScript runtime is freed).
+    /// Lets every handle go (before the JavaScript runtime is freed). The run is over:
+    /// no handle is settled again.
     pub(crate) fn clear(&mut self) {
         self.live.clear();
         self.open.clear();

@@ -2,19 +2,22 @@
 //! handle and raw JavaScript values. Nothing here throws: every failure is reported through the
 //! core engine as an `error` event (and `bind` returns 0).
 
-use rquickjs::function::Opt;
-use rquickjs::{Class, Ctx, Function, Object, Value};
+use rquickjs::function::{Opt, This};
+use rquickjs::{Atom, Class, Ctx, Exception, Function, Object, Value};
 use wxudp::frontend::Calls;
 use wxudp::options::parse_ttl;
 use wxudp::{Error, EventKind, Method, SocketType};
 
 use crate::convert::{address_port, option_object, port_arg, type_name, with_send_options};
 use crate::host::Shared;
+use crate::names::names;
 use crate::sockets::{handle_of, SocketHandle};
 
 /// Adds the `udp*` natives to `n`. Each takes the socket's handle (see
 /// [`SocketHandle`]) and raw JavaScript values.
 pub(crate) fn install<'js>(ctx: &Ctx<'js>, n: &Object<'js>, host: &Shared) -> rquickjs::Result<()> {
+    // Made now, while no other user data is borrowed (see `names`).
+    drop(crate::names::names(ctx)?);
     let h = host.clone();
     n.set(
         "udpCreate",
@@ -63,26 +66,39 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, n: &Object<'js>, host: &Shared) -> rq
         )?,
     )?;
 
-    let h = host.clone();
+    // `send` and `write` themselves, on `UDPSocket.prototype`: called as methods, with
+    // no JavaScript wrapper between the script and the native (the other methods keep
+    // theirs: they are not called thousands of times a second).
     n.set(
-        "udpSend",
-        Function::new(
+        "udpKey",
+        Function::new(ctx.clone(), |ctx: Ctx<'js>, key: Value<'js>| {
+            let atom = Atom::from_value(ctx.clone(), &key)?;
+            *names(&ctx)?.socket_key.borrow_mut() = Some(atom);
+            Ok::<_, rquickjs::Error>(())
+        })?,
+    )?;
+    for (name, method) in [("send", Method::Send), ("write", Method::Write)] {
+        let h = host.clone();
+        let f = Function::new(
             ctx.clone(),
-            move |ctx: Ctx<'js>, this: Value<'js>, method: String, option: Opt<Value<'js>>| {
-                let method = if method == "write" {
-                    Method::Write
-                } else {
-                    Method::Send
-                };
-                call(&ctx, &h, &this, method, |calls| {
+            move |ctx: Ctx<'js>,
+                  this: This<Value<'js>>,
+                  option: Opt<Value<'js>>|
+                  -> rquickjs::Result<()> {
+                let handle = socket_of(&ctx, &this.0)?;
+                call(&ctx, &h, &handle, method, |calls| {
                     with_send_options(method, &arg(&ctx, option), |opts| match method {
                         Method::Write => calls.write(opts),
                         _ => calls.send(opts),
                     })
                 });
+                Ok(())
             },
-        )?,
-    )?;
+        )?
+        .with_name(name)?
+        .with_length(1)?;
+        n.set(format!("udp_{name}"), f)?;
+    }
 
     let h = host.clone();
     n.set(
@@ -199,6 +215,22 @@ fn call<'js, T>(
     let out = engine.invoke(method, f).ok();
     host.borrow_mut().sockets.settle(ctx, &handle);
     out
+}
+
+/// The handle of the `UDPSocket` a method was called on (`this[ID]` in the prelude's
+/// terms), or the TypeError the prelude's methods throw for anything else.
+fn socket_of<'js>(ctx: &Ctx<'js>, this: &Value<'js>) -> rquickjs::Result<Value<'js>> {
+    let handle = match (this.as_object(), names(ctx)?.socket_key.borrow().clone()) {
+        (Some(obj), Some(key)) => obj.get::<_, Value<'js>>(key)?,
+        _ => Value::new_undefined(ctx.clone()),
+    };
+    if handle_of(&handle).is_none() {
+        return Err(Exception::throw_type(
+            ctx,
+            "Illegal invocation: not a UDPSocket",
+        ));
+    }
+    Ok(handle)
 }
 
 /// An optional argument, `undefined` when it was not passed.

@@ -8,9 +8,13 @@ use tokio::sync::mpsc;
 
 use crate::delivery::Delivery;
 use crate::error::{Error, Method};
-use crate::socket::Listeners;
+use crate::socket::{Listener, Listeners};
 use crate::spawn::IoQueue;
 use crate::sync::lock;
+
+/// Events dispatched in one turn of the driver's loop at most, before it polls the
+/// sockets again.
+const DISPATCH_BATCH: usize = 256;
 
 /// The background thread that runs every `UdpSocket`'s I/O and listeners.
 pub(crate) struct Driver {
@@ -52,13 +56,26 @@ impl Driver {
             .name("wxudp-driver".into())
             .spawn(move || {
                 runtime.block_on(async move {
+                    // The listeners of the event being dispatched, reused.
+                    let mut scratch = Vec::new();
                     loop {
                         tokio::select! {
                             // I/O first, so that what it reads is dispatched in this turn.
                             biased;
                             () = std::future::poll_fn(|cx| io_driver.poll(cx)) => {}
                             next = rx.recv() => match next {
-                                Some((listeners, delivery)) => dispatch(&listeners, delivery),
+                                Some((listeners, delivery)) => {
+                                    dispatch(&listeners, delivery, &mut scratch);
+                                    // And what else is queued now, in order, before the
+                                    // next poll of the I/O: one turn of the select per
+                                    // batch, not per event.
+                                    for _ in 1..DISPATCH_BATCH {
+                                        let Ok((listeners, delivery)) = rx.try_recv() else {
+                                            break;
+                                        };
+                                        dispatch(&listeners, delivery, &mut scratch);
+                                    }
+                                }
                                 None => break,
                             },
                         }
@@ -73,13 +90,14 @@ impl Driver {
     }
 }
 
-/// Delivers one event to the listeners registered when its dispatch starts.
-fn dispatch(listeners: &Listeners, delivery: Delivery) {
+/// Delivers one event to the listeners registered when its dispatch starts, copied into
+/// `scratch` (empty, and left empty: its buffer serves the next event).
+fn dispatch(listeners: &Listeners, delivery: Delivery, scratch: &mut Vec<Listener>) {
     let Some(event) = delivery.accept() else {
         return;
     };
-    let snapshot = lock(listeners).snapshot(event.kind());
-    for listener in snapshot {
+    lock(listeners).snapshot_into(event.kind(), scratch);
+    for listener in scratch.drain(..) {
         if catch_unwind(AssertUnwindSafe(|| listener(&event))).is_err() {
             tracing::error!(kind = ?event.kind(), "a wxudp listener panicked; the others still run");
         }

@@ -366,11 +366,19 @@ impl<L: Clone> Registry<L> {
     /// assert_eq!(reg.snapshot(EventKind::Message), [1, 2]);
     /// ```
     pub fn snapshot(&self, kind: EventKind) -> Vec<L> {
-        self.entries
-            .iter()
-            .filter(|e| e.kind == kind)
-            .map(|e| e.listener.clone())
-            .collect()
+        let mut out = Vec::new();
+        self.snapshot_into(kind, &mut out);
+        out
+    }
+
+    /// [`snapshot`](Registry::snapshot) into `out`, whose buffer a dispatch loop reuses.
+    pub(crate) fn snapshot_into(&self, kind: EventKind, out: &mut Vec<L>) {
+        out.extend(
+            self.entries
+                .iter()
+                .filter(|e| e.kind == kind)
+                .map(|e| e.listener.clone()),
+        );
     }
 }
 

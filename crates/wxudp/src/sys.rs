@@ -100,7 +100,9 @@ impl RecvBatch {
     pub(crate) fn recv(&mut self, socket: &impl AsRawFd) -> io::Result<usize> {
         self.got.clear();
         // The headers hold raw pointers, which would make the read task !Send if kept;
-        // they are a few small allocations, made per call.
+        // and nix's `recvmmsg` does not reset the lengths the kernel shortens in them
+        // (sender address, control messages), so headers used once would truncate the
+        // next sender's address or IPV6_PKTINFO. A few small allocations, made per call.
         let mut headers = MultiHeaders::<SockaddrStorage>::preallocate(
             BATCH,
             Some(nix::cmsg_space!(
@@ -109,11 +111,10 @@ impl RecvBatch {
                 u32
             )),
         );
-        let mut iovs: Vec<[IoSliceMut<'_>; 1]> = self
-            .buf
-            .chunks_mut(SLOT)
-            .map(|chunk| [IoSliceMut::new(chunk)])
-            .collect();
+        // One slot of the buffer per message, without allocating.
+        let mut slots = self.buf.chunks_exact_mut(SLOT);
+        let mut iovs: [[IoSliceMut<'_>; 1]; BATCH] =
+            std::array::from_fn(|_| [IoSliceMut::new(slots.next().unwrap_or_default())]);
         let results = recvmmsg(
             socket.as_raw_fd(),
             &mut headers,

@@ -62,6 +62,18 @@ run(async function () {
   sendOk({ message: trackingView, get offset() { tracked.resize(8); return 1; } },
     Array.from(pattern(8, 3).slice(5)), 'length-tracking view after a shrink');
 
+  // ... and after a growth too (its start comes from the view, its length is byteLength).
+  const growingTracked = new ArrayBuffer(8, { maxByteLength: 64 });
+  new Uint8Array(growingTracked).set(pattern(8, 13));
+  const growingView = new Uint8Array(growingTracked, 2);
+  sendOk({
+    message: growingView,
+    get offset() { growingTracked.resize(12); new Uint8Array(growingTracked).set(pattern(12, 13)); return 0; },
+  }, Array.from(pattern(12, 13).slice(2)), 'length-tracking view after its buffer grew');
+  // Typed arrays of any element type send their bytes.
+  sendOk({ message: new Uint16Array([0x0201, 0x0403, 0x0605]).subarray(1, 2) }, [3, 4], 'a Uint16Array view');
+  sendOk({ message: new Uint8ClampedArray([7, 8, 9]) }, [7, 8, 9], 'a Uint8ClampedArray');
+
   // Detached by transfer(): before the call, or by a getter during it.
   const gone = pattern(4, 4).buffer;
   gone.transfer();

@@ -86,5 +86,23 @@ run(async function () {
     assert(back.every((v, i) => v === i % 251), 'content of a ' + size + '-byte datagram');
   }
 
+  // The address strings are reused while the peer stays the same: they change with it,
+  // both ways, and with the address a datagram was sent to. A script may change a
+  // result object without touching the next one.
+  const peerSock = wx.createUDPSocket();
+  const ePort = peerSock.bind();
+  const seen = [];
+  peerSock.onMessage(function (r) {
+    seen.push([r.remoteInfo.address, r.remoteInfo.port, r.localInfo.address, r.remoteInfo.family]);
+    r.remoteInfo.address = 'changed';
+    r.extra = 1;
+  });
+  const peers = [[b, '127.0.0.1'], [c, '127.0.0.2'], [c, '127.0.0.1'], [b, '127.0.0.2'], [b, '127.0.0.2']];
+  for (const [s, to] of peers) s.send({ address: to, port: ePort, message: 'x' });
+  await until(() => seen.length === peers.length, 'five datagrams from two peers');
+  eq(seen, peers.map(([s, to]) => ['127.0.0.1', s === b ? bPort : cPort, to, 'IPv4']),
+    'remote and local addresses follow each datagram');
+  peerSock.close();
+
   for (const s of [a, b, c, d, busy]) s.close();
 });

@@ -76,6 +76,19 @@ run(async function () {
   let illegal = null;
   try { detached({ address: '127.0.0.1', port: port, message: 'x' }); } catch (e) { illegal = e; }
   assert(illegal instanceof TypeError && /Illegal invocation/.test(illegal.message), 'detached method: ' + illegal);
+  // send and write are natives on the prototype, shaped like the other methods.
+  for (const [m, self] of [['send', {}], ['write', null], ['send', 42], ['write', Object.create(s)]]) {
+    let threw = null;
+    try { s[m].call(self, { address: '127.0.0.1', port: port, message: 'x' }); } catch (e) { threw = e; }
+    if (self !== null && typeof self === 'object' && Object.getPrototypeOf(self) === s) {
+      eq(threw, null, m + ' on an object inheriting from a socket works, as this[ID] did');
+    } else {
+      assert(threw instanceof TypeError && /Illegal invocation/.test(threw.message), m + ' on ' + self + ': ' + threw);
+    }
+    const d = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(s), m);
+    eq([d.enumerable, d.writable, d.configurable, s[m].name, s[m].length], [false, true, true, m, 1], m + ' descriptor');
+  }
+  eq(Object.keys(s), [], 'no enumerable property on a socket');
 
   for (const x of [rx, s, t]) x.close();
 });

@@ -49,6 +49,8 @@ pub(super) struct Locked {
     pub(super) draining: bool,
     /// Bytes of the outbox taken from the shared send pool.
     pub(super) pooled: usize,
+    /// An empty event queue whose buffer [`Inner::deliver`] swaps with the state's.
+    pub(super) spare: std::collections::VecDeque<Event>,
 }
 
 impl std::fmt::Debug for Inner {
@@ -74,16 +76,19 @@ impl Inner {
                 return;
             }
             st.draining = true;
-            let events = st.machine.take_events();
+            let mut events = std::mem::take(&mut st.spare);
+            st.machine.swap_events(&mut events);
             let local = st.machine.local();
             drop(st);
             // Reset `draining` even if a sink panics.
             let guard = Draining(self);
-            for event in events {
+            for event in events.drain(..) {
                 self.emit(event, local);
             }
             drop(guard);
             st = self.lock();
+            // Empty now; its buffer takes the next round's events.
+            st.spare = events;
         }
     }
 

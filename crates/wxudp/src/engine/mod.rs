@@ -163,6 +163,7 @@ impl Engine {
                     io: None,
                     draining: false,
                     pooled: 0,
+                    spare: std::collections::VecDeque::new(),
                 }),
                 limits,
             }),

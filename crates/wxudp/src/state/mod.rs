@@ -4,7 +4,7 @@
 //! Each method takes a call (with its already-typed arguments), applies the rules of the
 //! contract (docs/CONTRACT.md) and says what the I/O layer must do next: open an OS
 //! socket, hand a datagram to the kernel, queue it in the outbox, connect. Events are
-//! queued in the state ([`SocketState::take_events`]); the engine hands them to its sink
+//! queued in the state ([`SocketState::swap_events`]); the engine hands them to its sink
 //! after releasing its lock. A call's failure is returned; the engine makes it an
 //! `error` event ([`Engine::invoke`](crate::frontend::Engine::invoke)). Failures of no
 //! call (a datagram the kernel refused while flushing, a host name that did not
@@ -107,6 +107,8 @@ pub(crate) struct SocketState {
     next_seq: u64,
     flushing: bool,
     events: VecDeque<Event>,
+    /// The last IP literal [`target`](SocketState::target) parsed, and its address.
+    last_ip: Option<(String, IpAddr)>,
 }
 
 impl SocketState {
@@ -125,6 +127,7 @@ impl SocketState {
             next_seq: 0,
             flushing: false,
             events: VecDeque::new(),
+            last_ip: None,
         }
     }
 
@@ -154,8 +157,17 @@ impl SocketState {
     }
 
     /// The events queued so far, oldest first; the caller delivers them.
+    #[cfg(test)]
     pub(crate) fn take_events(&mut self) -> VecDeque<Event> {
         std::mem::take(&mut self.events)
+    }
+
+    /// Takes the events queued so far into `into` (which must be empty), leaving `into`'s
+    /// buffer in their place: a delivery loop that hands the same buffer back each time
+    /// allocates none.
+    pub(crate) fn swap_events(&mut self, into: &mut VecDeque<Event>) {
+        debug_assert!(into.is_empty());
+        std::mem::swap(&mut self.events, into);
     }
 
     /// Whether events are waiting to be taken.
@@ -386,15 +398,31 @@ impl SocketState {
         (self.phase == Phase::Created).then(|| self.wildcard())
     }
 
-    /// Parses a destination and checks it against the policy and the family.
+    /// Parses a destination and checks it against the policy and the family. The text
+    /// of the last IP literal parsed is remembered with its address: a socket that
+    /// sends to the same peer again and again parses it once (the policy and the family
+    /// are checked every time).
     fn target(
-        &self,
+        &mut self,
         method: Method,
         address: &str,
         port: u16,
         on_own_subnet: &dyn Fn(IpAddr) -> bool,
     ) -> Result<Target, Error> {
-        match Destination::parse(method, address, port)? {
+        let destination = match &self.last_ip {
+            Some((text, ip)) if text == address => {
+                crate::options::check_destination_port(method, port)?;
+                Destination::Ip(SocketAddr::new(*ip, port))
+            }
+            _ => {
+                let parsed = Destination::parse(method, address, port)?;
+                if let Destination::Ip(addr) = &parsed {
+                    self.last_ip = Some((address.to_owned(), addr.ip()));
+                }
+                parsed
+            }
+        };
+        match destination {
             Destination::Ip(addr) => {
                 self.policy
                     .check_ip_with(method, addr.ip(), on_own_subnet)?;

@@ -485,3 +485,49 @@ fn send_to_an_address_checks_port_family_policy_and_size() {
     let mut shut = closed(SocketType::Udp4);
     assert_eq!(err(&mut shut, "127.0.0.1:0"), -1, "closed wins");
 }
+
+#[test]
+fn the_last_destination_parsed_is_reused_only_for_the_same_text() {
+    let mut s = open(SocketType::Udp6);
+    let target = |s: &mut SocketState, addr: &str, port: u16| {
+        s.send(Method::Send, &to(addr, port, b"x"), NOWHERE)
+            .map(|plan| plan.target)
+    };
+    let mapped =
+        |ip: &str, port: u16| Target::Addr(format!("[::ffff:{ip}]:{port}").parse().unwrap());
+    for _ in 0..2 {
+        assert_eq!(
+            target(&mut s, "127.0.0.1", 9).unwrap(),
+            mapped("127.0.0.1", 9)
+        );
+        assert_eq!(
+            target(&mut s, "127.0.0.1", 10).unwrap(),
+            mapped("127.0.0.1", 10)
+        );
+        assert_eq!(
+            target(&mut s, "127.0.0.2", 9).unwrap(),
+            mapped("127.0.0.2", 9)
+        );
+        assert_eq!(
+            target(&mut s, "[::1]", 9).unwrap(),
+            Target::Addr("[::1]:9".parse().unwrap())
+        );
+        assert_eq!(
+            target(&mut s, "device.invalid", 9).unwrap(),
+            Target::Host("device.invalid".into(), 9)
+        );
+        // The text that was cached, with a port the contract refuses.
+        assert_eq!(target(&mut s, "[::1]", 0).unwrap_err().code(), 2);
+        assert_eq!(target(&mut s, "1.2.3", 9).unwrap_err().code(), 1);
+    }
+    // The family is checked every time, cached or not.
+    let mut v4 = open(SocketType::Udp4);
+    for _ in 0..2 {
+        assert_eq!(target(&mut v4, "::2", 9).unwrap_err().code(), 1);
+    }
+    assert_eq!(
+        errors(&mut s).len(),
+        0,
+        "the state reports nothing itself: invoke does"
+    );
+}

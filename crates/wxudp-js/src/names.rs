@@ -1,0 +1,199 @@
+//! What the hot paths reuse from one call to the next, kept as the runtime's user data:
+//! the property names they read and write, as interned atoms (a `&str` key costs a hash
+//! lookup of the atom table on every access); the strings of the last addresses a
+//! message came from and to; and one template object per kind of result object, whose
+//! only job is to keep QuickJS's shapes for those objects alive between events (a shape
+//! dies with the last object that uses it, and every event would build it again).
+
+use std::cell::RefCell;
+use std::net::IpAddr;
+
+use rquickjs::runtime::UserDataGuard;
+use rquickjs::{Atom, Ctx, IntoAtom, JsLifetime, Object, Value};
+
+/// The names and strings the send and receive paths use.
+pub(crate) struct Names<'js> {
+    pub(crate) address: Atom<'js>,
+    pub(crate) port: Atom<'js>,
+    pub(crate) message: Atom<'js>,
+    pub(crate) offset: Atom<'js>,
+    pub(crate) length: Atom<'js>,
+    pub(crate) set_broadcast: Atom<'js>,
+    pub(crate) buffer: Atom<'js>,
+    pub(crate) byte_offset: Atom<'js>,
+    pub(crate) byte_length: Atom<'js>,
+    pub(crate) family: Atom<'js>,
+    pub(crate) size: Atom<'js>,
+    pub(crate) remote_info: Atom<'js>,
+    pub(crate) local_info: Atom<'js>,
+    ipv4: rquickjs::String<'js>,
+    ipv6: rquickjs::String<'js>,
+    /// The last remote and local addresses turned into strings, with their strings.
+    remote: RefCell<Option<(IpAddr, rquickjs::String<'js>)>>,
+    local: RefCell<Option<(IpAddr, rquickjs::String<'js>)>>,
+    /// Never handed to a script: they keep the shapes of message results alive.
+    _shapes: [Object<'js>; 3],
+    /// The prelude's private symbol under which a `UDPSocket` keeps its handle.
+    pub(crate) socket_key: RefCell<Option<Atom<'js>>>,
+    /// The last destination string a send was given, and its text.
+    last_address: RefCell<Option<(rquickjs::String<'js>, String)>>,
+}
+
+// SAFETY: `Names<'js>` holds JavaScript values (atoms, strings, objects) only through
+// its one lifetime `'js`, and `Changed<'to>` is the same type with `'js` replaced by
+// `'to`: the form rquickjs documents for a correct implementation. As user data it is
+// dropped when the runtime is, before QuickJS frees the runtime.
+#[allow(unsafe_code)]
+unsafe impl<'js> JsLifetime<'js> for Names<'js> {
+    type Changed<'to> = Names<'to>;
+}
+
+impl<'js> Names<'js> {
+    fn new(ctx: &Ctx<'js>) -> rquickjs::Result<Self> {
+        let atom = |name: &str| Atom::from_str(ctx.clone(), name);
+        let names = Names {
+            address: atom("address")?,
+            port: atom("port")?,
+            message: atom("message")?,
+            offset: atom("offset")?,
+            length: atom("length")?,
+            set_broadcast: atom("setBroadcast")?,
+            buffer: atom("buffer")?,
+            byte_offset: atom("byteOffset")?,
+            byte_length: atom("byteLength")?,
+            family: atom("family")?,
+            size: atom("size")?,
+            remote_info: atom("remoteInfo")?,
+            local_info: atom("localInfo")?,
+            ipv4: rquickjs::String::from_str(ctx.clone(), "IPv4")?,
+            ipv6: rquickjs::String::from_str(ctx.clone(), "IPv6")?,
+            remote: RefCell::new(None),
+            local: RefCell::new(None),
+            _shapes: [
+                Object::new(ctx.clone())?,
+                Object::new(ctx.clone())?,
+                Object::new(ctx.clone())?,
+            ],
+            socket_key: RefCell::new(None),
+            last_address: RefCell::new(None),
+        };
+        // The same properties in the same order as `event_payload` sets them.
+        let undefined = || Value::new_undefined(ctx.clone());
+        let [result, remote, local] = &names._shapes;
+        for info in [remote, local] {
+            info.set(names.address.clone(), undefined())?;
+            info.set(names.family.clone(), undefined())?;
+            info.set(names.port.clone(), undefined())?;
+        }
+        remote.set(names.size.clone(), undefined())?;
+        result.set(names.message.clone(), undefined())?;
+        result.set(names.remote_info.clone(), undefined())?;
+        result.set(names.local_info.clone(), undefined())?;
+        Ok(names)
+    }
+
+    /// `"IPv4"` or `"IPv6"`, the family of `ip` as WeChat names it
+    /// ([`wxudp::family_name`]: an IPv4-mapped address is IPv6).
+    pub(crate) fn family_of(&self, ip: &IpAddr) -> rquickjs::String<'js> {
+        match ip {
+            IpAddr::V4(_) => self.ipv4.clone(),
+            IpAddr::V6(_) => self.ipv6.clone(),
+        }
+    }
+
+    /// Calls `f` with the text of `address`, converted by `convert` unless `address` is
+    /// the very string (strings are immutable) the last call had. `f` must not run
+    /// JavaScript; if it did and came back here, that call converts for itself.
+    pub(crate) fn with_address_text<R>(
+        &self,
+        address: &rquickjs::String<'js>,
+        convert: impl Fn(&rquickjs::String<'js>) -> String,
+        f: impl FnOnce(&str) -> R,
+    ) -> R {
+        let Ok(mut last) = self.last_address.try_borrow_mut() else {
+            return f(&convert(address));
+        };
+        let same = matches!(&*last, Some((s, _)) if s.as_value() == address.as_value());
+        if !same {
+            *last = Some((address.clone(), convert(address)));
+        }
+        match &*last {
+            Some((_, text)) => f(text),
+            None => f(&convert(address)),
+        }
+    }
+
+    /// `ip` as a string, made again only when it differs from the last remote address.
+    pub(crate) fn remote_address(
+        &self,
+        ctx: &Ctx<'js>,
+        ip: IpAddr,
+    ) -> rquickjs::Result<rquickjs::String<'js>> {
+        cached(&self.remote, ctx, ip)
+    }
+
+    /// `ip` as a string, made again only when it differs from the last local address.
+    pub(crate) fn local_address(
+        &self,
+        ctx: &Ctx<'js>,
+        ip: IpAddr,
+    ) -> rquickjs::Result<rquickjs::String<'js>> {
+        cached(&self.local, ctx, ip)
+    }
+}
+
+fn cached<'js>(
+    slot: &RefCell<Option<(IpAddr, rquickjs::String<'js>)>>,
+    ctx: &Ctx<'js>,
+    ip: IpAddr,
+) -> rquickjs::Result<rquickjs::String<'js>> {
+    if let Some((last, s)) = &*slot.borrow() {
+        if *last == ip {
+            return Ok(s.clone());
+        }
+    }
+    let s = rquickjs::String::from_str(ctx.clone(), &ip.to_string())?;
+    *slot.borrow_mut() = Some((ip, s.clone()));
+    Ok(s)
+}
+
+/// The run's [`Names`], made the first time they are asked for (the runtime makes them
+/// when it installs the natives, while no other user data is borrowed).
+pub(crate) fn names<'a, 'js>(ctx: &'a Ctx<'js>) -> rquickjs::Result<UserDataGuard<'a, Names<'js>>> {
+    if let Some(names) = ctx.userdata::<Names<'js>>() {
+        return Ok(names);
+    }
+    let made = Names::new(ctx)?;
+    // Nobody holds the user data yet (it did not exist), so storing cannot collide.
+    if ctx.store_userdata(made).is_err() {
+        return Err(rquickjs::Error::Unknown);
+    }
+    ctx.userdata::<Names<'js>>().ok_or(rquickjs::Error::Unknown)
+}
+
+/// A property name: an interned atom when [`names`] could be had, its text otherwise.
+pub(crate) enum Key<'js> {
+    Atom(Atom<'js>),
+    Text(&'static str),
+}
+
+impl<'js> IntoAtom<'js> for Key<'js> {
+    fn into_atom(self, ctx: &Ctx<'js>) -> rquickjs::Result<Atom<'js>> {
+        match self {
+            Key::Atom(atom) => Ok(atom),
+            Key::Text(text) => text.into_atom(ctx),
+        }
+    }
+}
+
+/// The key `text`, as the atom `pick` chooses from `names` when there are names.
+pub(crate) fn key<'js>(
+    names: Option<&Names<'js>>,
+    pick: for<'n> fn(&'n Names<'js>) -> &'n Atom<'js>,
+    text: &'static str,
+) -> Key<'js> {
+    match names {
+        Some(names) => Key::Atom(pick(names).clone()),
+        None => Key::Text(text),
+    }
+}
