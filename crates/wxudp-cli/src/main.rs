@@ -203,6 +203,10 @@ struct RunArgs {
     /// "out of memory" in the script.
     #[arg(long, value_name = "BYTES", value_parser = parse_bytes, default_value = "1G")]
     js_memory: usize,
+    /// The Wi-Fi network the phone is connected to (wx.getConnectedWifi, wx.getWifiList),
+    /// or `off`: Wi-Fi switched off (errCode 12005). Under `wxudp lan` the LAN answers.
+    #[arg(long, value_name = "SSID|off", default_value = wxudp_js::wifi::DEFAULT_SSID)]
+    wifi: String,
 }
 
 fn main() -> ExitCode {
@@ -308,6 +312,7 @@ fn run_script(args: RunArgs) -> u8 {
         trace: args.trace,
         pcap: args.pcap,
         report: args.report,
+        wifi: (args.wifi != "off").then_some(args.wifi),
     };
     let code = wxudp_js::run(&args.file, &options);
     u8::try_from(code).unwrap_or(status::FAILURE)

@@ -46,6 +46,8 @@ pub(crate) struct Host {
     /// The prelude's function that describes the pages (for the report).
     pub(crate) pages_reporter: Option<JsFunction>,
     pub(crate) platform: crate::Platform,
+    /// `--wifi`: the default network's SSID, `None` for Wi-Fi off (wifi.rs).
+    pub(crate) wifi_ssid: Option<String>,
 }
 
 impl Host {
@@ -80,6 +82,7 @@ impl Host {
             observer,
             pages_reporter: None,
             platform: options.platform,
+            wifi_ssid: options.wifi.clone(),
         })
     }
 

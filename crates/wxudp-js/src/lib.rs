@@ -42,6 +42,7 @@ mod timers;
 mod transform;
 mod udp;
 mod version;
+pub mod wifi;
 
 pub use platform::Platform;
 pub use version::BaseLibrary;
@@ -263,6 +264,11 @@ pub struct RunOptions {
     /// Write a JSON report to this file at exit: the exit status and reason, the final
     /// `data` of each page, per-socket counts.
     pub report: Option<PathBuf>,
+    /// The Wi-Fi network the phone is connected to outside a LAN (`--wifi SSID`):
+    /// `wx.getConnectedWifi` and `wx.getWifiList` report it; `None` is a phone whose
+    /// Wi-Fi is switched off (errCode 12005). Default [`wifi::DEFAULT_SSID`]. Under
+    /// `wxudp lan` the LAN controller answers instead (docs/LAN.md).
+    pub wifi: Option<String>,
 }
 
 impl Default for RunOptions {
@@ -282,6 +288,7 @@ impl Default for RunOptions {
             trace: false,
             pcap: None,
             report: None,
+            wifi: Some(wifi::DEFAULT_SSID.to_owned()),
         }
     }
 }

@@ -211,6 +211,7 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, n: &Object<'js>, host: &Shared) -> rq
     )?;
     n.set("system", system_name())?;
     install_project(ctx, n, host)?;
+    crate::wifi::install(ctx, n, host)?;
     Ok(())
 }
 

@@ -134,3 +134,35 @@ fn every_example_runs() {
         assert_eq!(code, 0, "examples/{name} exited with {code}");
     }
 }
+
+#[test]
+fn wifi_outside_a_lan() {
+    // A phone on the default network, on Android and iOS.
+    fixture("wifi.js");
+    fixture_with(
+        "wifi.js",
+        RunOptions {
+            platform: wxudp_js::Platform::Ios,
+            ..RunOptions::default()
+        },
+    );
+    // Wi-Fi switched off.
+    for platform in [wxudp_js::Platform::Android, wxudp_js::Platform::Ios] {
+        fixture_with(
+            "wifi.js",
+            RunOptions {
+                wifi: None,
+                platform,
+                ..RunOptions::default()
+            },
+        );
+    }
+    // WeChat on a computer.
+    fixture_with(
+        "wifi.js",
+        RunOptions {
+            platform: wxudp_js::Platform::Windows,
+            ..RunOptions::default()
+        },
+    );
+}
