@@ -11,6 +11,7 @@ mod bench;
 mod console;
 mod hints;
 mod input;
+mod lan;
 mod output;
 mod printer;
 mod progress;
@@ -67,6 +68,22 @@ enum Command {
     /// A second signal ends the run at once (with the first one's status), and so does
     /// --timeout, whatever the script is doing.
     Run(RunArgs),
+    /// Run a simulated LAN with Wi-Fi from a TOML file: networks (bridges, access points)
+    /// and hosts (mini programs, device simulators, any command), each host in a network
+    /// namespace of its own. Needs root, or unprivileged user namespaces.
+    ///
+    /// Exit status: the main host's; 124 after --timeout; 130, 143, 129 after SIGINT,
+    /// SIGTERM, SIGHUP; 1 when the LAN cannot be made; 2 for a bad file. Everything is
+    /// torn down at the end (wxudp lan --cleanup removes what a SIGKILL left).
+    #[command(after_help = "\
+Examples:
+  sudo wxudp lan examples/lan/softap/lan.toml                 provision a simulated device
+  sudo wxudp lan lan.toml --pcap captures --timeout 60       capture each network
+  sudo wxudp lan --cleanup                                   remove what a killed LAN left")]
+    Lan(lan::LanArgs),
+    /// Internal: how `wxudp lan` starts a host in its namespace.
+    #[command(hide = true)]
+    LanExec(lan::ExecArgs),
     /// Print every datagram received on PORT (nc -ul PORT).
     #[command(after_help = concat!(
         "Examples:\n",
@@ -214,6 +231,8 @@ fn main() -> ExitCode {
     init_logging();
     let code = match cli.command {
         Command::Run(args) => run_script(args),
+        Command::Lan(args) => lan::lan(args),
+        Command::LanExec(args) => lan::exec(args),
         Command::Bench(args) => bench::bench(&args).map_or_else(|f| f.report(), |()| status::OK),
         Command::Listen(args) => in_runtime(serve::listen(args)),
         Command::Echo(args) => in_runtime(serve::echo(args)),

@@ -29,7 +29,7 @@ mod modules;
 mod names;
 mod natives;
 mod observe;
-mod pcap;
+pub mod pcap;
 mod platform;
 mod project;
 mod rejections;

@@ -14,18 +14,28 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// The libpcap magic number (microsecond timestamps), written in native order.
 pub(crate) const MAGIC: u32 = 0xa1b2_c3d4;
 /// LINKTYPE_RAW: each packet begins with an IPv4 or IPv6 header.
-pub(crate) const LINKTYPE_RAW: u32 = 101;
+pub const LINKTYPE_RAW: u32 = 101;
 /// The largest packet recorded whole (an IPv6 datagram of 65527 bytes with headers).
 pub(crate) const SNAPLEN: u32 = 262_144;
 
+/// LINKTYPE_ETHERNET: each packet is an Ethernet frame (what `wxudp lan --pcap` captures
+/// on its bridges).
+pub const LINKTYPE_ETHERNET: u32 = 1;
+
 /// A capture file being written.
-pub(crate) struct PcapWriter<W: Write> {
+pub struct PcapWriter<W: Write> {
     out: W,
 }
 
 impl<W: Write> PcapWriter<W> {
-    /// Writes the file header.
-    pub(crate) fn new(mut out: W) -> io::Result<Self> {
+    /// Writes the file header, for IP packets ([`LINKTYPE_RAW`]).
+    pub(crate) fn new(out: W) -> io::Result<Self> {
+        PcapWriter::with_link_type(out, LINKTYPE_RAW)
+    }
+
+    /// Writes the header of a capture whose packets are of `link_type` (such as
+    /// [`LINKTYPE_ETHERNET`]), then [`PcapWriter::packet`] writes each.
+    pub fn with_link_type(mut out: W, link_type: u32) -> io::Result<Self> {
         let mut header = Vec::with_capacity(24);
         header.extend_from_slice(&MAGIC.to_ne_bytes());
         header.extend_from_slice(&2u16.to_ne_bytes());
@@ -33,7 +43,7 @@ impl<W: Write> PcapWriter<W> {
         header.extend_from_slice(&0i32.to_ne_bytes());
         header.extend_from_slice(&0u32.to_ne_bytes());
         header.extend_from_slice(&SNAPLEN.to_ne_bytes());
-        header.extend_from_slice(&LINKTYPE_RAW.to_ne_bytes());
+        header.extend_from_slice(&link_type.to_ne_bytes());
         out.write_all(&header)?;
         Ok(PcapWriter { out })
     }
@@ -46,7 +56,11 @@ impl<W: Write> PcapWriter<W> {
         dst: SocketAddr,
         data: &[u8],
     ) -> io::Result<()> {
-        let packet = packet(src, dst, data);
+        self.packet(when, &packet(src, dst, data))
+    }
+
+    /// Writes one packet as it is (of the file's link type), stamped `when`.
+    pub fn packet(&mut self, when: SystemTime, packet: &[u8]) -> io::Result<()> {
         let since = when.duration_since(UNIX_EPOCH).unwrap_or_default();
         let len = u32::try_from(packet.len()).unwrap_or(u32::MAX);
         let mut record = Vec::with_capacity(16 + packet.len());
@@ -58,12 +72,12 @@ impl<W: Write> PcapWriter<W> {
         record.extend_from_slice(&since.subsec_micros().to_ne_bytes());
         record.extend_from_slice(&len.to_ne_bytes());
         record.extend_from_slice(&len.to_ne_bytes());
-        record.extend_from_slice(&packet);
+        record.extend_from_slice(packet);
         self.out.write_all(&record)
     }
 
     /// Flushes what is buffered.
-    pub(crate) fn flush(&mut self) -> io::Result<()> {
+    pub fn flush(&mut self) -> io::Result<()> {
         self.out.flush()
     }
 }

@@ -751,13 +751,12 @@
     setTimeout(function () {
       const answer = wifiCall('connectFinish', request);
       if (answer.errCode) return done(answer);
+      // The events first, as the phone's network changes before the call returns.
       const result = answer.result;
+      if (result.moved) networkStatus.emit({ isConnected: true, networkType: 'wifi' });
+      wifiConnected.emit({ wifi: result.fullWifi });
+      wifiConnectedPartial.emit({ wifi: { SSID: result.fullWifi.SSID } });
       done({ result: result.wifi ? { wifi: result.wifi } : {} });
-      setTimeout(function () {
-        if (result.moved) networkStatus.emit({ isConnected: true, networkType: 'wifi' });
-        wifiConnected.emit({ wifi: result.fullWifi });
-        wifiConnectedPartial.emit({ wifi: { SSID: result.fullWifi.SSID } });
-      }, 0);
     }, 0);
   });
   wx.onGetWifiList = wifiList.on;

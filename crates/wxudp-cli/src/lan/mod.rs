@@ -1,0 +1,363 @@
+//! `wxudp lan FILE`: a simulated LAN with Wi-Fi (docs/LAN.md). Each network is a bridge
+//! in a namespace of the LAN's own; each host runs in a namespace of its own, joined to
+//! its networks by veth pairs; hosts run mini-program code (`wxudp run`) or any command,
+//! and move between Wi-Fi networks with `wx.connectWifi`. Everything is torn down at the
+//! end: on exit, Ctrl-C, SIGTERM, SIGHUP, a failure or a panic (drop guards); after a
+//! SIGKILL the hosts die with the controller and `wxudp lan --cleanup` removes the
+//! namespaces left.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{killpg, Signal};
+use nix::unistd::Pid;
+
+mod capture;
+mod config;
+mod control;
+mod exec;
+mod hosts;
+mod netns;
+mod output;
+mod userns;
+
+pub use exec::{exec, ExecArgs};
+
+use config::Lan;
+use hosts::Event;
+use output::Output;
+
+/// Arguments of `wxudp lan`.
+#[derive(Debug, clap::Args)]
+pub struct LanArgs {
+    /// The LAN file (TOML): its networks and hosts (see docs/LAN.md).
+    #[arg(value_name = "FILE.toml", required_unless_present = "cleanup")]
+    file: Option<PathBuf>,
+    /// End the LAN after this many seconds (exit status 124); the file's `timeout`
+    /// otherwise, else no limit.
+    #[arg(long, value_name = "SECONDS", value_parser = crate::parse_timeout)]
+    timeout: Option<Duration>,
+    /// Capture every network into DIR/NETWORK.pcap (Ethernet frames; Wireshark, tcpdump -r).
+    #[arg(long, value_name = "DIR")]
+    pcap: Option<PathBuf>,
+    /// Remove what LANs killed with SIGKILL left behind (their namespaces, links and
+    /// processes), then exit; with --all, every LAN's, running or not.
+    #[arg(long, conflicts_with_all = ["file", "timeout", "pcap"])]
+    cleanup: bool,
+    /// With --cleanup: every LAN's namespaces, also those of LANs still running.
+    #[arg(long, requires = "cleanup")]
+    all: bool,
+}
+
+/// How long hosts get to end after SIGTERM before SIGKILL.
+const GRACE: Duration = Duration::from_secs(3);
+
+/// Runs `wxudp lan` and returns its exit status: the main host's, 124 after the timeout,
+/// 130/143/129 after SIGINT/SIGTERM/SIGHUP, 1 when the LAN cannot be made, 2 for a bad
+/// file.
+pub fn lan(args: LanArgs) -> u8 {
+    if args.cleanup {
+        return cleanup(args.all);
+    }
+    let Some(file) = args.file else {
+        return 2;
+    };
+    let lan = match Lan::load(&file) {
+        Ok(lan) => lan,
+        Err(e) => {
+            eprintln!("wxudp lan: {e}");
+            return 2;
+        }
+    };
+    if !nix::unistd::geteuid().is_root() {
+        // Still one thread: the user namespace needs it.
+        if let Err(e) = userns::enter() {
+            eprintln!("wxudp lan: {e}");
+            return 1;
+        }
+        eprintln!("wxudp lan: not root: the LAN runs in a user namespace of its own");
+    }
+    if std::process::Command::new("ip").arg("-V").output().is_err() {
+        eprintln!("wxudp lan: needs ip (iproute2): apt-get install iproute2");
+        return 1;
+    }
+    let timeout = args.timeout.or(lan.timeout);
+    let (tx, rx) = mpsc::channel();
+    if let Err(e) = catch_signals(&tx) {
+        eprintln!("wxudp lan: cannot catch signals: {e}");
+        return 1;
+    }
+    let mut namespaces = netns::Namespaces::default();
+    let code = match Controller::start(lan, args.pcap, timeout, tx, &rx, &mut namespaces) {
+        Ok(mut c) => {
+            let code = c.wait(&rx);
+            c.stop_hosts(&rx);
+            if let Some(capture) = c.capture.take() {
+                if let Err(e) = capture.finish() {
+                    c.out.note(&e);
+                }
+            }
+            code
+        }
+        Err(code) => code,
+    };
+    let failed = namespaces.remove_all();
+    for e in &failed {
+        eprintln!("wxudp lan: {e}");
+    }
+    if failed.is_empty() {
+        code
+    } else {
+        code.max(1)
+    }
+}
+
+fn cleanup(all: bool) -> u8 {
+    let (removed, failed) = netns::cleanup(all);
+    for name in &removed {
+        eprintln!("wxudp lan: removed {name}");
+    }
+    for e in &failed {
+        eprintln!("wxudp lan: {e}");
+    }
+    if removed.is_empty() && failed.is_empty() {
+        eprintln!("wxudp lan: nothing to clean up");
+    }
+    u8::from(!failed.is_empty())
+}
+
+/// SIGINT, SIGTERM and SIGHUP become [`Event::Signal`] on `tx`.
+fn catch_signals(tx: &Sender<Event>) -> std::io::Result<()> {
+    use std::io::Read;
+    use std::os::unix::net::UnixStream;
+    for signal in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
+        let (mut read, write) = UnixStream::pair()?;
+        signal_hook::low_level::pipe::register(signal as i32, write)?;
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            let mut byte = [0u8; 1];
+            while read.read(&mut byte).is_ok_and(|n| n > 0) {
+                if tx.send(Event::Signal(signal as i32)).is_err() {
+                    return;
+                }
+            }
+        });
+    }
+    Ok(())
+}
+
+struct Controller {
+    lan_name: Vec<String>,
+    main: usize,
+    out: Output,
+    /// The process group of each host started and not seen to end.
+    running: Vec<Option<i32>>,
+    deadline: Option<Instant>,
+    timeout: Option<Duration>,
+    capture: Option<capture::Capture>,
+    /// The control sockets' folder, removed at the end.
+    _control_dir: tempfile::TempDir,
+    /// The status to end with once the main host ended early (during start-up).
+    early: Option<u8>,
+}
+
+impl Controller {
+    /// Makes the LAN and starts its hosts; on failure, the exit status.
+    fn start(
+        lan: Lan,
+        pcap: Option<PathBuf>,
+        timeout: Option<Duration>,
+        tx: Sender<Event>,
+        rx: &Receiver<Event>,
+        namespaces: &mut netns::Namespaces,
+    ) -> Result<Controller, u8> {
+        let out = Output::new(lan.hosts.iter().map(|h| h.name.clone()).collect());
+        let fail = |out: &Output, e: String| {
+            out.note(&e);
+            1
+        };
+        let pid = std::process::id();
+        let lan_ns = netns::lan_name(pid);
+        let host_ns: Vec<String> = lan
+            .hosts
+            .iter()
+            .map(|h| netns::host_name(pid, &h.name))
+            .collect();
+        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
+        let control_dir = tempfile::Builder::new()
+            .prefix("wxudp-lan-")
+            .tempdir()
+            .map_err(|e| fail(&out, format!("cannot make a temporary folder: {e}")))?;
+        namespaces.add(&lan_ns).map_err(|e| fail(&out, e))?;
+        for ns in &host_ns {
+            namespaces.add(ns).map_err(|e| fail(&out, e))?;
+        }
+        let main = lan.main;
+        let names: Vec<String> = lan.networks.iter().map(|n| n.name.clone()).collect();
+        let mut wiring = control::Wiring::new(lan, lan_ns.clone(), host_ns.clone());
+        wiring.bridges().map_err(|e| fail(&out, e))?;
+        for h in 0..host_ns.len() {
+            wiring.attach_host(h, &out).map_err(|e| fail(&out, e))?;
+        }
+        let capture = match &pcap {
+            None => None,
+            Some(dir) => Some(
+                capture::Capture::start(&netns_path(&lan_ns), dir, &names, wiring.ports.clone())
+                    .map_err(|e| fail(&out, e))?,
+            ),
+        };
+        let lan = wiring.lan.clone();
+        let wiring = Arc::new(Mutex::new(wiring));
+        let mut controls = Vec::new();
+        for (h, host) in lan.hosts.iter().enumerate() {
+            let (listener, path) =
+                control::listen(control_dir.path(), &host.name).map_err(|e| fail(&out, e))?;
+            control::serve(listener, h, wiring.clone(), out.clone());
+            controls.push(path);
+        }
+        let mut c = Controller {
+            lan_name: lan.hosts.iter().map(|h| h.name.clone()).collect(),
+            main,
+            out: out.clone(),
+            running: vec![None; lan.hosts.len()],
+            deadline,
+            timeout,
+            capture,
+            _control_dir: control_dir,
+            early: None,
+        };
+        // Start the hosts in the file's order, each `ready` one before the next.
+        for (h, host) in lan.hosts.iter().enumerate() {
+            if c.early.is_some() {
+                break;
+            }
+            match hosts::spawn(&lan, h, &netns_path(&host_ns[h]), &controls[h], &out, &tx) {
+                Ok(pgid) => c.running[h] = Some(pgid),
+                Err(e) => {
+                    c.out.note(&e);
+                    c.stop_hosts(rx);
+                    return Err(1);
+                }
+            }
+            if host.ready.is_some() {
+                if let Err(code) = c.wait_ready(h, rx) {
+                    c.stop_hosts(rx);
+                    return Err(code);
+                }
+            }
+        }
+        Ok(c)
+    }
+
+    /// The next event, or None when the deadline passed.
+    fn next(&self, rx: &Receiver<Event>) -> Option<Event> {
+        match self.deadline {
+            None => rx.recv().ok(),
+            Some(d) => rx
+                .recv_timeout(d.saturating_duration_since(Instant::now()))
+                .ok(),
+        }
+    }
+
+    fn timed_out(&self) -> u8 {
+        self.out.note(&format!(
+            "timed out after {}s",
+            self.timeout.map(|t| t.as_secs_f64()).unwrap_or_default()
+        ));
+        124
+    }
+
+    /// What a host's end means: the main host's ends the LAN with its status.
+    fn exited(&mut self, h: usize, status: std::process::ExitStatus) -> Option<u8> {
+        self.running[h] = None;
+        let how = hosts::describe(status);
+        self.out.note(&format!("{} {how}", self.lan_name[h]));
+        (h == self.main).then(|| hosts::status_code(status))
+    }
+
+    /// Waits for host `h`'s ready line; the exit status when the LAN must end first.
+    fn wait_ready(&mut self, h: usize, rx: &Receiver<Event>) -> Result<(), u8> {
+        loop {
+            match self.next(rx) {
+                None => return Err(self.timed_out()),
+                Some(Event::Ready(r)) if r == h => return Ok(()),
+                Some(Event::Ready(_)) => {}
+                Some(Event::Signal(s)) => return Err(signal_status(s)),
+                Some(Event::Exited(e, status)) => {
+                    if let Some(code) = self.exited(e, status) {
+                        self.early = Some(code);
+                        return Ok(());
+                    }
+                    if e == h {
+                        self.out.note(&format!(
+                            "{} ended before it printed its ready text",
+                            self.lan_name[h]
+                        ));
+                        return Err(1);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Waits for the main host to end, the deadline or a signal; returns the status.
+    fn wait(&mut self, rx: &Receiver<Event>) -> u8 {
+        if let Some(code) = self.early {
+            return code;
+        }
+        loop {
+            match self.next(rx) {
+                None => return self.timed_out(),
+                Some(Event::Ready(_)) => {}
+                Some(Event::Signal(s)) => return signal_status(s),
+                Some(Event::Exited(h, status)) => {
+                    if let Some(code) = self.exited(h, status) {
+                        return code;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Ends every host still running: SIGTERM to its process group, SIGKILL after
+    /// [`GRACE`]; waits until each is seen to end (a while at most).
+    fn stop_hosts(&mut self, rx: &Receiver<Event>) {
+        for signal in [Signal::SIGTERM, Signal::SIGKILL] {
+            let live: BTreeSet<usize> = (0..self.running.len())
+                .filter(|h| self.running[*h].is_some())
+                .collect();
+            if live.is_empty() {
+                return;
+            }
+            for h in &live {
+                if let Some(pgid) = self.running[*h] {
+                    let _ = killpg(Pid::from_raw(pgid), signal);
+                }
+            }
+            let until = Instant::now() + GRACE;
+            while self.running.iter().any(Option::is_some) {
+                let left = until.saturating_duration_since(Instant::now());
+                match rx.recv_timeout(left) {
+                    Ok(Event::Exited(h, _)) => self.running[h] = None,
+                    Ok(_) => {}
+                    Err(_) => break,
+                }
+            }
+        }
+        // Whatever a host left behind in its process group.
+        for pgid in self.running.iter().flatten() {
+            let _ = killpg(Pid::from_raw(*pgid), Signal::SIGKILL);
+        }
+    }
+}
+
+fn signal_status(signal: i32) -> u8 {
+    u8::try_from(128 + signal).unwrap_or(1)
+}
+
+fn netns_path(name: &str) -> PathBuf {
+    PathBuf::from("/run/netns").join(name)
+}
