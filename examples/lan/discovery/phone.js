@@ -12,9 +12,9 @@ function subnetBroadcast(ip, netmask) {
 }
 
 async function discover() {
-  await wx.startWifi();
-  const wifi = (await wx.getConnectedWifi()).wifi;
-  const local = await wx.getLocalIPAddress();
+  await wx.startWifi({});
+  const wifi = (await wx.getConnectedWifi({})).wifi;
+  const local = await localAddress();
   const targets = ['255.255.255.255', subnetBroadcast(local.localip, local.netmask)];
   console.log('on ' + wifi.SSID + ' as ' + local.localip + '; probing ' + targets.join(' and '));
 
@@ -40,3 +40,10 @@ async function discover() {
 }
 
 discover();
+
+// wx.getLocalIPAddress as a Promise (the official typings declare only its callbacks).
+function localAddress() {
+  return new Promise(function (resolve, reject) {
+    wx.getLocalIPAddress({ success: resolve, fail: reject });
+  });
+}

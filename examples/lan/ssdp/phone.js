@@ -22,7 +22,7 @@ function headers(text) {
 }
 
 async function search() {
-  const local = await wx.getLocalIPAddress();
+  const local = await localAddress();
   console.log('searching from ' + local.localip);
   const socket = wx.createUDPSocket();
   const found = {};
@@ -46,3 +46,10 @@ async function search() {
 }
 
 search();
+
+// wx.getLocalIPAddress as a Promise (the official typings declare only its callbacks).
+function localAddress() {
+  return new Promise(function (resolve, reject) {
+    wx.getLocalIPAddress({ success: resolve, fail: reject });
+  });
+}

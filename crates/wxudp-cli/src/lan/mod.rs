@@ -188,7 +188,7 @@ impl Controller {
             .collect();
         let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
         let control_dir = tempfile::Builder::new()
-            .prefix("wxudp-lan-")
+            .prefix(&format!("{}-", netns::lan_name(pid)))
             .tempdir()
             .map_err(|e| fail(&out, format!("cannot make a temporary folder: {e}")))?;
         namespaces.add(&lan_ns).map_err(|e| fail(&out, e))?;
@@ -359,5 +359,5 @@ fn signal_status(signal: i32) -> u8 {
 }
 
 fn netns_path(name: &str) -> PathBuf {
-    PathBuf::from("/run/netns").join(name)
+    netns::netns_file(name)
 }

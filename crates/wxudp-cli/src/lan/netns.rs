@@ -77,6 +77,11 @@ fn ip(args: &[&str]) -> Result<String, String> {
     }
 }
 
+/// The file of namespace `name` (what `ip netns` mounts).
+pub fn netns_file(name: &str) -> std::path::PathBuf {
+    std::path::Path::new("/run/netns").join(name)
+}
+
 /// Makes the namespace `name` with `lo` up.
 pub fn add(name: &str) -> Result<(), String> {
     ip(&["netns", "add", name])?;
@@ -128,13 +133,28 @@ pub fn cleanup(all: bool) -> (Vec<String>, Vec<String>) {
     // Hosts first, the LAN's own namespace (the shortest name) last.
     names.sort_by_key(|n| std::cmp::Reverse(n.len()));
     for name in names {
-        let orphan = owner(&name).is_none_or(|pid| !controller_alive(pid));
+        let orphan = owner(&name).is_some_and(|pid| !controller_alive(pid));
         if !(all || orphan) {
             continue;
         }
         match remove(&name) {
             Ok(()) => removed.push(name),
+            // Gone meanwhile: its controller was ending when the list was made.
+            Err(_) if !netns_file(&name).exists() => {}
             Err(e) => failed.push(e),
+        }
+    }
+    // The folders of the control sockets.
+    if let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) {
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let orphan = owner(&name).is_some_and(|pid| all || !controller_alive(pid));
+            if orphan && entry.path().is_dir() {
+                match std::fs::remove_dir_all(entry.path()) {
+                    Ok(()) => removed.push(entry.path().display().to_string()),
+                    Err(e) => failed.push(format!("cannot remove {}: {e}", entry.path().display())),
+                }
+            }
         }
     }
     (removed, failed)

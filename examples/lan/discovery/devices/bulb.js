@@ -17,6 +17,13 @@ socket.onMessage(function (res) {
   });
 });
 socket.bind(4210);
-wx.getLocalIPAddress().then(function (res) {
+localAddress().then(function (res) {
   console.log('Hall bulb at ' + res.localip + ', listening on 4210');
 });
+
+// wx.getLocalIPAddress as a Promise (the official typings declare only its callbacks).
+function localAddress() {
+  return new Promise(function (resolve, reject) {
+    wx.getLocalIPAddress({ success: resolve, fail: reject });
+  });
+}

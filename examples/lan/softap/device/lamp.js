@@ -47,9 +47,9 @@ lamp.bind(4210);
 
 async function join(ssid, password) {
   try {
-    await wx.startWifi();
+    await wx.startWifi({});
     await wx.connectWifi({ SSID: ssid, password: password });
-    const ip = (await wx.getLocalIPAddress()).localip;
+    const ip = (await localAddress()).localip;
     console.log('joined ' + ssid + ' as ' + ip);
   } catch (e) {
     // Back to waiting on its own access point, as the firmware does.
@@ -59,3 +59,10 @@ async function join(ssid, password) {
 }
 
 console.log(NAME + ' ' + MAC + ': access point ESP_5CCF7F up, listening on 8266 and 4210');
+
+// wx.getLocalIPAddress as a Promise (the official typings declare only its callbacks).
+function localAddress() {
+  return new Promise(function (resolve, reject) {
+    wx.getLocalIPAddress({ success: resolve, fail: reject });
+  });
+}

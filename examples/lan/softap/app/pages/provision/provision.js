@@ -41,14 +41,14 @@ Page({
 });
 
 async function where() {
-  const wifi = (await wx.getConnectedWifi()).wifi;
-  const ip = (await wx.getLocalIPAddress()).localip;
+  const wifi = (await wx.getConnectedWifi({})).wifi;
+  const ip = (await localAddress()).localip;
   return wifi.SSID + ' as ' + ip;
 }
 
 async function provision(page, password) {
-  await wx.startWifi();
-  const home = (await wx.getConnectedWifi()).wifi.SSID;
+  await wx.startWifi({});
+  const home = (await wx.getConnectedWifi({})).wifi.SSID;
   page.setData({ step: 'joining ' + LAMP_AP, home: home });
   console.log('on ' + (await where()));
   const socket = wx.createUDPSocket();
@@ -90,4 +90,11 @@ async function provision(page, password) {
   } finally {
     socket.close();
   }
+}
+
+// wx.getLocalIPAddress as a Promise (the official typings declare only its callbacks).
+function localAddress() {
+  return new Promise(function (resolve, reject) {
+    wx.getLocalIPAddress({ success: resolve, fail: reject });
+  });
 }
