@@ -660,7 +660,12 @@ setInterval(function () {}, 1000);
 "#,
     );
     let mut child = wxudp()
-        .args(["run", file.dir.join("hidden.js").to_str().unwrap(), "--timeout", "60"])
+        .args([
+            "run",
+            file.dir.join("hidden.js").to_str().unwrap(),
+            "--timeout",
+            "60",
+        ])
         .spawn()
         .unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
@@ -672,6 +677,12 @@ setInterval(function () {}, 1000);
     std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
     let out = finish(child);
     assert_eq!(out.status.code(), Some(143), "{rest}{}", text(&out.stderr));
-    assert!(rest.contains("connect 12011 connectWifi:fail weapp in background"), "{rest}");
-    assert!(rest.contains("list 12011 getWifiList:fail weapp in background"), "{rest}");
+    assert!(
+        rest.contains("connect 12011 connectWifi:fail weapp in background"),
+        "{rest}"
+    );
+    assert!(
+        rest.contains("list 12011 getWifiList:fail weapp in background"),
+        "{rest}"
+    );
 }

@@ -1,14 +1,14 @@
 //! Wi-Fi: `wx.startWifi`, `stopWifi`, `getWifiList`, `getConnectedWifi`, `connectWifi`
 //! and their events, with WeChat's errCodes (docs/LAN.md has the table and its source).
 //!
-//! The state machine ([`Wifi`]) decides every errCode from what a [`Backend`] reports:
+//! The state machine (`Wifi`) decides every errCode from what a `Backend` reports:
 //! the access points in range, the one this host is connected to, and whether joining
 //! one works. Two backends:
 //!
-//! - **a phone on one network** ([`Phone`]): `wxudp run` on its own answers as a phone
+//! - **a phone on one network** (`Phone`): `wxudp run` on its own answers as a phone
 //!   connected to one default network (`--wifi SSID`, default `wxudp`; `--wifi off` for
 //!   a phone whose Wi-Fi is switched off). Nothing moves: the host's address stays.
-//! - **a host of a LAN** ([`LanClient`]): under `wxudp lan` the controller passes the path
+//! - **a host of a LAN** (`LanClient`): under `wxudp lan` the controller passes the path
 //!   of a control socket of this host in [`CONTROL_ENV`]; `connectWifi` asks it to move
 //!   the host's `wlan0` onto the network and waits for the answer, so the address (and
 //!   `wx.getLocalIPAddress`) changes, as a phone's does.
