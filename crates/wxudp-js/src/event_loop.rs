@@ -5,6 +5,8 @@ use std::cell::RefCell;
 use std::future::poll_fn;
 use std::path::Path;
 use std::rc::Rc;
+use std::task::Poll;
+use std::time::Duration;
 
 use rquickjs::{CatchResultExt, Context, Ctx, Function, Object, Persistent, Runtime, Value};
 use tokio::sync::mpsc;
@@ -19,16 +21,29 @@ use crate::stop::{Cause, Input, Phase, Wake, Watchdog};
 use crate::timers::Callback;
 use crate::{natives, udp, RunOptions, EXIT_ERROR};
 
+mod inbox;
+
+use inbox::Inbox;
+
 const PRELUDE: &str = include_str!("prelude.js");
 
-/// Socket events delivered in one turn at most: those queued when the turn began, up
-/// to this many. Events that listeners cause during the turn wait for the next one, so
-/// neither timers nor events can starve the other.
+/// Socket events delivered in one turn at most (and only events queued when the turn
+/// began): a backstop beside [`SLICE`] for a clock that moves in coarse steps.
 const EVENT_BATCH: usize = 4096;
 
-/// Timers fired in one turn of the loop at most (only timers due when the turn began):
-/// thousands of busy intervals then still leave socket I/O a turn of its own.
+/// Timers fired in one turn at most (and only timers due when the turn's timers
+/// began): thousands of busy intervals then still leave socket I/O a turn of its own.
 const TIMER_BATCH: usize = 256;
+
+/// How long a turn may keep firing timers, and at least how long it may keep
+/// delivering socket events, before it moves on: the callback running when time is up
+/// completes, then the rest waits for the next turn. A backlog (a flood, a script's own
+/// error storm) then holds timers, other sockets and the OS (I/O, signals) for about
+/// one slice plus one listener's run.
+const SLICE: Duration = Duration::from_millis(10);
+
+/// A socket's events waiting for delivery.
+type Events = Inbox<Delivery>;
 
 /// What the prelude hands back to the loop.
 struct Hooks {
@@ -178,6 +193,9 @@ async fn turn_loop(
 
     let deadline = host.borrow().stop.deadline().map(Instant::from_std);
     let mut io = host.borrow().sockets.io.driver();
+    let mut events = Events::default();
+    let mut timers_took = Duration::ZERO;
+    let mut reads = Reads::default();
     loop {
         drain_jobs(js, host);
         report_rejections(context, host, rejections);
@@ -190,71 +208,169 @@ async fn turn_loop(
             let idle = h.timers.is_empty() && !h.has_open_socket();
             (idle, h.timers.next_due())
         };
-        if idle && rx.is_empty() && !js.is_job_pending() {
+        if idle && rx.is_empty() && events.is_empty() && !js.is_job_pending() {
             return 0;
         }
-        let timer_due = wait_until(next_timer);
-        let io_progress = poll_fn(|cx| io.poll(cx));
-        let woken_by = tokio::select! {
-            // Socket I/O first, so that what it reads is seen by the `rx` branch in the
-            // same turn.
-            biased;
-            () = io_progress => None,
-            // A signal or the deadline: the top of the loop reads the stop conditions.
-            () = wake.recv() => continue,
-            () = wait_until(deadline) => continue,
-            Some(event) = rx.recv() => Some(event),
-            () = timer_due => None,
+        // Something to do already: read what the sockets hold (if a read is due, see
+        // [`Reads`]) without waiting, then a turn. Deciding this asks nothing of tokio's
+        // cooperative budget, which reading a flooded socket can use up: a channel or a
+        // timer seen through it would look empty or not due, and the loop would go on
+        // reading instead of delivering.
+        let ready = !events.is_empty()
+            || !rx.is_empty()
+            || next_timer.is_some_and(|due| due <= Instant::now());
+        let woken_by = if ready {
+            if reads.due() {
+                let started = Instant::now();
+                poll_fn(|cx| {
+                    let _ = io.poll(cx);
+                    Poll::Ready(())
+                })
+                .await;
+                reads.done(started);
+            }
+            None
+        } else {
+            let timer_due = wait_until(next_timer);
+            let io_progress = poll_fn(|cx| io.poll(cx));
+            let channel = poll_fn(|cx| match rx.try_recv() {
+                Ok(event) => Poll::Ready(Some(event)),
+                Err(_) => rx.poll_recv(cx),
+            });
+            tokio::select! {
+                // Socket I/O first, so that what it reads is seen by the channel branch
+                // in the same turn.
+                biased;
+                () = io_progress => None,
+                // A signal or the deadline: the top of the loop reads the stop conditions.
+                () = wake.recv() => continue,
+                () = wait_until(deadline) => continue,
+                Some(event) = channel => Some(event),
+                () = timer_due => None,
+            }
         };
         // Whatever woke the loop, the turn gives socket events and timers their share.
-        if turn(js, context, host, rx, woken_by) {
-            // Busy timers must not keep the OS from being polled: let the runtime look
-            // at the sockets before the next turn.
-            tokio::task::yield_now().await;
+        timers_took = turn(js, context, host, rx, &mut events, woken_by, timers_took);
+        // Let the runtime poll the OS (sockets, signals) before the next turn, however
+        // busy the loop is: nothing else would make it look while events or timers keep
+        // the loop ready.
+        tokio::task::yield_now().await;
+    }
+}
+
+/// When a busy loop reads its sockets: after each turn, unless the last read took
+/// long. Reading a flooded socket costs time whether or not its datagrams fit in the
+/// receive budget (those beyond it are read, then dropped), so a loop that read after
+/// every short turn would spend most of its time reading datagrams it drops. A read
+/// waits until [`READ_SPACING`] times its own duration has passed since the last one,
+/// so reading takes at most a third of a busy loop's time (the kernel drops what does
+/// not fit in its buffer meanwhile, at no cost to the loop), but never more than
+/// [`READ_GAP`]: reading also starts and ends the sockets' I/O tasks, work that piles
+/// up (and holds memory) while it waits, so that a read after a long wait takes
+/// longer, and an unbounded wait would grow without end.
+struct Reads {
+    /// How long the last read took.
+    took: Duration,
+    /// When it ended.
+    ended: Instant,
+}
+
+/// See [`Reads`].
+const READ_SPACING: u32 = 2;
+
+/// See [`Reads`].
+const READ_GAP: Duration = Duration::from_millis(50);
+
+impl Default for Reads {
+    fn default() -> Self {
+        Reads {
+            took: Duration::ZERO,
+            ended: Instant::now(),
         }
     }
 }
 
-/// One turn of the loop once something is ready: socket events (`first`, then what
-/// else was queued when the turn began, [`EVENT_BATCH`] at most), then the timers that were due when the turn
-/// began ([`TIMER_BATCH`] at most), running promise jobs after each callback as Node
-/// does. Returns whether a timer fired.
+impl Reads {
+    fn due(&self) -> bool {
+        self.ended.elapsed() >= (self.took * READ_SPACING).min(READ_GAP)
+    }
+
+    fn done(&mut self, started: Instant) {
+        self.ended = Instant::now();
+        self.took = self.ended - started;
+    }
+}
+
+/// One turn of the loop once something is ready. Returns how long its timers took.
+///
+/// 1. The socket events queued when the turn began (`first`, taken from the channel by
+///    whoever woke the loop, then the rest of the channel) join their sockets' queues.
+/// 2. Socket events are delivered round-robin across sockets (see [`Inbox`]), each
+///    socket's in order, until none is left, [`EVENT_BATCH`] were delivered or their
+///    time is up: [`SLICE`], or as long as the timers of the last turn took if that is
+///    longer. The rest wait for the next turn, as do the events that listeners cause
+///    meanwhile.
+/// 3. The timers due when this step begins fire in deadline order, until none is left,
+///    [`TIMER_BATCH`] fired or [`SLICE`] has passed; timers set or rescheduled during
+///    this step are due later, so they wait for the next turn.
+///
+/// Promise jobs run after each callback, as Node runs them.
+///
+/// Events get at least the time timers took so that timers that cause events (a
+/// callback that binds and closes a thousand sockets) cannot run ahead of their
+/// delivery: each socket with an event waiting is kept, so a growing backlog would be
+/// growing memory. The reverse does not hold (timers get [`SLICE`] whatever the events
+/// took), or each phase could lengthen the other without end.
 fn turn(
     js: &Runtime,
     context: &Context,
     host: &Shared,
     rx: &mut mpsc::UnboundedReceiver<(u64, Delivery)>,
+    events: &mut Events,
     first: Option<(u64, Delivery)>,
-) -> bool {
-    let now = Instant::now();
-    let queued = rx.len() + usize::from(first.is_some());
-    let mut next = first;
-    for _ in 0..queued.min(EVENT_BATCH) {
-        let Some((id, delivery)) = next.take().or_else(|| rx.try_recv().ok()) else {
+    timers_took: Duration,
+) -> Duration {
+    if let Some((id, delivery)) = first {
+        events.push(id, delivery);
+    }
+    // Only what is queued now: listeners add to the channel meanwhile, and that waits.
+    for _ in 0..rx.len() {
+        let Ok((id, delivery)) = rx.try_recv() else {
+            break;
+        };
+        events.push(id, delivery);
+    }
+    let started = Instant::now();
+    let slice = SLICE.max(timers_took);
+    for _ in 0..EVENT_BATCH {
+        let Some((id, delivery)) = events.pop() else {
             break;
         };
         context.with(|ctx| dispatch(&ctx, host, id, delivery));
         drain_jobs(js, host);
         if host.borrow().stop.reason().is_some() {
-            return false;
+            return Duration::ZERO;
+        }
+        if started.elapsed() >= slice {
+            break;
         }
     }
-    let mut fired = false;
+    events.end_turn();
+    // Timers due during the events above fire now, not a turn later: a backlog delays
+    // a timer by one slice of events at most.
+    let now = Instant::now();
     for _ in 0..TIMER_BATCH {
-        // Timers added or rescheduled during this turn are due after `now`: they wait
-        // for the next turn.
         let due = host.borrow_mut().timers.take_due(now);
         let Some(callback) = due else {
             break;
         };
-        fired = true;
         context.with(|ctx| call_timer(&ctx, host, callback));
         drain_jobs(js, host);
-        if host.borrow().stop.reason().is_some() {
+        if host.borrow().stop.reason().is_some() || now.elapsed() >= SLICE {
             break;
         }
     }
-    fired
+    now.elapsed()
 }
 
 /// Ends the run from `phase` (not `Running`) and returns the exit status. After a
@@ -445,5 +561,33 @@ fn caught_text<'js>(ctx: &Ctx<'js>, e: rquickjs::CaughtError<'js>) -> String {
         rquickjs::CaughtError::Exception(ex) => describe_exception(ctx, ex.into_value()),
         rquickjs::CaughtError::Value(v) => describe_exception(ctx, v),
         rquickjs::CaughtError::Error(e) => format!("Uncaught InternalError: {e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_read_waits_twice_as_long_as_the_last_one_took_within_the_gap() {
+        let mut reads = Reads::default();
+        assert!(reads.due(), "the first read is due at once");
+        let started = Instant::now();
+        reads.done(started);
+        assert!(reads.took <= started.elapsed());
+        // A read of 10 ms: the next one waits 20 ms.
+        reads.took = Duration::from_millis(10);
+        reads.ended = Instant::now() + Duration::from_secs(10);
+        assert!(!reads.due());
+        reads.ended = Instant::now() - Duration::from_millis(21);
+        assert!(reads.due());
+        // A read of 10 s: the next one waits READ_GAP, not 20 s.
+        reads.took = Duration::from_secs(10);
+        reads.ended = Instant::now() - READ_GAP - Duration::from_millis(1);
+        assert!(reads.due());
+        // A quick read: the next one is due after the next turn.
+        reads.took = Duration::ZERO;
+        reads.ended = Instant::now();
+        assert!(reads.due());
     }
 }
