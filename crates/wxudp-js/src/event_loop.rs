@@ -196,6 +196,10 @@ async fn turn_loop(
     let mut events = Events::default();
     let mut timers_took = Duration::ZERO;
     let mut reads = Reads::default();
+    // Timers wake the loop through a timerfd in its epoll, to the microsecond: tokio's
+    // sleep rounds every deadline up to the next millisecond (and epoll's timeout again),
+    // which made a 60 fps interval run at 56. Without one, tokio's sleep still works.
+    let mut alarm = crate::timerfd::Deadline::new().ok();
     loop {
         drain_jobs(js, host);
         report_rejections(context, host, rejections);
@@ -231,7 +235,7 @@ async fn turn_loop(
             }
             None
         } else {
-            let timer_due = wait_until(next_timer);
+            let timer_due = timer_due(&mut alarm, next_timer);
             let io_progress = poll_fn(|cx| io.poll(cx));
             let channel = poll_fn(|cx| match rx.try_recv() {
                 Ok(event) => Poll::Ready(Some(event)),
@@ -330,6 +334,24 @@ fn turn(
     first: Option<(u64, Delivery)>,
     timers_took: Duration,
 ) -> Duration {
+    // Timers set from here on count from the turn's start, then from the timer phase's
+    // start (see `Timers::set_clock`).
+    host.borrow_mut().timers.set_clock(Some(Instant::now()));
+    let took = turn_phases(js, context, host, rx, events, first, timers_took);
+    host.borrow_mut().timers.set_clock(None);
+    took
+}
+
+/// The two phases of [`turn`]: socket events, then timers.
+fn turn_phases(
+    js: &Runtime,
+    context: &Context,
+    host: &Shared,
+    rx: &mut mpsc::UnboundedReceiver<(u64, Delivery)>,
+    events: &mut Events,
+    first: Option<(u64, Delivery)>,
+    timers_took: Duration,
+) -> Duration {
     if let Some((id, delivery)) = first {
         events.push(id, delivery);
     }
@@ -357,8 +379,10 @@ fn turn(
     }
     events.end_turn();
     // Timers due during the events above fire now, not a turn later: a backlog delays
-    // a timer by one slice of events at most.
+    // a timer by one slice of events at most. Timers the callbacks set count from the
+    // phase's start, so none of them is due within this phase (as in Node).
     let now = Instant::now();
+    host.borrow_mut().timers.set_clock(Some(now));
     for _ in 0..TIMER_BATCH {
         let due = host.borrow_mut().timers.take_due(now);
         let Some(callback) = due else {
@@ -432,6 +456,19 @@ fn report_caught<'js>(ctx: &Ctx<'js>, host: &Shared, e: rquickjs::CaughtError<'j
     }
     eprintln!("{}", caught_text(ctx, e));
     host.borrow_mut().exit_code = EXIT_ERROR;
+}
+
+/// Waits until the earliest timer is due: on the timerfd (re-armed only when that
+/// deadline changed), or on tokio's sleep without one.
+async fn timer_due(alarm: &mut Option<crate::timerfd::Deadline>, next: Option<Instant>) {
+    if let Some(timer) = alarm.as_mut() {
+        if timer.set(next.map(Instant::into_std)).is_ok()
+            && poll_fn(|cx| timer.poll_expired(cx)).await.is_ok()
+        {
+            return;
+        }
+    }
+    wait_until(next).await;
 }
 
 /// Sleeps until `at`, or forever without one.

@@ -34,14 +34,22 @@ pub(crate) fn delay(ms: f64) -> Duration {
 pub(crate) type Callback = (JsFunction, Vec<Persistent<Value<'static>>>);
 
 /// `setTimeout` / `setInterval` timers of the run.
+/// How late a timer's callback may run and still have the timers it sets count from its
+/// deadline. Below 1 ms, the smallest delay, so a timer set by a callback is never due
+/// in the phase that ran it.
+pub(crate) const LATE_SLACK: Duration = Duration::from_micros(500);
+
 pub(crate) struct Timers {
     queue: Queue<Callback>,
+    /// See [`Timers::set_clock`].
+    clock: Option<Instant>,
 }
 
 impl Default for Timers {
     fn default() -> Self {
         Timers {
             queue: Queue::new(),
+            clock: None,
         }
     }
 }
@@ -56,8 +64,17 @@ impl Timers {
         callback: JsFunction,
         args: Vec<Persistent<Value<'static>>>,
     ) -> u64 {
-        self.queue
-            .add(Instant::now(), delay, repeat, (callback, args))
+        let now = self.clock.unwrap_or_else(Instant::now);
+        self.queue.add(now, delay, repeat, (callback, args))
+    }
+
+    /// The time a loop turn began, while it runs (`None` between turns): timers set
+    /// during a turn count their delay from it, as Node counts from its loop's cached
+    /// time. So a chained `setTimeout(f, 5)` does not add its callback's own run time
+    /// to every step, and a `setTimeout(f, 0)` set by a burst that took a millisecond
+    /// is due at once.
+    pub(crate) fn set_clock(&mut self, turn_began: Option<Instant>) {
+        self.clock = turn_began;
     }
 
     /// Clears a timer; an id that is unknown, already fired or already cleared is
@@ -75,14 +92,27 @@ impl Timers {
         self.queue.next_due()
     }
 
-    /// The earliest timer due by `now` (see [`Queue::take_due`]).
+    /// The earliest timer due by `now` (see [`Queue::take_due`]). Timers its callback
+    /// sets count from its deadline rather than from when it ran, unless it ran more than
+    /// [`LATE_SLACK`] late: so a chain of `setTimeout(f, 5)` keeps to a 5 ms grid
+    /// despite the loop's wake-up latency, and a callback that ran very late does not
+    /// make its successors fire in a burst to catch up.
     pub(crate) fn take_due(&mut self, now: Instant) -> Option<Callback> {
-        self.queue.take_due(now).map(|(_, callback)| callback)
+        let due = self.queue.next_due()?;
+        let (_, callback) = self.queue.take_due(now)?;
+        self.clock = Some(callback_clock(due, now));
+        Some(callback)
     }
 
     pub(crate) fn clear(&mut self) {
         self.queue.clear();
     }
+}
+
+/// The time the timers set by a callback due at `due`, run at `now`, count from: its
+/// deadline, unless it runs more than [`LATE_SLACK`] late.
+fn callback_clock(due: Instant, now: Instant) -> Instant {
+    due.max(now.checked_sub(LATE_SLACK).unwrap_or(now))
 }
 
 /// Timers carrying a `T` each, ordered by deadline, then by when they were scheduled.
@@ -194,6 +224,44 @@ fn next_tick(due: Instant, every: Duration, now: Instant) -> Instant {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_chain_of_timeouts_keeps_its_grid_despite_wake_up_latency() {
+        let start = Instant::now();
+        let mut q: Queue<u32> = Queue::new();
+        let mut clock = start;
+        let mut fired_at = Vec::new();
+        q.add(clock, Duration::from_millis(5), false, 0);
+        for step in 1..=100u32 {
+            let due = q.next_due().unwrap();
+            // The loop wakes 300 µs late every time.
+            let now = due + Duration::from_micros(300);
+            let (_, n) = q.take_due(now).unwrap();
+            assert_eq!(n, step - 1);
+            fired_at.push(due);
+            clock = callback_clock(due, now);
+            let next = q.add(clock, Duration::from_millis(5), false, step);
+            assert!(next > 0);
+            assert!(
+                q.next_due().unwrap() > now,
+                "never due in the phase that set it"
+            );
+        }
+        // No drift: step n is due at start + 5 n ms, whatever the latency.
+        for (n, at) in fired_at.iter().enumerate() {
+            assert_eq!(*at, start + Duration::from_millis(5 * (n as u64 + 1)));
+        }
+    }
+
+    #[test]
+    fn a_callback_that_ran_very_late_does_not_start_a_burst() {
+        let due = Instant::now();
+        let now = due + Duration::from_millis(100);
+        let clock = callback_clock(due, now);
+        assert_eq!(clock, now - LATE_SLACK);
+        // Its setTimeout(f, 0) (1 ms) is due after `now`, not at once.
+        assert!(clock + Duration::from_millis(1) > now);
+    }
 
     fn ms(n: u64) -> Duration {
         Duration::from_millis(n)
