@@ -1,0 +1,476 @@
+//! wxudp for Node.js: the wxudp core as a native addon, so that Node (and Jest suites of
+//! mini programs) get a real `wx.createUDPSocket`.
+//!
+//! This crate is the native half of the npm package in this folder; `index.js` (the
+//! loader) is the other: it makes the `UDPSocket` objects, keeps their listeners, and
+//! calls them. Like the JS runtime (`crates/wxudp-js`), it is a front end of the core
+//! that re-implements no rule of the contract:
+//!
+//! * every call goes through [`Engine::invoke`], so a closed socket is judged before its
+//!   arguments are read and every failure becomes exactly one `error` event;
+//! * arguments are parsed by `wxudp::options` (`convert.rs` only reads JavaScript values,
+//!   in the JS runtime's order and with its wording);
+//! * listeners are registered in a [`Registry`] (of the loader's listener slots), so
+//!   `on`/`off` and snapshot dispatch follow the core's rules;
+//! * each event passes [`Delivery::accept`] when it is dispatched, and the budgets are the
+//!   core's [`Limits`].
+//!
+//! Events travel from the engines (on a tokio thread of the addon, and on the loop
+//! thread for the events a call causes) through one queue to the loop thread: the first
+//! event queued calls a napi threadsafe function, and its callback (`dispatch` in the
+//! loader) drains every event queued by then, so a burst of datagrams is one hop. The
+//! threadsafe function is referenced while a socket is open or has events waiting, so an
+//! open socket keeps the process alive and a closed one does not, as with `dgram`.
+
+// The napi-rs macros (`#[napi]`) expand to `unsafe` code (the C entry points Node calls,
+// the registration of the exports), which the workspace's `deny(unsafe_code)` would
+// refuse. That generated code is the only `unsafe` here besides `js.rs`, which allows it
+// for itself and says why at each block.
+#![allow(unsafe_code)]
+
+mod convert;
+mod js;
+
+use std::cell::RefCell;
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use napi::bindgen_prelude::{Function, Unknown};
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi::Env;
+use napi_derive::napi;
+use wxudp::frontend::{Delivery, Engine, Registry};
+use wxudp::{Error, Event, EventKind, Limits, Method, Policy, SocketType};
+
+use crate::js::{Cx, Val};
+
+/// The threadsafe function that wakes the loop thread: it calls the loader's `dispatch`.
+type Wake = ThreadsafeFunction<(), Unknown<'static>, (), napi::Status, false>;
+
+/// Events on their way to the loop thread, in the order they were emitted.
+struct Queue {
+    inner: Mutex<Pending>,
+    wake: OnceLock<Wake>,
+}
+
+#[derive(Default)]
+struct Pending {
+    events: VecDeque<(u32, Delivery)>,
+    /// A wake is on its way: later events ride with it.
+    scheduled: bool,
+}
+
+impl Queue {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Pending> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Queues one event; the first one since the last drain wakes the loop thread.
+    fn push(&self, id: u32, delivery: Delivery) {
+        let wake = {
+            let mut p = self.lock();
+            p.events.push_back((id, delivery));
+            !std::mem::replace(&mut p.scheduled, true)
+        };
+        if wake {
+            self.wake();
+        }
+    }
+
+    fn wake(&self) {
+        if let Some(w) = self.wake.get() {
+            let _ = w.call((), ThreadsafeFunctionCallMode::NonBlocking);
+        }
+    }
+}
+
+/// One socket's native half: its engine and its listener registrations (slots of the
+/// loader's listener array).
+struct Socket {
+    engine: Arc<Engine>,
+    listeners: Registry<u32>,
+    /// Events emitted and not yet drained.
+    pending: Arc<AtomicUsize>,
+}
+
+impl Socket {
+    /// Whether the loop needs this socket: open (it may receive), or with events on their
+    /// way.
+    fn live(&self) -> bool {
+        self.engine.is_open() || self.pending.load(Ordering::Acquire) > 0
+    }
+}
+
+/// The addon's state on one loop thread (the main thread, or a worker's).
+struct Host {
+    sockets: HashMap<u32, Socket>,
+    next_id: u32,
+    queue: Arc<Queue>,
+    limits: Limits,
+    kept_alive: bool,
+}
+
+thread_local! {
+    // Leaked on purpose: a host lives as long as its thread's Node environment, and
+    // dropping it at thread exit would release a threadsafe function after Node has
+    // torn it down.
+    static HOST: &'static RefCell<Host> = Box::leak(Box::new(RefCell::new(Host {
+        sockets: HashMap::new(),
+        next_id: 1,
+        queue: Arc::new(Queue { inner: Mutex::new(Pending::default()), wake: OnceLock::new() }),
+        limits: Limits::default(),
+        kept_alive: false,
+    })));
+}
+
+fn with_host<R>(f: impl FnOnce(&mut Host) -> R) -> R {
+    HOST.with(|h| f(&mut h.borrow_mut()))
+}
+
+/// The tokio runtime that runs every socket's I/O (reads, queued sends, host names): one
+/// thread of its own for the process.
+fn runtime() -> tokio::runtime::Handle {
+    static RUNTIME: OnceLock<tokio::runtime::Handle> = OnceLock::new();
+    RUNTIME
+        .get_or_init(|| {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap_or_else(|e| panic!("wxudp: cannot start the I/O runtime: {e}"));
+            let handle = rt.handle().clone();
+            let spawned = std::thread::Builder::new()
+                .name("wxudp-io".into())
+                .spawn(move || rt.block_on(std::future::pending::<()>()));
+            if let Err(e) = spawned {
+                panic!("wxudp: cannot start the I/O thread: {e}");
+            }
+            handle
+        })
+        .clone()
+}
+
+fn kind_code(kind: EventKind) -> u32 {
+    match kind {
+        EventKind::Message => 0,
+        EventKind::Error => 1,
+        EventKind::Listening => 2,
+        EventKind::Close => 3,
+    }
+}
+
+fn kind_of(code: u32) -> Option<EventKind> {
+    match code {
+        0 => Some(EventKind::Message),
+        1 => Some(EventKind::Error),
+        2 => Some(EventKind::Listening),
+        3 => Some(EventKind::Close),
+        _ => None,
+    }
+}
+
+/// Record kind of a drained event that only tells that its socket is no longer live.
+const SETTLED: u32 = 4;
+
+/// Sets up the addon on this loop thread: `dispatch` is called on it whenever events
+/// wait. Called once by the loader.
+#[napi]
+pub fn init(env: Env, dispatch: Function<'_, (), Unknown<'static>>) -> napi::Result<()> {
+    let wake: Wake = dispatch
+        .build_threadsafe_function::<()>()
+        .callee_handled::<false>()
+        .build()?;
+    let queue = with_host(|h| h.queue.clone());
+    if queue.wake.set(wake).is_err() {
+        return Err(napi::Error::from_reason("wxudp: init called twice"));
+    }
+    // Nothing keeps the loop alive until a socket does.
+    if let Some(w) = queue.wake.get() {
+        js::keep_alive(Cx::new(&env), w.raw(), false);
+    }
+    Ok(())
+}
+
+/// Keeps the loop alive (`true`) while the loader holds live sockets.
+#[napi]
+pub fn keep_alive(env: Env, on: bool) {
+    let cx = Cx::new(&env);
+    with_host(|h| {
+        if h.kept_alive != on {
+            h.kept_alive = on;
+            if let Some(w) = h.queue.wake.get() {
+                js::keep_alive(cx, w.raw(), on);
+            }
+        }
+    });
+}
+
+/// `createUDPSocket(type)`: a new socket's id. An unknown type still makes a udp4 socket,
+/// with an `error` event queued.
+#[napi]
+pub fn create(env: Env, ty: Unknown<'_>) -> u32 {
+    let cx = Cx::new(&env);
+    let v = Val::from_unknown(&ty);
+    let parsed = match cx.kind(v) {
+        js::Kind::Undefined | js::Kind::Null => Ok(SocketType::Udp4),
+        js::Kind::String => SocketType::parse(&cx.string(v)),
+        _ => Err(Error::InvalidType {
+            given: convert::type_name(cx, v).into(),
+        }),
+    };
+    let (id, engine) = with_host(|h| {
+        let id = h.next_id;
+        h.next_id = h.next_id.wrapping_add(1).max(1);
+        let pending = Arc::new(AtomicUsize::new(0));
+        let counter = pending.clone();
+        let queue = h.queue.clone();
+        let sink = move |d: Delivery| {
+            counter.fetch_add(1, Ordering::AcqRel);
+            queue.push(id, d);
+        };
+        let runtime = runtime();
+        let engine = Arc::new(Engine::with_limits(
+            *parsed.as_ref().unwrap_or(&SocketType::Udp4),
+            Policy::Any,
+            h.limits.clone(),
+            sink,
+            runtime.clone(),
+            runtime,
+        ));
+        h.sockets.insert(
+            id,
+            Socket {
+                engine: engine.clone(),
+                listeners: Registry::default(),
+                pending,
+            },
+        );
+        (id, engine)
+    });
+    if let Err(e) = parsed {
+        let _ = engine.invoke(Method::CreateUdpSocket, |_| Err::<(), _>(e));
+    }
+    id
+}
+
+/// The engine of socket `id` (cloned out, so that no borrow of the host is held while
+/// JavaScript runs: option getters may call back into the addon).
+fn engine(id: u32) -> Option<Arc<Engine>> {
+    with_host(|h| h.sockets.get(&id).map(|s| s.engine.clone()))
+}
+
+/// `bind(port)`: the bound port, or 0 (and an `error` event).
+#[napi]
+pub fn bind(env: Env, id: u32, port: Unknown<'_>) -> u32 {
+    let cx = Cx::new(&env);
+    let Some(engine) = engine(id) else { return 0 };
+    let port = Val::from_unknown(&port);
+    engine
+        .invoke(Method::Bind, |calls| {
+            let mut text = String::new();
+            calls.bind(convert::port_arg(cx, port, &mut text).bind_port()?)
+        })
+        .map_or(0, u32::from)
+}
+
+/// `send(option)`.
+#[napi]
+pub fn send(env: Env, id: u32, option: Unknown<'_>) {
+    send_or_write(env, id, option, Method::Send);
+}
+
+/// `write(option)`.
+#[napi]
+pub fn write(env: Env, id: u32, option: Unknown<'_>) {
+    send_or_write(env, id, option, Method::Write);
+}
+
+fn send_or_write(env: Env, id: u32, option: Unknown<'_>, method: Method) {
+    let cx = Cx::new(&env);
+    let Some(engine) = engine(id) else { return };
+    let option = Val::from_unknown(&option);
+    let _ = engine.invoke(method, |calls| {
+        convert::with_send_options(cx, method, option, |opts| match method {
+            Method::Write => calls.write(opts),
+            _ => calls.send(opts),
+        })
+    });
+}
+
+/// `connect(option)`.
+#[napi]
+pub fn connect(env: Env, id: u32, option: Unknown<'_>) {
+    let cx = Cx::new(&env);
+    let Some(engine) = engine(id) else { return };
+    let option = Val::from_unknown(&option);
+    let method = Method::Connect;
+    let _ = engine.invoke(method, |calls| {
+        let obj = convert::option_object(cx, method, option)?;
+        let (address, port) = convert::address_port(cx, method, obj)?;
+        calls.connect(&address, port)
+    });
+}
+
+/// `setTTL(ttl)`.
+#[napi(js_name = "setTTL")]
+pub fn set_ttl(env: Env, id: u32, ttl: Unknown<'_>) {
+    let cx = Cx::new(&env);
+    let Some(engine) = engine(id) else { return };
+    let ttl = Val::from_unknown(&ttl);
+    let _ = engine.invoke(Method::SetTtl, |calls| {
+        calls.set_ttl(convert::ttl(cx, ttl)?)
+    });
+}
+
+/// `close()`.
+#[napi]
+pub fn close(id: u32) {
+    if let Some(engine) = engine(id) {
+        let _ = engine.close();
+    }
+}
+
+/// Whether the loop needs socket `id` (open, or events on their way).
+#[napi]
+pub fn is_live(id: u32) -> bool {
+    with_host(|h| h.sockets.get(&id).is_some_and(Socket::live))
+}
+
+/// The loader let socket `id` go (its object was garbage-collected): the engine is
+/// dropped, which closes it if it was still open.
+#[napi]
+pub fn release(id: u32) {
+    let socket = with_host(|h| h.sockets.remove(&id));
+    drop(socket);
+}
+
+/// Registers listener slot `slot` for event `kind` (0 message, 1 error, 2 listening,
+/// 3 close).
+#[napi]
+pub fn on(id: u32, kind: u32, slot: u32) {
+    let Some(kind) = kind_of(kind) else { return };
+    with_host(|h| {
+        if let Some(s) = h.sockets.get_mut(&id) {
+            s.listeners.add(kind, slot);
+        }
+    });
+}
+
+/// Removes the registrations of `kind` whose slot is one of `slots` (the slots holding
+/// the function given to `offX(fn)`), or every one of `kind` when `slots` is null
+/// (`offX()`); returns the slots removed, for the loader to free.
+#[napi]
+pub fn off(id: u32, kind: u32, slots: Option<Vec<u32>>) -> Vec<u32> {
+    let Some(kind) = kind_of(kind) else {
+        return Vec::new();
+    };
+    with_host(|h| {
+        let mut removed = Vec::new();
+        if let Some(s) = h.sockets.get_mut(&id) {
+            s.listeners.remove_where(kind, |slot| {
+                let hit = slots.as_ref().is_none_or(|c| c.contains(slot));
+                if hit {
+                    removed.push(*slot);
+                }
+                hit
+            });
+        }
+        removed
+    })
+}
+
+/// Events dispatched per wake at most; the rest wait for the next turn of the loop, so a
+/// flood cannot starve timers.
+const BATCH: u32 = 1024;
+
+/// Hands the loader the next queued event, the `n`th of this wake: writes it to `out`
+/// and returns its kind, or -1 when none is left (or `n` reached the batch, and the loop
+/// is woken again for the rest).
+///
+/// `out` gets: the socket id, the kind, whether the socket is still live, the listener
+/// slots registered now (the snapshot of this dispatch: a number for one, an array for
+/// several), then the payload: for a message its ArrayBuffer, the remote address and
+/// port, the local address and port, and the families (bit 0 remote, bit 1 local: IPv6,
+/// as [`wxudp::family_name`] says); for an error its errMsg and errCode.
+///
+/// Each event passes [`Delivery::accept`] here, at its dispatch: a message received
+/// before `close()` is discarded then. An event nobody listens to is skipped, unless its
+/// socket stops being live (kind 4), so that the loader lets the socket go.
+#[napi]
+pub fn next(env: Env, out: Unknown<'_>, n: u32) -> i32 {
+    let cx = Cx::new(&env);
+    let out = Val::from_unknown(&out);
+    let queue = with_host(|h| h.queue.clone());
+    loop {
+        let item = {
+            let mut p = queue.lock();
+            if n >= BATCH && !p.events.is_empty() {
+                // The flag stays set: this wake brings the rest.
+                drop(p);
+                queue.wake();
+                return -1;
+            }
+            let item = p.events.pop_front();
+            if item.is_none() {
+                p.scheduled = false;
+            }
+            item
+        };
+        let Some((id, delivery)) = item else {
+            return -1;
+        };
+        let event = delivery.accept();
+        let (snapshot, live) = with_host(|h| match h.sockets.get(&id) {
+            Some(s) => {
+                s.pending.fetch_sub(1, Ordering::AcqRel);
+                let snapshot = event
+                    .as_ref()
+                    .map(|e| s.listeners.snapshot(e.kind()))
+                    .unwrap_or_default();
+                (snapshot, s.live())
+            }
+            None => (Vec::new(), false),
+        });
+        let put = |i: u32, v: Val| cx.set(out, i, v);
+        let event = match event {
+            Some(event) if !snapshot.is_empty() => event,
+            _ if !live => {
+                put(0, cx.num(f64::from(id)));
+                put(2, cx.boolean(false));
+                return SETTLED as i32;
+            }
+            _ => continue,
+        };
+        put(0, cx.num(f64::from(id)));
+        put(2, cx.boolean(live));
+        let slots = if let [one] = snapshot[..] {
+            cx.num(f64::from(one))
+        } else {
+            let arr = cx.array();
+            for (i, slot) in (0u32..).zip(&snapshot) {
+                cx.set(arr, i, cx.num(f64::from(*slot)));
+            }
+            arr
+        };
+        put(3, slots);
+        let kind = kind_code(event.kind());
+        match event {
+            Event::Message(m) => {
+                put(4, cx.array_buffer(&m.data));
+                put(5, cx.str(&m.remote.ip().to_string()));
+                put(6, cx.num(f64::from(m.remote.port())));
+                put(7, cx.str(&m.local.ip().to_string()));
+                put(8, cx.num(f64::from(m.local.port())));
+                let v6 = |a: &std::net::SocketAddr| wxudp::family_name(a) == "IPv6";
+                let families = u8::from(v6(&m.remote)) | (u8::from(v6(&m.local)) << 1);
+                put(9, cx.num(f64::from(families)));
+            }
+            Event::Error(e) => {
+                put(4, cx.str(&e.to_string()));
+                put(5, cx.num(f64::from(e.code())));
+            }
+            Event::Listening | Event::Close => {}
+        }
+        return kind as i32;
+    }
+}
