@@ -31,7 +31,9 @@ const collected = new FinalizationRegistry(function (id) { native.release(id); }
 // Where native.next writes the event it hands over.
 const out = [];
 
-native.init(dispatch);
+// This loader's id in the addon (Jest evaluates this file once per test file, in a realm
+// of its own: its ArrayBuffer tells the addon which realm the messages belong to).
+const host = native.init(ArrayBuffer);
 
 function load() {
   const arch = process.arch;
@@ -60,11 +62,13 @@ function load() {
     'in that folder (needs Rust: see its README.md).');
 }
 
+// While a socket is live, a threadsafe function keeps the loop alive and wakes it for
+// `dispatch`; once none is, it is released (and nothing of this loader is kept).
 function keepAlive() {
   const on = live.size > 0;
   if (on !== keeping) {
     keeping = on;
-    native.keepAlive(on);
+    native.keepAlive(host, on ? dispatch : null);
   }
 }
 
@@ -87,7 +91,7 @@ function stateOf(self) {
 // when its dispatch starts (the core's Registry takes the snapshot then).
 function dispatch() {
   for (let n = 0; ; n++) {
-    const kind = native.next(out, n);
+    const kind = native.next(host, out, n);
     if (kind < 0) return;
     const id = out[0];
     const st = live.get(id);
@@ -103,7 +107,12 @@ function dispatch() {
 function payload(kind) {
   switch (kind) {
     case MESSAGE: {
-      const message = out[4];
+      let message = out[4];
+      if (typeof message === 'number') {
+        // Another realm's loader (Jest): the bytes go into an ArrayBuffer of this one.
+        message = new ArrayBuffer(message);
+        native.fill(host, message);
+      }
       const families = out[9];
       return {
         message: message,
@@ -218,7 +227,7 @@ class UDPSocket {
  */
 function createUDPSocket(type) {
   const socket = Object.create(UDPSocket.prototype);
-  const st = { id: native.create(type), fns: [], free: [], live: false, self: socket };
+  const st = { id: native.create(host, type), fns: [], free: [], live: false, self: socket };
   Object.defineProperty(socket, STATE, { value: st });
   collected.register(socket, st.id);
   settle(st);

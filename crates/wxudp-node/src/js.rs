@@ -298,6 +298,32 @@ impl Cx {
         Val(v)
     }
 
+    /// `v instanceof ctor`, for a constructor the loader passed (no user code runs for
+    /// a plain function).
+    pub(crate) fn instance_of(self, v: Val, ctor: Val) -> bool {
+        let mut b = false;
+        // SAFETY: a valid env and values; out-pointer.
+        let ok =
+            unsafe { sys::napi_instanceof(self.0, v.0, ctor.0, &mut b) } == sys::Status::napi_ok;
+        if !ok {
+            self.clear_exception();
+        }
+        ok && b
+    }
+
+    /// Copies `bytes` into the ArrayBuffer `buffer` (as many as fit), which the loader
+    /// just made; no JavaScript runs between finding its memory and the copy.
+    pub(crate) fn copy_into(self, buffer: Val, bytes: &[u8]) {
+        if let Some(Bytes::Here(start, len)) = self.buffer_bytes(buffer) {
+            let n = len.min(bytes.len());
+            if n > 0 {
+                // SAFETY: `start..start + len` is the live backing store of `buffer`, as
+                // Node-API reported it just now, with no JavaScript run since; `n <= len`.
+                unsafe { ptr::copy_nonoverlapping(bytes.as_ptr(), start.cast_mut(), n) };
+            }
+        }
+    }
+
     pub(crate) fn str(self, s: &str) -> Val {
         let mut v = ptr::null_mut();
         // SAFETY: a valid env; `s` is UTF-8 of the given length.
@@ -353,19 +379,5 @@ fn element_size(ty: sys::napi_typedarray_type) -> usize {
         T::float64_array | 9 | 10 => 8,
         // Float16Array (11) in newer Node versions.
         _ => 2,
-    }
-}
-
-/// Keeps the loop alive while `on`: references or unreferences the threadsafe function
-/// that carries the sockets' events (as `dgram` refs an open socket's handle).
-pub(crate) fn keep_alive(cx: Cx, tsfn: sys::napi_threadsafe_function, on: bool) {
-    // SAFETY: a valid env of the loop thread that made `tsfn`, which lives as long as
-    // the addon's host (never released).
-    unsafe {
-        if on {
-            sys::napi_ref_threadsafe_function(cx.0, tsfn);
-        } else {
-            sys::napi_unref_threadsafe_function(cx.0, tsfn);
-        }
     }
 }

@@ -48,10 +48,10 @@ use crate::js::{Cx, Val};
 /// The threadsafe function that wakes the loop thread: it calls the loader's `dispatch`.
 type Wake = ThreadsafeFunction<(), Unknown<'static>, (), napi::Status, false>;
 
-/// Events on their way to the loop thread, in the order they were emitted.
+/// Events on their way to one loader's `dispatch`, in the order they were emitted.
+#[derive(Default)]
 struct Queue {
     inner: Mutex<Pending>,
-    wake: OnceLock<Wake>,
 }
 
 #[derive(Default)]
@@ -59,6 +59,22 @@ struct Pending {
     events: VecDeque<(u32, Delivery)>,
     /// A wake is on its way: later events ride with it.
     scheduled: bool,
+    /// How to wake the loop thread; there is one only while the loader holds a live
+    /// socket (it references the loop, and `dispatch`).
+    wake: Option<Wake>,
+}
+
+impl Pending {
+    /// Wakes the loop thread unless a wake is on its way or nothing may wake it now.
+    fn wake(&mut self) {
+        if self.scheduled || self.events.is_empty() {
+            return;
+        }
+        if let Some(w) = &self.wake {
+            self.scheduled = true;
+            let _ = w.call((), ThreadsafeFunctionCallMode::NonBlocking);
+        }
+    }
 }
 
 impl Queue {
@@ -68,20 +84,9 @@ impl Queue {
 
     /// Queues one event; the first one since the last drain wakes the loop thread.
     fn push(&self, id: u32, delivery: Delivery) {
-        let wake = {
-            let mut p = self.lock();
-            p.events.push_back((id, delivery));
-            !std::mem::replace(&mut p.scheduled, true)
-        };
-        if wake {
-            self.wake();
-        }
-    }
-
-    fn wake(&self) {
-        if let Some(w) = self.wake.get() {
-            let _ = w.call((), ThreadsafeFunctionCallMode::NonBlocking);
-        }
+        let mut p = self.lock();
+        p.events.push_back((id, delivery));
+        p.wake();
     }
 }
 
@@ -102,30 +107,44 @@ impl Socket {
     }
 }
 
-/// The addon's state on one loop thread (the main thread, or a worker's).
+/// One loader (one evaluation of `index.js`: a process has one, a Jest worker one per
+/// test file).
 struct Host {
+    queue: Arc<Queue>,
+    /// The loader's `ArrayBuffer` is not the addon's (Jest runs test files in a context
+    /// of their own): messages are copied into ArrayBuffers the loader makes, so that
+    /// `res.message instanceof ArrayBuffer` holds there too.
+    foreign: bool,
+    /// The bytes of the message `next` handed over last, for `fill`, when `foreign`.
+    message: Vec<u8>,
+}
+
+/// The addon's state on one loop thread (the main thread, or a worker's).
+#[derive(Default)]
+struct Addon {
+    hosts: HashMap<u32, Host>,
     sockets: HashMap<u32, Socket>,
     next_id: u32,
-    queue: Arc<Queue>,
+    /// Budgets shared by every socket of the thread.
     limits: Limits,
-    kept_alive: bool,
+}
+
+impl Addon {
+    fn id(&mut self) -> u32 {
+        self.next_id = self.next_id.wrapping_add(1).max(1);
+        self.next_id
+    }
 }
 
 thread_local! {
-    // Leaked on purpose: a host lives as long as its thread's Node environment, and
-    // dropping it at thread exit would release a threadsafe function after Node has
-    // torn it down.
-    static HOST: &'static RefCell<Host> = Box::leak(Box::new(RefCell::new(Host {
-        sockets: HashMap::new(),
-        next_id: 1,
-        queue: Arc::new(Queue { inner: Mutex::new(Pending::default()), wake: OnceLock::new() }),
-        limits: Limits::default(),
-        kept_alive: false,
-    })));
+    // Leaked on purpose: the state lives as long as its thread's Node environment, and
+    // dropping it at thread exit would release threadsafe functions after Node has torn
+    // them down.
+    static ADDON: &'static RefCell<Addon> = Box::leak(Box::default());
 }
 
-fn with_host<R>(f: impl FnOnce(&mut Host) -> R) -> R {
-    HOST.with(|h| f(&mut h.borrow_mut()))
+fn with_addon<R>(f: impl FnOnce(&mut Addon) -> R) -> R {
+    ADDON.with(|a| f(&mut a.borrow_mut()))
 }
 
 /// The tokio runtime that runs every socket's I/O (reads, queued sends, host names): one
@@ -172,43 +191,63 @@ fn kind_of(code: u32) -> Option<EventKind> {
 /// Record kind of a drained event that only tells that its socket is no longer live.
 const SETTLED: u32 = 4;
 
-/// Sets up the addon on this loop thread: `dispatch` is called on it whenever events
-/// wait. Called once by the loader.
+/// Sets up one loader (`index.js`): returns its id. `array_buffer` is the loader's
+/// `ArrayBuffer` constructor.
 #[napi]
-pub fn init(env: Env, dispatch: Function<'_, (), Unknown<'static>>) -> napi::Result<()> {
-    let wake: Wake = dispatch
-        .build_threadsafe_function::<()>()
-        .callee_handled::<false>()
-        .build()?;
-    let queue = with_host(|h| h.queue.clone());
-    if queue.wake.set(wake).is_err() {
-        return Err(napi::Error::from_reason("wxudp: init called twice"));
-    }
-    // Nothing keeps the loop alive until a socket does.
-    if let Some(w) = queue.wake.get() {
-        js::keep_alive(Cx::new(&env), w.raw(), false);
-    }
+pub fn init(env: Env, array_buffer: Unknown<'_>) -> u32 {
+    let cx = Cx::new(&env);
+    let probe = cx.array_buffer(&[]);
+    let foreign = !cx.instance_of(probe, Val::from_unknown(&array_buffer));
+    with_addon(|a| {
+        let id = a.id();
+        a.hosts.insert(
+            id,
+            Host {
+                queue: Arc::default(),
+                foreign,
+                message: Vec::new(),
+            },
+        );
+        id
+    })
+}
+
+/// Keeps the loop alive while loader `host` holds a live socket: with `dispatch`, a
+/// threadsafe function that calls it is made (it references the loop, as `dgram`
+/// references an open socket's handle) and woken if events wait; with `null`, it is
+/// released, and nothing of the loader is kept from the garbage collector.
+#[napi]
+pub fn keep_alive(
+    host: u32,
+    dispatch: Option<Function<'_, (), Unknown<'static>>>,
+) -> napi::Result<()> {
+    let Some(queue) = with_addon(|a| a.hosts.get(&host).map(|h| h.queue.clone())) else {
+        return Ok(());
+    };
+    let wake: Option<Wake> = match dispatch {
+        Some(f) => Some(
+            f.build_threadsafe_function::<()>()
+                .callee_handled::<false>()
+                .build()?,
+        ),
+        None => None,
+    };
+    let old = {
+        let mut p = queue.lock();
+        let old = std::mem::replace(&mut p.wake, wake);
+        // A wake in flight on the old function still calls `dispatch`; a new one is due.
+        p.scheduled = false;
+        p.wake();
+        old
+    };
+    drop(old);
     Ok(())
 }
 
-/// Keeps the loop alive (`true`) while the loader holds live sockets.
+/// `createUDPSocket(type)` for loader `host`: a new socket's id. An unknown type still
+/// makes a udp4 socket, with an `error` event queued.
 #[napi]
-pub fn keep_alive(env: Env, on: bool) {
-    let cx = Cx::new(&env);
-    with_host(|h| {
-        if h.kept_alive != on {
-            h.kept_alive = on;
-            if let Some(w) = h.queue.wake.get() {
-                js::keep_alive(cx, w.raw(), on);
-            }
-        }
-    });
-}
-
-/// `createUDPSocket(type)`: a new socket's id. An unknown type still makes a udp4 socket,
-/// with an `error` event queued.
-#[napi]
-pub fn create(env: Env, ty: Unknown<'_>) -> u32 {
+pub fn create(env: Env, host: u32, ty: Unknown<'_>) -> napi::Result<u32> {
     let cx = Cx::new(&env);
     let v = Val::from_unknown(&ty);
     let parsed = match cx.kind(v) {
@@ -218,12 +257,11 @@ pub fn create(env: Env, ty: Unknown<'_>) -> u32 {
             given: convert::type_name(cx, v).into(),
         }),
     };
-    let (id, engine) = with_host(|h| {
-        let id = h.next_id;
-        h.next_id = h.next_id.wrapping_add(1).max(1);
+    let made = with_addon(|a| {
+        let queue = a.hosts.get(&host)?.queue.clone();
+        let id = a.id();
         let pending = Arc::new(AtomicUsize::new(0));
         let counter = pending.clone();
-        let queue = h.queue.clone();
         let sink = move |d: Delivery| {
             counter.fetch_add(1, Ordering::AcqRel);
             queue.push(id, d);
@@ -232,12 +270,12 @@ pub fn create(env: Env, ty: Unknown<'_>) -> u32 {
         let engine = Arc::new(Engine::with_limits(
             *parsed.as_ref().unwrap_or(&SocketType::Udp4),
             Policy::Any,
-            h.limits.clone(),
+            a.limits.clone(),
             sink,
             runtime.clone(),
             runtime,
         ));
-        h.sockets.insert(
+        a.sockets.insert(
             id,
             Socket {
                 engine: engine.clone(),
@@ -245,18 +283,21 @@ pub fn create(env: Env, ty: Unknown<'_>) -> u32 {
                 pending,
             },
         );
-        (id, engine)
+        Some((id, engine))
     });
+    let Some((id, engine)) = made else {
+        return Err(napi::Error::from_reason("wxudp: unknown loader"));
+    };
     if let Err(e) = parsed {
         let _ = engine.invoke(Method::CreateUdpSocket, |_| Err::<(), _>(e));
     }
-    id
+    Ok(id)
 }
 
 /// The engine of socket `id` (cloned out, so that no borrow of the host is held while
 /// JavaScript runs: option getters may call back into the addon).
 fn engine(id: u32) -> Option<Arc<Engine>> {
-    with_host(|h| h.sockets.get(&id).map(|s| s.engine.clone()))
+    with_addon(|a| a.sockets.get(&id).map(|s| s.engine.clone()))
 }
 
 /// `bind(port)`: the bound port, or 0 (and an `error` event).
@@ -333,14 +374,14 @@ pub fn close(id: u32) {
 /// Whether the loop needs socket `id` (open, or events on their way).
 #[napi]
 pub fn is_live(id: u32) -> bool {
-    with_host(|h| h.sockets.get(&id).is_some_and(Socket::live))
+    with_addon(|a| a.sockets.get(&id).is_some_and(Socket::live))
 }
 
 /// The loader let socket `id` go (its object was garbage-collected): the engine is
 /// dropped, which closes it if it was still open.
 #[napi]
 pub fn release(id: u32) {
-    let socket = with_host(|h| h.sockets.remove(&id));
+    let socket = with_addon(|a| a.sockets.remove(&id));
     drop(socket);
 }
 
@@ -349,8 +390,8 @@ pub fn release(id: u32) {
 #[napi]
 pub fn on(id: u32, kind: u32, slot: u32) {
     let Some(kind) = kind_of(kind) else { return };
-    with_host(|h| {
-        if let Some(s) = h.sockets.get_mut(&id) {
+    with_addon(|a| {
+        if let Some(s) = a.sockets.get_mut(&id) {
             s.listeners.add(kind, slot);
         }
     });
@@ -364,9 +405,9 @@ pub fn off(id: u32, kind: u32, slots: Option<Vec<u32>>) -> Vec<u32> {
     let Some(kind) = kind_of(kind) else {
         return Vec::new();
     };
-    with_host(|h| {
+    with_addon(|a| {
         let mut removed = Vec::new();
-        if let Some(s) = h.sockets.get_mut(&id) {
+        if let Some(s) = a.sockets.get_mut(&id) {
             s.listeners.remove_where(kind, |slot| {
                 let hit = slots.as_ref().is_none_or(|c| c.contains(slot));
                 if hit {
@@ -397,17 +438,21 @@ const BATCH: u32 = 1024;
 /// before `close()` is discarded then. An event nobody listens to is skipped, unless its
 /// socket stops being live (kind 4), so that the loader lets the socket go.
 #[napi]
-pub fn next(env: Env, out: Unknown<'_>, n: u32) -> i32 {
+pub fn next(env: Env, host: u32, out: Unknown<'_>, n: u32) -> i32 {
     let cx = Cx::new(&env);
     let out = Val::from_unknown(&out);
-    let queue = with_host(|h| h.queue.clone());
+    let Some((queue, foreign)) =
+        with_addon(|a| a.hosts.get(&host).map(|h| (h.queue.clone(), h.foreign)))
+    else {
+        return -1;
+    };
     loop {
         let item = {
             let mut p = queue.lock();
             if n >= BATCH && !p.events.is_empty() {
-                // The flag stays set: this wake brings the rest.
-                drop(p);
-                queue.wake();
+                // The rest at the next turn of the loop.
+                p.scheduled = false;
+                p.wake();
                 return -1;
             }
             let item = p.events.pop_front();
@@ -420,7 +465,7 @@ pub fn next(env: Env, out: Unknown<'_>, n: u32) -> i32 {
             return -1;
         };
         let event = delivery.accept();
-        let (snapshot, live) = with_host(|h| match h.sockets.get(&id) {
+        let (snapshot, live) = with_addon(|a| match a.sockets.get(&id) {
             Some(s) => {
                 s.pending.fetch_sub(1, Ordering::AcqRel);
                 let snapshot = event
@@ -456,7 +501,19 @@ pub fn next(env: Env, out: Unknown<'_>, n: u32) -> i32 {
         let kind = kind_code(event.kind());
         match event {
             Event::Message(m) => {
-                put(4, cx.array_buffer(&m.data));
+                let buffer = if foreign {
+                    // The loader makes the ArrayBuffer in its own realm and calls `fill`.
+                    let size = cx.num(m.data.len() as f64);
+                    with_addon(|a| {
+                        if let Some(h) = a.hosts.get_mut(&host) {
+                            h.message = m.data.clone();
+                        }
+                    });
+                    size
+                } else {
+                    cx.array_buffer(&m.data)
+                };
+                put(4, buffer);
                 put(5, cx.str(&m.remote.ip().to_string()));
                 put(6, cx.num(f64::from(m.remote.port())));
                 put(7, cx.str(&m.local.ip().to_string()));
@@ -472,5 +529,20 @@ pub fn next(env: Env, out: Unknown<'_>, n: u32) -> i32 {
             Event::Listening | Event::Close => {}
         }
         return kind as i32;
+    }
+}
+
+/// Copies the bytes of the message `next` handed over last into `buffer`, an
+/// ArrayBuffer of their size the loader made in its own realm.
+#[napi]
+pub fn fill(env: Env, host: u32, buffer: Unknown<'_>) {
+    let cx = Cx::new(&env);
+    let message = with_addon(|a| {
+        a.hosts
+            .get_mut(&host)
+            .map(|h| std::mem::take(&mut h.message))
+    });
+    if let Some(message) = message {
+        cx.copy_into(Val::from_unknown(&buffer), &message);
     }
 }
