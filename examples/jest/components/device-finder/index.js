@@ -1,6 +1,10 @@
 // A device finder, as a SoftAP or smart-home mini program has one: it broadcasts a
 // discovery request over UDP, lists the devices that answer, and says when it is done.
 // Plain mini-program code: it uses only wx.createUDPSocket and Component().
+
+// Each instance's search in progress: its socket and the timer that ends it.
+const searches = new WeakMap();
+
 Component({
   properties: {
     // Where to ask: the LAN's broadcast address in the app; loopback in the test.
@@ -27,11 +31,11 @@ Component({
       this.stop();
       this.setData({ status: 'searching', devices: [] });
       const udp = wx.createUDPSocket();
-      this.udp = udp;
+      const search = { udp, timer: 0 };
+      searches.set(this, search);
       return new Promise((resolve) => {
         const finish = (status) => {
-          if (this.udp !== udp) return;
-          clearTimeout(this.timer);
+          if (searches.get(this) !== search) return;
           this.stop();
           this.setData({ status });
           resolve(this.data.devices);
@@ -53,21 +57,24 @@ Component({
           this.setData({ devices });
           if (expect && devices.length >= expect) finish('found ' + devices.length);
         });
-        udp.onError((res) => finish('error ' + res.errCode + ': ' + res.errMsg));
+        // WeChat's error events carry errCode too (its typings declare only errMsg).
+        udp.onError((res) => finish('error ' + /** @type {any} */ (res).errCode + ': ' + res.errMsg));
         udp.bind();
         udp.send({
           address: this.data.address,
           port: this.data.port,
           message: JSON.stringify({ cmd: 'discover', v: 1 }),
         });
-        this.timer = setTimeout(() => finish('found ' + this.data.devices.length), this.data.window);
+        search.timer = setTimeout(() => finish('found ' + this.data.devices.length), this.data.window);
       });
     },
 
     stop() {
-      if (this.udp) {
-        this.udp.close();
-        this.udp = null;
+      const search = searches.get(this);
+      if (search) {
+        searches.delete(this);
+        clearTimeout(search.timer);
+        search.udp.close();
       }
     },
   },
