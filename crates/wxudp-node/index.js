@@ -28,8 +28,9 @@ let keeping = false;
 // A socket the script dropped, once it is not live: its native half goes too.
 const collected = new FinalizationRegistry(function (id) { native.release(id); });
 
-// Where native.next writes the event it hands over.
-const out = [];
+// Where native.next writes the event it hands over: its numbers, and its other values.
+const nums = new Float64Array(10);
+const refs = [];
 
 // This loader's id in the addon (Jest evaluates this file once per test file, in a realm
 // of its own: its ArrayBuffer tells the addon which realm the messages belong to).
@@ -91,12 +92,12 @@ function stateOf(self) {
 // when its dispatch starts (the core's Registry takes the snapshot then).
 function dispatch() {
   for (let n = 0; ; n++) {
-    const kind = native.next(host, out, n);
+    const kind = native.next(host, nums, refs, n);
     if (kind < 0) return;
-    const id = out[0];
+    const id = nums[0];
     const st = live.get(id);
     if (st !== undefined && kind !== SETTLED) deliver(st, kind);
-    if (st !== undefined && !out[2]) {
+    if (st !== undefined && nums[2] === 0) {
       st.live = false;
       live.delete(id);
       keepAlive();
@@ -104,38 +105,56 @@ function dispatch() {
   }
 }
 
+// The text of IPv4 addresses handed over as numbers, kept while the peer stays the same.
+let remoteKey = -1;
+let remoteText = '';
+let localKey = -1;
+let localText = '';
+
+function ipv4(n) {
+  return (n >>> 24) + '.' + ((n >>> 16) & 255) + '.' + ((n >>> 8) & 255) + '.' + (n & 255);
+}
+
 function payload(kind) {
   switch (kind) {
     case MESSAGE: {
-      let message = out[4];
+      let message = refs[1];
       if (typeof message === 'number') {
         // Another realm's loader (Jest): the bytes go into an ArrayBuffer of this one.
         message = new ArrayBuffer(message);
         native.fill(host, message);
       }
-      const families = out[9];
+      const families = nums[6];
+      let remote = nums[7];
+      if (remote < 0) remote = refs[2];
+      else if (remote === remoteKey) remote = remoteText;
+      else { remoteKey = remote; remote = remoteText = ipv4(remote); }
+      let local = nums[8];
+      if (local < 0) local = refs[3];
+      else if (local === localKey) local = localText;
+      else { localKey = local; local = localText = ipv4(local); }
       return {
         message: message,
         remoteInfo: {
-          address: out[5], family: families & 1 ? 'IPv6' : 'IPv4', port: out[6], size: message.byteLength,
+          address: remote, family: families & 1 ? 'IPv6' : 'IPv4', port: nums[4], size: message.byteLength,
         },
-        localInfo: { address: out[7], family: families & 2 ? 'IPv6' : 'IPv4', port: out[8] },
+        localInfo: { address: local, family: families & 2 ? 'IPv6' : 'IPv4', port: nums[5] },
       };
     }
-    case ERROR: return { errMsg: out[4], errCode: out[5] };
+    case ERROR: return { errMsg: refs[4], errCode: nums[9] };
     case LISTENING: return { errMsg: 'bind:ok' };
     default: return { errMsg: 'close:ok' };
   }
 }
 
 function deliver(st, kind) {
-  const slots = out[3];
   const res = payload(kind);
-  if (typeof slots === 'number') {
-    call(st.fns[slots], res);
+  const slot = nums[3];
+  if (slot >= 0) {
+    call(st.fns[slot], res);
   } else {
     // Every function first: a listener may free and reuse a slot while this runs.
-    const fns = slots.map(function (s) { return st.fns[s]; });
+    const fns = refs[0].map(function (s) { return st.fns[s]; });
     for (let i = 0; i < fns.length; i++) call(fns[i], res);
   }
 }

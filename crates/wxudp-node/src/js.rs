@@ -279,6 +279,38 @@ impl Cx {
         read(slice)
     }
 
+    /// Copies `values` to the start of the `Float64Array` `array` (as many as fit); no
+    /// JavaScript runs between finding its memory and the copy.
+    pub(crate) fn write_f64s(self, array: Val, values: &[f64]) {
+        if !self.is_typed_array(array) {
+            return;
+        }
+        let (mut ty, mut count) = (0, 0usize);
+        let mut data: *mut c_void = ptr::null_mut();
+        let mut buffer = ptr::null_mut();
+        let mut offset = 0usize;
+        // SAFETY: a valid env and a typed array; out-pointers.
+        let ok = unsafe {
+            sys::napi_get_typedarray_info(
+                self.0,
+                array.0,
+                &mut ty,
+                &mut count,
+                &mut data,
+                &mut buffer,
+                &mut offset,
+            )
+        } == sys::Status::napi_ok;
+        if !ok || ty != sys::TypedarrayType::float64_array || data.is_null() {
+            return;
+        }
+        let n = count.min(values.len());
+        // SAFETY: `data` is the live, f64-aligned storage of `count` elements of this
+        // Float64Array, as Node-API reported it just now, with no JavaScript run since;
+        // `n <= count`.
+        unsafe { ptr::copy_nonoverlapping(values.as_ptr(), data.cast::<f64>(), n) };
+    }
+
     /// A new ArrayBuffer holding a copy of `bytes`.
     pub(crate) fn array_buffer(self, bytes: &[u8]) -> Val {
         let mut data: *mut c_void = ptr::null_mut();
@@ -337,13 +369,6 @@ impl Cx {
         let mut v = ptr::null_mut();
         // SAFETY: a valid env; out-pointer.
         unsafe { sys::napi_create_double(self.0, n, &mut v) };
-        Val(v)
-    }
-
-    pub(crate) fn boolean(self, b: bool) -> Val {
-        let mut v = ptr::null_mut();
-        // SAFETY: a valid env; out-pointer.
-        unsafe { sys::napi_get_boolean(self.0, b, &mut v) };
         Val(v)
     }
 

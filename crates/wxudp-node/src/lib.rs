@@ -117,6 +117,10 @@ struct Host {
     foreign: bool,
     /// The bytes of the message `next` handed over last, for `fill`, when `foreign`.
     message: Vec<u8>,
+    /// Events taken from the queue in one go (one lock for many), being dispatched.
+    batch: VecDeque<(u32, Delivery)>,
+    /// The listener snapshot of the event being handed over (its buffer reused).
+    snapshot: Vec<u32>,
 }
 
 /// The addon's state on one loop thread (the main thread, or a worker's).
@@ -206,6 +210,8 @@ pub fn init(env: Env, array_buffer: Unknown<'_>) -> u32 {
                 queue: Arc::default(),
                 foreign,
                 message: Vec::new(),
+                batch: VecDeque::new(),
+                snapshot: Vec::new(),
             },
         );
         id
@@ -424,81 +430,107 @@ pub fn off(id: u32, kind: u32, slots: Option<Vec<u32>>) -> Vec<u32> {
 /// flood cannot starve timers.
 const BATCH: u32 = 1024;
 
-/// Hands the loader the next queued event, the `n`th of this wake: writes it to `out`
-/// and returns its kind, or -1 when none is left (or `n` reached the batch, and the loop
-/// is woken again for the rest).
+/// Hands the loader the next queued event, the `n`th of this wake: writes it to `nums`
+/// (a `Float64Array`) and `refs` (an array) and returns its kind, or -1 when none is left
+/// (or `n` reached the batch, and the loop is woken again for the rest).
 ///
-/// `out` gets: the socket id, the kind, whether the socket is still live, the listener
-/// slots registered now (the snapshot of this dispatch: a number for one, an array for
-/// several), then the payload: for a message its ArrayBuffer, the remote address and
-/// port, the local address and port, and the families (bit 0 remote, bit 1 local: IPv6,
-/// as [`wxudp::family_name`] says); for an error its errMsg and errCode.
+/// `nums`: the socket id, the kind, whether the socket is still live (1) or not (0), the
+/// one listener slot registered now (or -1: several, in `refs[0]`), the remote port, the
+/// local port, the families (bit 0 remote, bit 1 local: IPv6, as [`wxudp::family_name`]
+/// says), the remote and the local address as a 32-bit number when they are IPv4 (else
+/// -1, and the text is in `refs[2]`, `refs[3]`), and an error's errCode. `refs`: the
+/// slots when several, the message's ArrayBuffer (its size when the loader makes it),
+/// the addresses' text, an error's errMsg. The listener slots are the snapshot of this
+/// dispatch: the ones registered when it starts.
 ///
 /// Each event passes [`Delivery::accept`] here, at its dispatch: a message received
 /// before `close()` is discarded then. An event nobody listens to is skipped, unless its
 /// socket stops being live (kind 4), so that the loader lets the socket go.
 #[napi]
-pub fn next(env: Env, host: u32, out: Unknown<'_>, n: u32) -> i32 {
+pub fn next(env: Env, host: u32, nums: Unknown<'_>, refs: Unknown<'_>, n: u32) -> i32 {
     let cx = Cx::new(&env);
-    let out = Val::from_unknown(&out);
+    let (nums, refs) = (Val::from_unknown(&nums), Val::from_unknown(&refs));
     let Some((queue, foreign)) =
         with_addon(|a| a.hosts.get(&host).map(|h| (h.queue.clone(), h.foreign)))
     else {
         return -1;
     };
+    let mut num = [0f64; NUMS];
     loop {
-        let item = {
-            let mut p = queue.lock();
-            if n >= BATCH && !p.events.is_empty() {
-                // The rest at the next turn of the loop.
-                p.scheduled = false;
-                p.wake();
-                return -1;
+        let item = with_addon(|a| a.hosts.get_mut(&host).and_then(|h| h.batch.pop_front()));
+        let (id, delivery) = match item {
+            Some(item) => item,
+            None => {
+                // The queue, in one go.
+                let mut p = queue.lock();
+                if p.events.is_empty() {
+                    p.scheduled = false;
+                    return -1;
+                }
+                if n >= BATCH {
+                    // The rest at the next turn of the loop.
+                    p.scheduled = false;
+                    p.wake();
+                    return -1;
+                }
+                let mut taken = std::mem::take(&mut p.events);
+                drop(p);
+                let first = taken.pop_front();
+                with_addon(|a| {
+                    if let Some(h) = a.hosts.get_mut(&host) {
+                        h.batch = taken;
+                    }
+                });
+                match first {
+                    Some(item) => item,
+                    None => continue,
+                }
             }
-            let item = p.events.pop_front();
-            if item.is_none() {
-                p.scheduled = false;
-            }
-            item
-        };
-        let Some((id, delivery)) = item else {
-            return -1;
         };
         let event = delivery.accept();
-        let (snapshot, live) = with_addon(|a| match a.sockets.get(&id) {
-            Some(s) => {
-                s.pending.fetch_sub(1, Ordering::AcqRel);
-                let snapshot = event
-                    .as_ref()
-                    .map(|e| s.listeners.snapshot(e.kind()))
-                    .unwrap_or_default();
-                (snapshot, s.live())
+        // The snapshot of this dispatch, and whether the socket is still live after it.
+        let (count, slot, multi, live) = with_addon(|a| {
+            let Addon { hosts, sockets, .. } = a;
+            let (Some(s), Some(h)) = (sockets.get(&id), hosts.get_mut(&host)) else {
+                return (0, 0, None, false);
+            };
+            s.pending.fetch_sub(1, Ordering::AcqRel);
+            h.snapshot.clear();
+            if let Some(e) = &event {
+                s.listeners.snapshot_into(e.kind(), &mut h.snapshot);
             }
-            None => (Vec::new(), false),
+            let multi = (h.snapshot.len() > 1).then(|| h.snapshot.clone());
+            (
+                h.snapshot.len(),
+                h.snapshot.first().copied().unwrap_or(0),
+                multi,
+                s.live(),
+            )
         });
-        let put = |i: u32, v: Val| cx.set(out, i, v);
+        num[0] = f64::from(id);
+        num[2] = f64::from(u8::from(live));
         let event = match event {
-            Some(event) if !snapshot.is_empty() => event,
+            Some(event) if count > 0 => event,
             _ if !live => {
-                put(0, cx.num(f64::from(id)));
-                put(2, cx.boolean(false));
+                num[1] = f64::from(SETTLED);
+                cx.write_f64s(nums, &num);
                 return SETTLED as i32;
             }
             _ => continue,
         };
-        put(0, cx.num(f64::from(id)));
-        put(2, cx.boolean(live));
-        let slots = if let [one] = snapshot[..] {
-            cx.num(f64::from(one))
-        } else {
-            let arr = cx.array();
-            for (i, slot) in (0u32..).zip(&snapshot) {
-                cx.set(arr, i, cx.num(f64::from(*slot)));
-            }
-            arr
-        };
-        put(3, slots);
         let kind = kind_code(event.kind());
+        num[1] = f64::from(kind);
+        match multi {
+            None => num[3] = f64::from(slot),
+            Some(slots) => {
+                num[3] = -1.0;
+                let arr = cx.array();
+                for (i, slot) in (0u32..).zip(&slots) {
+                    cx.set(arr, i, cx.num(f64::from(*slot)));
+                }
+                cx.set(refs, 0, arr);
+            }
+        }
         match event {
             Event::Message(m) => {
                 let buffer = if foreign {
@@ -506,31 +538,43 @@ pub fn next(env: Env, host: u32, out: Unknown<'_>, n: u32) -> i32 {
                     let size = cx.num(m.data.len() as f64);
                     with_addon(|a| {
                         if let Some(h) = a.hosts.get_mut(&host) {
-                            h.message = m.data.clone();
+                            h.message = m.data;
                         }
                     });
                     size
                 } else {
                     cx.array_buffer(&m.data)
                 };
-                put(4, buffer);
-                put(5, cx.str(&m.remote.ip().to_string()));
-                put(6, cx.num(f64::from(m.remote.port())));
-                put(7, cx.str(&m.local.ip().to_string()));
-                put(8, cx.num(f64::from(m.local.port())));
+                cx.set(refs, 1, buffer);
+                num[4] = f64::from(m.remote.port());
+                num[5] = f64::from(m.local.port());
                 let v6 = |a: &std::net::SocketAddr| wxudp::family_name(a) == "IPv6";
-                let families = u8::from(v6(&m.remote)) | (u8::from(v6(&m.local)) << 1);
-                put(9, cx.num(f64::from(families)));
+                num[6] = f64::from(u8::from(v6(&m.remote)) | (u8::from(v6(&m.local)) << 1));
+                // An IPv4 address as a number, whose text the loader keeps while the
+                // peer stays the same; any other as text.
+                for (i, addr) in [(7, m.remote), (8, m.local)] {
+                    num[i] = match addr.ip() {
+                        std::net::IpAddr::V4(ip) => f64::from(u32::from(ip)),
+                        ip => {
+                            cx.set(refs, i as u32 - 5, cx.str(&ip.to_string()));
+                            -1.0
+                        }
+                    };
+                }
             }
             Event::Error(e) => {
-                put(4, cx.str(&e.to_string()));
-                put(5, cx.num(f64::from(e.code())));
+                cx.set(refs, 4, cx.str(&e.to_string()));
+                num[9] = f64::from(e.code());
             }
             Event::Listening | Event::Close => {}
         }
+        cx.write_f64s(nums, &num);
         return kind as i32;
     }
 }
+
+/// Numbers `next` writes per event.
+const NUMS: usize = 10;
 
 /// Copies the bytes of the message `next` handed over last into `buffer`, an
 /// ArrayBuffer of their size the loader made in its own realm.
