@@ -28,6 +28,10 @@ let keeping = false;
 // A socket the script dropped, once it is not live: its native half goes too.
 const collected = new FinalizationRegistry(function (id) { native.release(id); });
 
+// The option names the native side reads, in its order (convert.rs, Key): strings the
+// engine has interned, so that a read does not look a name up each time.
+const KEYS = ['address', 'port', 'message', 'offset', 'length', 'setBroadcast', 'buffer', 'byteOffset', 'byteLength'];
+
 // Where native.next writes the event it hands over: its numbers, and its other values.
 const nums = new Float64Array(10);
 const refs = [];
@@ -202,19 +206,19 @@ class UDPSocket {
 
   send(option) {
     const st = stateOf(this);
-    native.send(st.id, option);
+    native.send(st.id, option, KEYS);
     if (!st.live) settle(st);
   }
 
   write(option) {
     const st = stateOf(this);
-    native.write(st.id, option);
+    native.write(st.id, option, KEYS);
     if (!st.live) settle(st);
   }
 
   connect(option) {
     const st = stateOf(this);
-    native.connect(st.id, option);
+    native.connect(st.id, option, KEYS);
     if (!st.live) settle(st);
   }
 

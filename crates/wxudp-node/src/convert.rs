@@ -8,6 +8,61 @@ use wxudp::{Error, Method, Payload, SendOptions};
 
 use crate::js::{Bytes, Cx, Kind, Val};
 
+/// The option names, in the order of the loader's `KEYS` array, which it passes along so
+/// that each name is a string the engine already interned (a name made from UTF-8 on
+/// each read cost a lookup in V8's string table every time).
+#[derive(Clone, Copy)]
+pub(crate) enum Key {
+    Address = 0,
+    Port,
+    Message,
+    Offset,
+    Length,
+    SetBroadcast,
+    Buffer,
+    ByteOffset,
+    ByteLength,
+}
+
+impl Key {
+    fn name(self) -> &'static std::ffi::CStr {
+        match self {
+            Key::Address => c"address",
+            Key::Port => c"port",
+            Key::Message => c"message",
+            Key::Offset => c"offset",
+            Key::Length => c"length",
+            Key::SetBroadcast => c"setBroadcast",
+            Key::Buffer => c"buffer",
+            Key::ByteOffset => c"byteOffset",
+            Key::ByteLength => c"byteLength",
+        }
+    }
+}
+
+/// Reads the properties of option objects, by the loader's interned names when it gave
+/// them (else by name).
+#[derive(Clone, Copy)]
+pub(crate) struct Props {
+    pub(crate) cx: Cx,
+    pub(crate) keys: Option<Val>,
+}
+
+impl Props {
+    pub(crate) fn new(cx: Cx, keys: Val) -> Self {
+        let keys = cx.is_array(keys).then_some(keys);
+        Props { cx, keys }
+    }
+
+    /// `obj[key]`: getters run; a throwing one reads as `undefined`.
+    fn get(self, obj: Val, key: Key) -> Val {
+        match self.keys.and_then(|k| self.cx.element(k, key as u32)) {
+            Some(k) if self.cx.kind(k) == Kind::String => self.cx.get_by(obj, k),
+            _ => self.cx.get(obj, key.name()),
+        }
+    }
+}
+
 /// WeChat's name of a value's type, as in `should be Number instead of String`.
 pub(crate) fn type_name(cx: Cx, v: Val) -> &'static str {
     match cx.kind(v) {
@@ -56,12 +111,13 @@ pub(crate) fn option_object(cx: Cx, method: Method, v: Val) -> Result<Val, Error
 }
 
 /// `address` and `port` of an option object, in that order.
-pub(crate) fn address_port(cx: Cx, method: Method, obj: Val) -> Result<(String, u16), Error> {
-    let address = cx.get(obj, c"address");
+pub(crate) fn address_port(p: Props, method: Method, obj: Val) -> Result<(String, u16), Error> {
+    let cx = p.cx;
+    let address = p.get(obj, Key::Address);
     if cx.kind(address) != Kind::String {
         return Err(parameter(cx, method, "address", "String", address));
     }
-    let port = cx.get(obj, c"port");
+    let port = p.get(obj, Key::Port);
     let mut text = String::new();
     let port = port_arg(cx, port, &mut text).destination_port(method)?;
     Ok((cx.string(address), port))
@@ -103,14 +159,15 @@ impl ViewError {
     }
 }
 
-fn message(cx: Cx, v: Val) -> Option<Message> {
+fn message(p: Props, v: Val) -> Option<Message> {
+    let cx = p.cx;
     match cx.kind(v) {
         Kind::String => Some(Message::Text(cx.string(v))),
         Kind::Object => {
             if cx.is_array_buffer(v) || cx.is_typed_array(v) || cx.is_data_view(v) {
                 return Some(Message::Buffer(v));
             }
-            let buffer = cx.get(v, c"buffer");
+            let buffer = p.get(v, Key::Buffer);
             cx.is_array_buffer(buffer)
                 .then_some(Message::DuckView(v, buffer))
         }
@@ -120,8 +177,9 @@ fn message(cx: Cx, v: Val) -> Option<Message> {
 
 /// A duck-typed view's `byteOffset` or `byteLength`: 0 when missing, else a
 /// non-negative integer.
-fn view_index(cx: Cx, view: Val, key: &std::ffi::CStr) -> Result<usize, ViewError> {
-    let v = cx.get(view, key);
+fn view_index(p: Props, view: Val, key: Key) -> Result<usize, ViewError> {
+    let cx = p.cx;
+    let v = p.get(view, key);
     if cx.kind(v) == Kind::Undefined {
         return Ok(0);
     }
@@ -141,33 +199,34 @@ fn view_index(cx: Cx, view: Val, key: &std::ffi::CStr) -> Result<usize, ViewErro
 /// resizes, transfers or detaches the buffer makes an error event (or sends what the
 /// buffer holds then), never a read of freed memory.
 pub(crate) fn with_send_options(
-    cx: Cx,
+    p: Props,
     method: Method,
     option: Val,
     send: impl FnOnce(&SendOptions<'_>) -> Result<(), Error>,
 ) -> Result<(), Error> {
+    let cx = p.cx;
     let obj = option_object(cx, method, option)?;
-    let address = cx.get(obj, c"address");
+    let address = p.get(obj, Key::Address);
     if cx.kind(address) != Kind::String {
         return Err(parameter(cx, method, "address", "String", address));
     }
-    let port = cx.get(obj, c"port");
+    let port = p.get(obj, Key::Port);
     let mut port_text = String::new();
     let port = port_arg(cx, port, &mut port_text).destination_port(method)?;
-    let message_value = cx.get(obj, c"message");
-    let message = message(cx, message_value)
+    let message_value = p.get(obj, Key::Message);
+    let message = message(p, message_value)
         .ok_or_else(|| parameter(cx, method, "message", "String/ArrayBuffer", message_value))?;
-    let index = |name: &'static str, key: &std::ffi::CStr| -> Result<Option<usize>, Error> {
-        let v = cx.get(obj, key);
+    let index = |name: &'static str, key: Key| -> Result<Option<usize>, Error> {
+        let v = p.get(obj, key);
         match cx.kind(v) {
             Kind::Undefined | Kind::Null => Ok(None),
             Kind::Number => parse_index(method, name, cx.number(v).unwrap_or(f64::NAN)).map(Some),
             _ => Err(parameter(cx, method, name, "Number", v)),
         }
     };
-    let offset = index("offset", c"offset")?;
-    let length = index("length", c"length")?;
-    let broadcast = cx.truthy(cx.get(obj, c"setBroadcast"));
+    let offset = index("offset", Key::Offset)?;
+    let length = index("length", Key::Length)?;
+    let broadcast = cx.truthy(p.get(obj, Key::SetBroadcast));
     let invalid = |e: ViewError| Error::InvalidArgument {
         method,
         reason: e.reason().into(),
@@ -190,8 +249,8 @@ pub(crate) fn with_send_options(
             Payload::Bytes(&copy)
         }
         Message::DuckView(view, buffer) => {
-            let start = view_index(cx, *view, c"byteOffset").map_err(invalid)?;
-            let len = view_index(cx, *view, c"byteLength").map_err(invalid)?;
+            let start = view_index(p, *view, Key::ByteOffset).map_err(invalid)?;
+            let len = view_index(p, *view, Key::ByteLength).map_err(invalid)?;
             // No JavaScript runs from here to the copy.
             copy = match cx.buffer_bytes(*buffer) {
                 Some(Bytes::Here(base, total)) => {

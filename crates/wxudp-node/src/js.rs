@@ -169,6 +169,32 @@ impl Cx {
         Val(v)
     }
 
+    /// `obj[key]` for a key given as a JavaScript string (already interned by the
+    /// engine, so unlike [`get`](Cx::get) no key is made from UTF-8), with the same
+    /// rules: getters run, a throwing one reads as `undefined`.
+    pub(crate) fn get_by(self, obj: Val, key: Val) -> Val {
+        let mut v = ptr::null_mut();
+        // SAFETY: a valid env, an object value and a key value.
+        let status = unsafe { sys::napi_get_property(self.0, obj.0, key.0, &mut v) };
+        if status != sys::Status::napi_ok || v.is_null() {
+            self.clear_exception();
+            return self.undefined();
+        }
+        Val(v)
+    }
+
+    /// `arr[i]` of an array this addon was given, without running user code on a plain
+    /// array; `None` if it is not there.
+    pub(crate) fn element(self, arr: Val, i: u32) -> Option<Val> {
+        let mut v = ptr::null_mut();
+        // SAFETY: a valid env and value; out-pointer.
+        let ok = unsafe { sys::napi_get_element(self.0, arr.0, i, &mut v) } == sys::Status::napi_ok;
+        if !ok {
+            self.clear_exception();
+        }
+        (ok && !v.is_null()).then_some(Val(v))
+    }
+
     /// Discards a pending exception, if any.
     pub(crate) fn clear_exception(self) {
         let mut pending = false;

@@ -320,40 +320,43 @@ pub fn bind(env: Env, id: u32, port: Unknown<'_>) -> u32 {
         .map_or(0, u32::from)
 }
 
-/// `send(option)`.
+/// `send(option)`; `keys` is the loader's array of option names (see
+/// [`convert::Key`]).
 #[napi]
-pub fn send(env: Env, id: u32, option: Unknown<'_>) {
-    send_or_write(env, id, option, Method::Send);
+pub fn send(env: Env, id: u32, option: Unknown<'_>, keys: Unknown<'_>) {
+    send_or_write(env, id, option, keys, Method::Send);
 }
 
-/// `write(option)`.
+/// `write(option)`, as [`send`].
 #[napi]
-pub fn write(env: Env, id: u32, option: Unknown<'_>) {
-    send_or_write(env, id, option, Method::Write);
+pub fn write(env: Env, id: u32, option: Unknown<'_>, keys: Unknown<'_>) {
+    send_or_write(env, id, option, keys, Method::Write);
 }
 
-fn send_or_write(env: Env, id: u32, option: Unknown<'_>, method: Method) {
+fn send_or_write(env: Env, id: u32, option: Unknown<'_>, keys: Unknown<'_>, method: Method) {
     let cx = Cx::new(&env);
     let Some(engine) = engine(id) else { return };
     let option = Val::from_unknown(&option);
+    let props = convert::Props::new(cx, Val::from_unknown(&keys));
     let _ = engine.invoke(method, |calls| {
-        convert::with_send_options(cx, method, option, |opts| match method {
+        convert::with_send_options(props, method, option, |opts| match method {
             Method::Write => calls.write(opts),
             _ => calls.send(opts),
         })
     });
 }
 
-/// `connect(option)`.
+/// `connect(option)`, as [`send`].
 #[napi]
-pub fn connect(env: Env, id: u32, option: Unknown<'_>) {
+pub fn connect(env: Env, id: u32, option: Unknown<'_>, keys: Unknown<'_>) {
     let cx = Cx::new(&env);
     let Some(engine) = engine(id) else { return };
     let option = Val::from_unknown(&option);
+    let props = convert::Props::new(cx, Val::from_unknown(&keys));
     let method = Method::Connect;
     let _ = engine.invoke(method, |calls| {
         let obj = convert::option_object(cx, method, option)?;
-        let (address, port) = convert::address_port(cx, method, obj)?;
+        let (address, port) = convert::address_port(props, method, obj)?;
         calls.connect(&address, port)
     });
 }
