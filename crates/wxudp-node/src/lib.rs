@@ -131,6 +131,8 @@ struct Addon {
     next_id: u32,
     /// Budgets shared by every socket of the thread.
     limits: Limits,
+    /// The cleanup of the thread's Node environment is registered.
+    cleanup: bool,
 }
 
 impl Addon {
@@ -199,6 +201,20 @@ const SETTLED: u32 = 4;
 /// `ArrayBuffer` constructor.
 #[napi]
 pub fn init(env: Env, array_buffer: Unknown<'_>) -> u32 {
+    if !with_addon(|a| std::mem::replace(&mut a.cleanup, true)) {
+        // When the environment ends (a worker terminated, the process exits), its
+        // sockets close: their ports are freed and what they queued is flushed.
+        let _ = env.add_env_cleanup_hook((), |()| {
+            let (sockets, hosts) =
+                with_addon(|a| (std::mem::take(&mut a.sockets), std::mem::take(&mut a.hosts)));
+            for socket in sockets.values() {
+                let _ = socket.engine.close();
+            }
+            for host in hosts.values() {
+                drop(host.queue.lock().wake.take());
+            }
+        });
+    }
     let cx = Cx::new(&env);
     let probe = cx.array_buffer(&[]);
     let foreign = !cx.instance_of(probe, Val::from_unknown(&array_buffer));

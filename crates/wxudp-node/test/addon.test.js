@@ -114,6 +114,50 @@ test('a dropped socket is garbage-collected once it is not open; an open one is 
   assert.strictEqual(run.stdout.trim(), 'still listening');
 });
 
+test('sockets work in worker threads too, each with its own loop', () => {
+  const run = node(`
+    const { Worker } = require('worker_threads');
+    const path = ${JSON.stringify(path.join(__dirname, '..'))};
+    const code = 'const wxudp = require(' + JSON.stringify(path) + ');' +
+      'const { parentPort } = require("worker_threads");' +
+      'const s = wxudp.createUDPSocket(); const port = s.bind();' +
+      's.onMessage(function (r) { parentPort.postMessage(new TextDecoder().decode(r.message)); s.close(); });' +
+      's.send({ address: "127.0.0.1", port: port, message: "from a worker" });';
+    const results = [];
+    for (let i = 0; i < 2; i++) {
+      const w = new Worker(code, { eval: true });
+      w.on('message', function (m) { results.push(m); });
+      w.on('exit', function (c) { if (c !== 0) process.exitCode = 1; if (results.length === 2) console.log(results.join('|')); });
+    }
+    // The main thread's own socket, at the same time.
+    const s = wxudp.createUDPSocket(); const port = s.bind();
+    s.onMessage(function () { s.close(); });
+    s.send({ address: '127.0.0.1', port: port, message: 'main' });
+  `);
+  assert.strictEqual(run.status, 0, run.stderr);
+  assert.strictEqual(run.stdout.trim(), 'from a worker|from a worker');
+});
+
+test('a terminated worker\'s open sockets close: their ports are free again', () => {
+  const run = node(`
+    const { Worker } = require('worker_threads');
+    const path = ${JSON.stringify(path.join(__dirname, '..'))};
+    const code = 'const wxudp = require(' + JSON.stringify(path) + ');' +
+      'const s = wxudp.createUDPSocket(); require("worker_threads").parentPort.postMessage(s.bind());';
+    const w = new Worker(code, { eval: true });
+    w.on('message', function (port) {
+      w.terminate().then(function () {
+        const again = wxudp.createUDPSocket();
+        again.onError(function (e) { console.log('error', e.errMsg); });
+        console.log(again.bind(port) === port ? 'rebound' : 'still busy');
+        again.close();
+      });
+    });
+  `);
+  assert.strictEqual(run.status, 0, run.stderr);
+  assert.strictEqual(run.stdout.trim(), 'rebound');
+});
+
 test('methods detached from a socket throw TypeError: Illegal invocation', () => {
   const s = wxudp.createUDPSocket();
   for (const m of ['bind', 'send', 'write', 'connect', 'setTTL', 'close', 'onMessage', 'offError']) {
