@@ -16,11 +16,12 @@
 //!   core's [`Limits`].
 //!
 //! Events travel from the engines (on a tokio thread of the addon, and on the loop
-//! thread for the events a call causes) through one queue to the loop thread: the first
-//! event queued calls a napi threadsafe function, and its callback (`dispatch` in the
-//! loader) drains every event queued by then, so a burst of datagrams is one hop. The
-//! threadsafe function is referenced while a socket is open or has events waiting, so an
-//! open socket keeps the process alive and a closed one does not, as with `dgram`.
+//! thread for the events a call causes) through one queue per loader to the loop thread:
+//! the first event queued calls a napi threadsafe function, and its callback (`dispatch`
+//! in the loader) takes every event queued by then, so a burst of datagrams is one hop.
+//! The threadsafe function exists (and references the loop) only while one of the
+//! loader's sockets is open or has events waiting, so an open socket keeps the process
+//! alive and a closed one does not, as with `dgram`.
 
 // The workspace denies `unsafe`, and this crate keeps that: the unsafe code the napi-rs
 // macros (`#[napi]`) generate (the C entry points Node calls, the registration of the
