@@ -338,7 +338,7 @@ pub fn bind(env: Env, id: u32, port: Unknown<'_>) -> u32 {
 }
 
 /// `send(option)`; `keys` is the loader's array of option names (see
-/// [`convert::Key`]).
+/// `convert::Key`).
 #[napi]
 pub fn send(env: Env, id: u32, option: Unknown<'_>, keys: Unknown<'_>) {
     send_or_write(env, id, option, keys, Method::Send);
