@@ -56,7 +56,12 @@ function load() {
   for (const name of names) {
     const file = path.join(__dirname, name);
     try {
-      return require(file);
+      const addon = require(file);
+      if (addon.INTERFACE !== 1) {
+        throw new Error('wxudp: ' + file + ' was built from other sources than ' + __filename +
+          ' (an older checkout?): rebuild it with `npm run build` in ' + __dirname);
+      }
+      return addon;
     } catch (e) {
       if (e && e.code !== 'MODULE_NOT_FOUND') throw e;
       tried.push(name);

@@ -198,6 +198,11 @@ fn kind_of(code: u32) -> Option<EventKind> {
 /// Record kind of a drained event that only tells that its socket is no longer live.
 const SETTLED: u32 = 4;
 
+/// The interface between `index.js` and this addon: the loader refuses an addon built
+/// from other sources than its own (raise it with any change of the native functions).
+#[napi]
+pub const INTERFACE: u32 = 1;
+
 /// Sets up one loader (`index.js`): returns its id. `array_buffer` is the loader's
 /// `ArrayBuffer` constructor.
 #[napi]
