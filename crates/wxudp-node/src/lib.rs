@@ -71,6 +71,11 @@ impl Pending {
         if self.scheduled || self.events.is_empty() {
             return;
         }
+        self.force_wake();
+    }
+
+    /// Wakes the loop thread (if anything may wake it now), events queued or not.
+    fn force_wake(&mut self) {
         if let Some(w) = &self.wake {
             self.scheduled = true;
             let _ = w.call((), ThreadsafeFunctionCallMode::NonBlocking);
@@ -480,26 +485,39 @@ pub fn next(env: Env, host: u32, nums: Unknown<'_>, refs: Unknown<'_>, n: u32) -
     else {
         return -1;
     };
+    if n >= BATCH {
+        // The rest at the next turn of the loop, so that a flood cannot starve timers.
+        let left = with_addon(|a| a.hosts.get(&host).is_some_and(|h| !h.batch.is_empty()));
+        let mut p = queue.lock();
+        if left || !p.events.is_empty() {
+            p.force_wake();
+        } else {
+            p.scheduled = false;
+        }
+        return -1;
+    }
     let mut num = [0f64; NUMS];
     loop {
         let item = with_addon(|a| a.hosts.get_mut(&host).and_then(|h| h.batch.pop_front()));
         let (id, delivery) = match item {
             Some(item) => item,
             None => {
-                // The queue, in one go.
+                // Everything queued, under one lock; the buffer emptied last time goes
+                // back to the queue.
+                let mut spare = with_addon(|a| {
+                    a.hosts
+                        .get_mut(&host)
+                        .map(|h| std::mem::take(&mut h.batch))
+                        .unwrap_or_default()
+                });
                 let mut p = queue.lock();
                 if p.events.is_empty() {
                     p.scheduled = false;
                     return -1;
                 }
-                if n >= BATCH {
-                    // The rest at the next turn of the loop.
-                    p.scheduled = false;
-                    p.wake();
-                    return -1;
-                }
-                let mut taken = std::mem::take(&mut p.events);
+                std::mem::swap(&mut p.events, &mut spare);
                 drop(p);
+                let mut taken = spare;
                 let first = taken.pop_front();
                 with_addon(|a| {
                     if let Some(h) = a.hosts.get_mut(&host) {

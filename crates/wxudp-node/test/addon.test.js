@@ -124,10 +124,14 @@ test('sockets work in worker threads too, each with its own loop', () => {
       's.onMessage(function (r) { parentPort.postMessage(new TextDecoder().decode(r.message)); s.close(); });' +
       's.send({ address: "127.0.0.1", port: port, message: "from a worker" });';
     const results = [];
+    let exited = 0;
     for (let i = 0; i < 2; i++) {
       const w = new Worker(code, { eval: true });
       w.on('message', function (m) { results.push(m); });
-      w.on('exit', function (c) { if (c !== 0) process.exitCode = 1; if (results.length === 2) console.log(results.join('|')); });
+      w.on('exit', function (c) {
+        if (c !== 0) process.exitCode = 1;
+        if (++exited === 2) console.log(results.join('|'));
+      });
     }
     // The main thread's own socket, at the same time.
     const s = wxudp.createUDPSocket(); const port = s.bind();

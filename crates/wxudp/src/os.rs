@@ -39,19 +39,19 @@ pub(crate) fn writer(io: &Io, runtime: &Handle) -> io::Result<AsyncFd<std::net::
 }
 
 /// Registers `socket` with the current runtime's reactor for `interest`.
-///
-/// tokio deprecates `AsyncFd::with_interest` for its safe signature: it is unsound when
-/// the registered object's descriptor can change or close while registered. A
-/// `std::net::UdpSocket` owns its descriptor, returns the same one from `as_raw_fd`
-/// until it is dropped (after the deregistration, by the `AsyncFd`), and nothing here
-/// calls `AsyncFd::get_mut`, so the safe call is sound for it (the unsafe replacement
-/// would need `unsafe` in this crate, which it denies).
-#[allow(deprecated)]
 fn register(
     socket: std::net::UdpSocket,
     interest: Interest,
 ) -> io::Result<AsyncFd<std::net::UdpSocket>> {
-    AsyncFd::with_interest(socket, interest)
+    // SAFETY: the descriptor must stay open, and be the one `as_raw_fd` returns, for as
+    // long as the `AsyncFd` lives. A `std::net::UdpSocket` owns its descriptor and
+    // returns that same one from `as_raw_fd` until it is dropped, which the `AsyncFd`
+    // does after deregistering it; this crate never takes the socket out (`into_inner`)
+    // nor replaces it (`get_mut`). Covered by every socket test (the reader) and by
+    // `tests/limits.rs`'s slow-link test (the writer), in debug and release builds.
+    #[allow(unsafe_code)]
+    let fd = unsafe { AsyncFd::register_with_interest(socket, interest) };
+    fd.map_err(io::Error::from)
 }
 
 /// A bound OS socket registered with the runtime's reactor.
