@@ -1,5 +1,6 @@
 //! `wxudp bench`: timers, receive CPU per datagram, send CPU and rate, and round-trip
-//! latency, for plain sockets, the wxudp Rust API, `wxudp run` and Node.js' `dgram`
+//! latency, for plain sockets, the wxudp Rust API, `wxudp run`, the Node addon
+//! (`crates/wxudp-node`, running `wxudp run`'s scripts under Node) and Node.js' `dgram`
 //! (when `node` is installed), side by side in one run, each measured N times; a table
 //! of medians, ranges and ratios, JSON, and an SVG chart.
 //!
@@ -67,9 +68,14 @@ pub struct BenchArgs {
     /// Also draw the results as an SVG chart in FILE.
     #[arg(long, value_name = "FILE")]
     plot: Option<PathBuf>,
-    /// Leave Node.js out even when `node` is installed.
+    /// Leave Node.js out even when `node` is installed (and so the addon).
     #[arg(long)]
     no_node: bool,
+    /// The folder of the Node addon's package (`crates/wxudp-node`, built with `npm run
+    /// build` there) [default: $WXUDP_ADDON, else crates/wxudp-node beside this binary's
+    /// target/ folder or in the current folder].
+    #[arg(long, value_name = "DIR")]
+    addon: Option<PathBuf>,
 }
 
 /// A group of measurements, run together.
@@ -114,10 +120,14 @@ impl Group {
                 Subject::Wx,
                 Subject::Node,
             ],
-            Group::Recv | Group::Send | Group::Rtt => {
-                &[Subject::Plain, Subject::Rust, Subject::Wx, Subject::Node]
-            }
-            Group::Burst => &[Subject::Wx, Subject::Node],
+            Group::Recv | Group::Send | Group::Rtt => &[
+                Subject::Plain,
+                Subject::Rust,
+                Subject::Wx,
+                Subject::Addon,
+                Subject::Node,
+            ],
+            Group::Burst => &[Subject::Wx, Subject::Addon, Subject::Node],
         }
     }
 }
@@ -305,6 +315,7 @@ pub fn bench(args: &BenchArgs) -> Result<(), Failure> {
     let plan = Plan::new(args);
     let runs = args.runs.unwrap_or(if args.quick { 1 } else { 3 });
     let node = if args.no_node { None } else { node_version() };
+    let addon = addon_dir(args);
     let groups: Vec<Group> = GROUPS
         .into_iter()
         .filter(|g| args.only.is_empty() || args.only.contains(g))
@@ -335,14 +346,20 @@ pub fn bench(args: &BenchArgs) -> Result<(), Failure> {
                 );
             }
             step += 1;
-            let result = if subject == Subject::Node && node.is_none() {
+            let needs_node = matches!(subject, Subject::Node | Subject::Addon);
+            let result = if needs_node && node.is_none() {
                 Err(if args.no_node {
                     "left out (--no-node)".to_string()
                 } else {
                     "node not installed".to_string()
                 })
+            } else if subject == Subject::Addon {
+                match &addon {
+                    Ok(dir) => measure(group, subject, &plan, tmp.path(), Some(dir)),
+                    Err(why) => Err(why.clone()),
+                }
             } else {
-                measure(group, subject, &plan, tmp.path())
+                measure(group, subject, &plan, tmp.path(), None)
             };
             for metric in plan.metrics(group) {
                 let key = (metric.key, subject);
@@ -418,24 +435,97 @@ pub fn bench(args: &BenchArgs) -> Result<(), Failure> {
     }
 }
 
-/// Runs one group of measurements on one subject: the metric values it found.
+/// Runs one group of measurements on one subject: the metric values it found. `addon`
+/// is the addon's package folder, for [`Subject::Addon`].
 fn measure(
     group: Group,
     subject: Subject,
     plan: &Plan,
     dir: &Path,
+    addon: Option<&Path>,
 ) -> Result<Vec<(&'static str, f64)>, String> {
+    let js = Js { subject, addon };
     match group {
         Group::Timers => timers(subject, plan, dir),
-        Group::Recv => receive(subject, plan, dir),
-        Group::Send => send(subject, plan, dir),
-        Group::Burst => burst(subject, plan, dir),
-        Group::Rtt => round_trips(subject, plan, dir),
+        Group::Recv => receive(js, plan, dir),
+        Group::Send => send(js, plan, dir),
+        Group::Burst => burst(js, plan, dir),
+        Group::Rtt => round_trips(js, plan, dir),
+    }
+}
+
+/// A subject and, for the addon, where its package is.
+#[derive(Clone, Copy)]
+struct Js<'a> {
+    subject: Subject,
+    addon: Option<&'a Path>,
+}
+
+impl Js<'_> {
+    /// The script for this subject: Node's own, or `wxudp run`'s (under Node for the
+    /// addon, after a line that installs the addon's `createUDPSocket` into a `wx`).
+    fn source(&self, wx: &str, node: &str) -> String {
+        match (self.subject, self.addon) {
+            (Subject::Node, _) => node.to_string(),
+            (Subject::Addon, Some(dir)) => {
+                let path = serde_json::to_string(&dir.to_string_lossy()).unwrap_or_default();
+                format!("const wx = require({path}).install({{}});\n{wx}")
+            }
+            _ => wx.to_string(),
+        }
+    }
+
+    fn runtime(&self) -> Runtime {
+        runtime_of(self.subject)
+    }
+}
+
+/// The addon's package folder, built (`index.js` and a `.node` file in it), or why the
+/// addon's rows stay empty.
+fn addon_dir(args: &BenchArgs) -> Result<PathBuf, String> {
+    let given = args
+        .addon
+        .clone()
+        .or_else(|| std::env::var_os("WXUDP_ADDON").map(PathBuf::from));
+    let candidates: Vec<PathBuf> = match given {
+        Some(dir) => vec![dir],
+        None => {
+            let mut c = Vec::new();
+            // target/{debug,release}/wxudp -> the repository's crates/wxudp-node.
+            if let Ok(exe) = std::env::current_exe() {
+                if let Some(root) = exe.ancestors().nth(3) {
+                    c.push(root.join("crates/wxudp-node"));
+                }
+            }
+            if let Ok(cwd) = std::env::current_dir() {
+                c.push(cwd.join("crates/wxudp-node"));
+            }
+            c
+        }
+    };
+    let built = |dir: &Path| {
+        dir.join("index.js").is_file()
+            && std::fs::read_dir(dir).is_ok_and(|entries| {
+                entries
+                    .flatten()
+                    .any(|e| e.file_name().to_string_lossy().ends_with(".node"))
+            })
+    };
+    match candidates.iter().find(|d| built(d)) {
+        Some(dir) => dir.canonicalize().map_err(io),
+        None => Err(format!(
+            "addon not built (npm ci && npm run build in crates/wxudp-node, or --addon DIR); looked in {}",
+            candidates
+                .iter()
+                .map(|d| d.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
     }
 }
 
 fn runtime_of(subject: Subject) -> Runtime {
-    if subject == Subject::Node {
+    if matches!(subject, Subject::Node | Subject::Addon) {
         Runtime::Node
     } else {
         Runtime::Wx
@@ -544,7 +634,8 @@ fn ask(
     Err(format!("no '{word}' line"))
 }
 
-fn receive(subject: Subject, plan: &Plan, dir: &Path) -> Result<Vec<(&'static str, f64)>, String> {
+fn receive(js: Js<'_>, plan: &Plan, dir: &Path) -> Result<Vec<(&'static str, f64)>, String> {
+    let subject = js.subject;
     let sender = StdUdpSocket::bind("127.0.0.1:0").map_err(io)?;
     let (count, cpu) = match subject {
         Subject::Plain | Subject::Rust => {
@@ -560,11 +651,8 @@ fn receive(subject: Subject, plan: &Plan, dir: &Path) -> Result<Vec<(&'static st
             (count, after.saturating_sub(before))
         }
         _ => {
-            let source = match subject {
-                Subject::Node => script::RECV_NODE,
-                _ => script::RECV_WX,
-            };
-            let mut s = Script::start(runtime_of(subject), dir, "recv", source)?;
+            let source = js.source(script::RECV_WX, script::RECV_NODE);
+            let mut s = Script::start(js.runtime(), dir, "recv", &source)?;
             let (to, _) = ready(&mut s)?;
             let (_, before) = ask(&mut s, &sender, to, START, "started")?;
             native::flood(&sender, to, plan.flood, SMALL)?;
@@ -583,7 +671,8 @@ fn receive(subject: Subject, plan: &Plan, dir: &Path) -> Result<Vec<(&'static st
     ])
 }
 
-fn send(subject: Subject, plan: &Plan, dir: &Path) -> Result<Vec<(&'static str, f64)>, String> {
+fn send(js: Js<'_>, plan: &Plan, dir: &Path) -> Result<Vec<(&'static str, f64)>, String> {
+    let subject = js.subject;
     // A sink that never reads: what it cannot hold, the kernel drops.
     let sink = StdUdpSocket::bind("127.0.0.1:0").map_err(io)?;
     let sink_addr = sink.local_addr().map_err(io)?;
@@ -591,19 +680,16 @@ fn send(subject: Subject, plan: &Plan, dir: &Path) -> Result<Vec<(&'static str, 
         Subject::Plain => native::raw_sends(plan.sends, SMALL, sink_addr)?,
         Subject::Rust => native::rust_sends(plan.sends, SMALL, sink_addr)?,
         _ => {
-            let source = match subject {
-                Subject::Node => script::SEND_NODE,
-                _ => script::SEND_WX,
-            };
+            let source = js.source(script::SEND_WX, script::SEND_NODE);
             let source = script::fill(
-                source,
+                &source,
                 &[
                     ("COUNT", plan.sends.to_string()),
                     ("SIZE", SMALL.to_string()),
                     ("SINK", sink_addr.port().to_string()),
                 ],
             );
-            let mut s = Script::start(runtime_of(subject), dir, "send", &source)?;
+            let mut s = Script::start(js.runtime(), dir, "send", &source)?;
             let (to, before) = ready(&mut s)?;
             let go = StdUdpSocket::bind("127.0.0.1:0").map_err(io)?;
             go.send_to(b"go", to).map_err(io)?;
@@ -619,22 +705,19 @@ fn send(subject: Subject, plan: &Plan, dir: &Path) -> Result<Vec<(&'static str, 
     )])
 }
 
-fn burst(subject: Subject, plan: &Plan, dir: &Path) -> Result<Vec<(&'static str, f64)>, String> {
+fn burst(js: Js<'_>, plan: &Plan, dir: &Path) -> Result<Vec<(&'static str, f64)>, String> {
     let sink = StdUdpSocket::bind("127.0.0.1:0").map_err(io)?;
     let sink_addr = sink.local_addr().map_err(io)?;
-    let source = match subject {
-        Subject::Node => script::BURST_NODE,
-        _ => script::BURST_WX,
-    };
+    let source = js.source(script::BURST_WX, script::BURST_NODE);
     let source = script::fill(
-        source,
+        &source,
         &[
             ("MS", plan.burst_ms.to_string()),
             ("SIZE", SMALL.to_string()),
             ("SINK", sink_addr.port().to_string()),
         ],
     );
-    let mut s = Script::start(runtime_of(subject), dir, "burst", &source)?;
+    let mut s = Script::start(js.runtime(), dir, "burst", &source)?;
     let (numbers, _) = s.expect("burst")?;
     s.finish();
     let (sent, ms) = match numbers[..] {
@@ -644,11 +727,8 @@ fn burst(subject: Subject, plan: &Plan, dir: &Path) -> Result<Vec<(&'static str,
     Ok(vec![("send_burst", sent / ms)])
 }
 
-fn round_trips(
-    subject: Subject,
-    plan: &Plan,
-    dir: &Path,
-) -> Result<Vec<(&'static str, f64)>, String> {
+fn round_trips(js: Js<'_>, plan: &Plan, dir: &Path) -> Result<Vec<(&'static str, f64)>, String> {
+    let subject = js.subject;
     let client = StdUdpSocket::bind("127.0.0.1:0").map_err(io)?;
     client
         .set_read_timeout(Some(Duration::from_secs(5)))
@@ -667,11 +747,8 @@ fn round_trips(
             to
         }
         _ => {
-            let source = match subject {
-                Subject::Node => script::ECHO_NODE,
-                _ => script::ECHO_WX,
-            };
-            let mut s = Script::start(runtime_of(subject), dir, "echo", source)?;
+            let source = js.source(script::ECHO_WX, script::ECHO_NODE);
+            let mut s = Script::start(js.runtime(), dir, "echo", &source)?;
             let (to, _) = ready(&mut s)?;
             script = Some(s);
             to

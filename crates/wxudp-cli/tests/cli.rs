@@ -238,8 +238,14 @@ fn bench_reports_every_measurement_as_json_and_draws_a_chart() {
         assert!(rows.len() >= 2, "{m}");
         for row in rows {
             let subject = row["subject"].as_str().unwrap();
-            if subject == "node dgram" && !node {
+            if (subject == "node dgram" || subject == "wxudp addon (node)") && !node {
                 assert_eq!(row["error"], "node not installed", "{m}");
+                continue;
+            }
+            // The addon's rows need it built from these sources (`npm run build` in
+            // crates/wxudp-node), as .ci/run does before the tests; elsewhere they may
+            // say it is not built, or out of date.
+            if subject == "wxudp addon (node)" && !cfg!(wxudp_ci) && row["error"].is_string() {
                 continue;
             }
             // Every subject measured, once, with a median and range of that one value.

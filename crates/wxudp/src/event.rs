@@ -371,8 +371,23 @@ impl<L: Clone> Registry<L> {
         out
     }
 
-    /// [`snapshot`](Registry::snapshot) into `out`, whose buffer a dispatch loop reuses.
-    pub(crate) fn snapshot_into(&self, kind: EventKind, out: &mut Vec<L>) {
+    /// [`snapshot`](Registry::snapshot), appended to `out`, whose buffer a dispatch loop
+    /// reuses from one event to the next.
+    ///
+    /// # Examples
+    /// ```
+    /// use wxudp::{frontend::Registry, EventKind};
+    /// let mut reg: Registry<u8> = Registry::default();
+    /// reg.add(EventKind::Message, 1);
+    /// reg.add(EventKind::Close, 2);
+    /// let mut listeners = Vec::new();
+    /// reg.snapshot_into(EventKind::Message, &mut listeners);
+    /// assert_eq!(listeners, [1]);
+    /// listeners.clear(); // the next event's dispatch
+    /// reg.snapshot_into(EventKind::Close, &mut listeners);
+    /// assert_eq!(listeners, [2]);
+    /// ```
+    pub fn snapshot_into(&self, kind: EventKind, out: &mut Vec<L>) {
         out.extend(
             self.entries
                 .iter()

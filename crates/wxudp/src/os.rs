@@ -7,6 +7,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
+use tokio::io::unix::AsyncFd;
+use tokio::io::Interest;
 use tokio::runtime::Handle;
 
 use crate::error::{Error, Method};
@@ -18,9 +20,43 @@ const RECV_BUFFER: usize = 4 << 20;
 /// The longest single wait of `close()`'s flush, so that an abort is seen promptly.
 const FLUSH_SLICE: Duration = Duration::from_millis(10);
 
+/// An open OS socket, registered with the runtime's reactor for reading only.
+///
+/// Not for writing: a socket registered for writability (as `tokio::net::UdpSocket`
+/// registers every socket) makes the kernel wake the reactor's thread each time a
+/// datagram sent leaves the send buffer, one thread switch per send when sends are made
+/// on another thread. Sends are plain syscalls; the outbox waits for room through
+/// [`writer`] only while the kernel has none.
+pub(crate) type Io = AsyncFd<std::net::UdpSocket>;
+
+/// A second descriptor of `io`'s socket, registered for writability only: the outbox's
+/// flush waits on it while the kernel has no room. Dropped (deregistered and closed) as
+/// soon as the outbox is done or the socket closes.
+pub(crate) fn writer(io: &Io, runtime: &Handle) -> io::Result<AsyncFd<std::net::UdpSocket>> {
+    let dup = io.get_ref().try_clone()?;
+    let _guard = runtime.enter();
+    register(dup, Interest::WRITABLE)
+}
+
+/// Registers `socket` with the current runtime's reactor for `interest`.
+fn register(
+    socket: std::net::UdpSocket,
+    interest: Interest,
+) -> io::Result<AsyncFd<std::net::UdpSocket>> {
+    // SAFETY: the descriptor must stay open, and be the one `as_raw_fd` returns, for as
+    // long as the `AsyncFd` lives. A `std::net::UdpSocket` owns its descriptor and
+    // returns that same one from `as_raw_fd` until it is dropped, which the `AsyncFd`
+    // does after deregistering it; this crate never takes the socket out (`into_inner`)
+    // nor replaces it (`get_mut`). Covered by every socket test (the reader) and by
+    // `tests/limits.rs`'s slow-link test (the writer), in debug and release builds.
+    #[allow(unsafe_code)]
+    let fd = unsafe { AsyncFd::register_with_interest(socket, interest) };
+    fd.map_err(io::Error::from)
+}
+
 /// A bound OS socket registered with the runtime's reactor.
 pub(crate) struct Opened {
-    pub(crate) io: tokio::net::UdpSocket,
+    pub(crate) io: Io,
     pub(crate) local: SocketAddr,
     /// Applying the TTL remembered from before the bind failed (reported, not fatal).
     pub(crate) ttl_error: Option<io::Error>,
@@ -57,9 +93,9 @@ pub(crate) fn open(
     let std_sock: std::net::UdpSocket = sock.into();
     let io = {
         let _guard = runtime.enter();
-        tokio::net::UdpSocket::from_std(std_sock)?
+        register(std_sock, Interest::READABLE)?
     };
-    let local = io.local_addr()?;
+    let local = io.get_ref().local_addr()?;
     Ok(Opened {
         io,
         local,
@@ -80,8 +116,8 @@ pub(crate) fn apply_ttl(sock: &SockRef<'_>, v6: bool, ttl: u8) -> io::Result<()>
 }
 
 /// The TTL the OS applies to the socket's unicast datagrams.
-pub(crate) fn ttl(io: &tokio::net::UdpSocket, ty: SocketType) -> Option<u32> {
-    let sock = SockRef::from(io);
+pub(crate) fn ttl(io: &Io, ty: SocketType) -> Option<u32> {
+    let sock = SockRef::from(io.get_ref());
     match ty {
         SocketType::Udp4 => sock.ttl_v4().ok(),
         SocketType::Udp6 => sock.unicast_hops_v6().ok(),
@@ -90,16 +126,15 @@ pub(crate) fn ttl(io: &tokio::net::UdpSocket, ty: SocketType) -> Option<u32> {
 
 /// Sends without blocking; over the connected path when `addr` is the connected peer.
 ///
-/// This is the plain syscall on the non-blocking descriptor, not tokio's `try_send_to`:
-/// tokio answers `WouldBlock` without asking the kernel until its reactor has seen the
-/// socket become writable, which a caller on another thread cannot wait for.
+/// This is the plain syscall on the non-blocking descriptor (the reactor does not watch
+/// it for writability, see [`Io`]).
 pub(crate) fn send_to(
-    io: &tokio::net::UdpSocket,
+    io: &Io,
     peer: Option<SocketAddr>,
     addr: SocketAddr,
     data: &[u8],
 ) -> io::Result<()> {
-    let sock = SockRef::from(io);
+    let sock = SockRef::from(io.get_ref());
     if peer == Some(addr) {
         sock.send(data)?;
     } else {
@@ -110,8 +145,8 @@ pub(crate) fn send_to(
 
 /// Connects the socket to `addr`, first clearing any error the kernel still holds for
 /// it (an ICMP error from the previous peer would otherwise fail the next send).
-pub(crate) fn connect(io: &tokio::net::UdpSocket, addr: SocketAddr) -> io::Result<()> {
-    let sock = SockRef::from(io);
+pub(crate) fn connect(io: &Io, addr: SocketAddr) -> io::Result<()> {
+    let sock = SockRef::from(io.get_ref());
     let _stale = sock.take_error();
     sock.connect(&addr.into())
 }
@@ -131,7 +166,7 @@ pub(crate) struct Flushed {
 /// until `aborted` says to stop); what is left then is counted as unsent. Each datagram
 /// the kernel takes is shown to `on_sent`.
 pub(crate) fn flush(
-    io: &tokio::net::UdpSocket,
+    io: &Io,
     peer: Option<SocketAddr>,
     datagrams: Vec<(Method, SocketAddr, Vec<u8>)>,
     deadline: Instant,
@@ -154,7 +189,7 @@ pub(crate) fn flush(
                         return out;
                     }
                     // An error here (say, EINTR) just means: try again.
-                    let _ = sys::wait_writable(io, left.min(FLUSH_SLICE));
+                    let _ = sys::wait_writable(io.get_ref(), left.min(FLUSH_SLICE));
                     continue;
                 }
                 Err(e) => out.errors.push(Error::os(method, e)),

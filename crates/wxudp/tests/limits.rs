@@ -259,17 +259,18 @@ fn connect_forgets_an_icmp_error_left_by_the_previous_peer() {
     engine.close().unwrap();
 }
 
-/// Two namespaces joined by a veth pair whose sending end is rate-limited to 10 kbit/s
-/// (tbf): sends block after a few datagrams, as behind a slow link.
-fn slow_link(tag: &str) -> (Netns, Netns) {
+/// Two namespaces joined by a veth pair whose sending end is rate-limited to `rate`
+/// (tbf, "10kbit"): sends block once the socket's send buffer is full, as behind a slow
+/// link.
+fn slow_link(tag: &str, rate: &str) -> (Netns, Netns) {
     let a = Netns::create(&format!("{tag}-a"));
     let b = Netns::create(&format!("{tag}-b"));
     a.link("wxs", "10.77.0.1/24", &b, "wxr", "10.77.0.2/24");
     let status = a
         .exec("tc")
         .args([
-            "qdisc", "add", "dev", "wxs", "root", "tbf", "rate", "10kbit", "burst", "1600",
-            "latency", "100s",
+            "qdisc", "add", "dev", "wxs", "root", "tbf", "rate", rate, "burst", "1600", "latency",
+            "100s",
         ])
         .status()
         .unwrap();
@@ -299,7 +300,7 @@ fn fill(engine: &Engine, queued: usize) -> usize {
     ignore = "needs root and iproute2 (network namespaces); runs under CI=true or with --include-ignored"
 )]
 fn close_behind_a_slow_link_is_bounded_and_reports_what_it_dropped() {
-    let (a, _b) = slow_link("slowclose");
+    let (a, _b) = slow_link("slowclose", "10kbit");
     let (engine, held) = a.within(|| {
         let (engine, held) = stalled(Limits::default());
         engine.bind(0).unwrap();
@@ -342,7 +343,7 @@ fn close_behind_a_slow_link_is_bounded_and_reports_what_it_dropped() {
     ignore = "needs root and iproute2 (network namespaces); runs under CI=true or with --include-ignored"
 )]
 fn an_abort_ends_the_wait_of_close_at_once() {
-    let (a, _b) = slow_link("abort");
+    let (a, _b) = slow_link("abort", "10kbit");
     let abort = Arc::new(AtomicBool::new(true));
     let limits = Limits::default()
         .with_close_timeout(Duration::from_secs(3600))
@@ -369,6 +370,50 @@ fn an_abort_ends_the_wait_of_close_at_once() {
         .filter(|d| matches!(d.event(), Some(Event::Error(Error::Unsent { .. }))))
         .count();
     assert_eq!(errors, 1);
+}
+
+#[test]
+#[cfg_attr(
+    not(wxudp_ci),
+    ignore = "needs root and iproute2 (network namespaces); runs under CI=true or with --include-ignored"
+)]
+fn sends_behind_a_full_kernel_wait_in_the_outbox_and_all_leave() {
+    // 2 Mbit/s: the send buffer fills within a few hundred datagrams, then drains in a
+    // second or two, while the outbox waits for room (on a descriptor registered for
+    // writability only then) and sends the rest in order.
+    let (a, _b) = slow_link("outbox", "2mbit");
+    let (engine, held) = a.within(|| {
+        let (engine, held) = stalled(Limits::default());
+        engine.bind(0).unwrap();
+        (engine, held)
+    });
+    let sent = fill(&engine, 30);
+    assert!(
+        engine.stats().sent < sent as u64,
+        "some sends wait in the outbox"
+    );
+    until("every datagram to leave", || {
+        engine.stats().sent == sent as u64
+    });
+    let errors: Vec<String> = held
+        .lock()
+        .unwrap()
+        .drain(..)
+        .filter_map(|d| d.accept())
+        .filter_map(|e| match e {
+            Event::Error(e) => Some(e.to_string()),
+            _ => None,
+        })
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    // The socket still sends at once, and closes at once, now that the kernel has room.
+    engine
+        .send(&SendOptions::new("10.77.0.2", 9, [1u8; 10].as_slice()))
+        .unwrap();
+    until("the last datagram to leave", || {
+        engine.stats().sent == sent as u64 + 1
+    });
+    engine.close().unwrap();
 }
 
 #[test]

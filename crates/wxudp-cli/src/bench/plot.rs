@@ -14,6 +14,7 @@ fn color(subject: Subject) -> RGBColor {
         Subject::TimerFd => RGBColor(86, 180, 233),
         Subject::Rust => RGBColor(0, 158, 115),
         Subject::Wx => RGBColor(0, 114, 178),
+        Subject::Addon => RGBColor(204, 121, 167),
         Subject::Node => RGBColor(213, 94, 0),
     }
 }
@@ -26,6 +27,7 @@ fn short(subject: Subject) -> &'static str {
         Subject::TimerFd => "timerfd",
         Subject::Rust => "Rust API",
         Subject::Wx => "wxudp run",
+        Subject::Addon => "addon",
         Subject::Node => "node",
     }
 }

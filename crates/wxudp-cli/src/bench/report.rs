@@ -36,6 +36,9 @@ pub enum Subject {
     Rust,
     /// `wxudp run`.
     Wx,
+    /// The same scripts under Node.js, with the addon's `createUDPSocket`
+    /// (`crates/wxudp-node`).
+    Addon,
     /// Node.js' `dgram`.
     Node,
 }
@@ -48,6 +51,7 @@ impl Subject {
             Subject::TimerFd => "timerfd (AsyncFd)",
             Subject::Rust => "wxudp Rust API",
             Subject::Wx => "wxudp run (JS)",
+            Subject::Addon => "wxudp addon (node)",
             Subject::Node => "node dgram",
         }
     }

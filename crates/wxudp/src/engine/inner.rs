@@ -9,7 +9,6 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use tokio::io::Interest;
 use tokio::runtime::Handle;
 
 use crate::delivery::{Delivery, EventSink, Gate};
@@ -43,7 +42,10 @@ pub(super) struct Inner {
 /// What the engine's lock guards: the state machine and the OS socket.
 pub(super) struct Locked {
     pub(super) machine: SocketState,
-    pub(super) io: Option<tokio::net::UdpSocket>,
+    pub(super) io: Option<os::Io>,
+    /// The socket registered for writability, while the outbox waits for room in the
+    /// kernel (see [`os::Io`]).
+    pub(super) writer: Option<tokio::io::unix::AsyncFd<std::net::UdpSocket>>,
     /// A thread is handing events to the sink; others leave theirs to it, so that
     /// events keep their order without the sink running under the lock.
     pub(super) draining: bool,
@@ -219,6 +221,7 @@ impl Inner {
             match st.machine.close() {
                 Some(flush) => {
                     self.settle_pool(&mut st);
+                    drop(st.writer.take());
                     (flush, st.io.take())
                 }
                 None => return,
@@ -232,7 +235,7 @@ impl Inner {
                 flush.datagrams,
                 Instant::now() + self.limits.close_timeout,
                 &|| self.limits.aborted(),
-                &|to, data| self.tap_sent(io.local_addr().ok(), to, data),
+                &|to, data| self.tap_sent(io.get_ref().local_addr().ok(), to, data),
             ),
             None => os::Flushed::default(),
         };
@@ -257,7 +260,11 @@ impl Inner {
         loop {
             let next = self.lock().machine.next_op();
             match next {
-                None => return,
+                None => {
+                    // Nothing waits for the kernel any more.
+                    drop(self.lock().writer.take());
+                    return;
+                }
                 Some(NextOp::Resolve {
                     seq,
                     method,
@@ -288,25 +295,35 @@ impl Inner {
         let result = match st.machine.front_data(seq) {
             None => os::connect(io, addr),
             Some(data) => loop {
-                match io.poll_send_ready(cx) {
+                match os::send_to(io, st.machine.peer(), addr, data) {
+                    Ok(()) => {
+                        self.gate.sent.fetch_add(1, Ordering::Relaxed);
+                        self.tap_sent(st.machine.local(), addr, data);
+                        break Ok(());
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    Err(e) => break Err(e),
+                }
+                // No room in the kernel: wait until there is, on a descriptor registered
+                // for writability while the outbox waits.
+                if st.writer.is_none() {
+                    match os::writer(io, &self.runtime) {
+                        Ok(w) => st.writer = Some(w),
+                        Err(e) => break Err(e),
+                    }
+                }
+                let Some(writer) = st.writer.as_ref() else {
+                    continue;
+                };
+                match writer.poll_write_ready(cx) {
                     Poll::Pending => {
                         self.gate.flusher.register(cx.waker());
                         return Poll::Pending;
                     }
                     Poll::Ready(Err(e)) => break Err(e),
-                    // Through tokio, so that `WouldBlock` clears its readiness and the
-                    // next poll waits for the kernel.
-                    Poll::Ready(Ok(())) => match io.try_io(Interest::WRITABLE, || {
-                        os::send_to(io, st.machine.peer(), addr, data)
-                    }) {
-                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                        Ok(()) => {
-                            self.gate.sent.fetch_add(1, Ordering::Relaxed);
-                            self.tap_sent(st.machine.local(), addr, data);
-                            break Ok(());
-                        }
-                        Err(e) => break Err(e),
-                    },
+                    // Forget this readiness: if the kernel still has no room, the next
+                    // poll waits for a new one.
+                    Poll::Ready(Ok(mut guard)) => guard.clear_ready(),
                 }
             },
         };
@@ -325,7 +342,7 @@ impl Inner {
                 let (Some(io), Some(local)) = (st.io.as_ref(), st.machine.local()) else {
                     return Poll::Ready(());
                 };
-                match io.poll_recv_ready(cx) {
+                match io.poll_read_ready(cx) {
                     Poll::Pending => {
                         self.gate.reader.register(cx.waker());
                         return Poll::Pending;
@@ -334,10 +351,9 @@ impl Inner {
                         st.machine.report(Error::os(Method::Receive, e));
                         failed = true;
                     }
-                    Poll::Ready(Ok(())) => {}
-                }
-                if !failed {
-                    self.read_batch(&mut st.machine, io, local, batch);
+                    Poll::Ready(Ok(guard)) => {
+                        self.read_batch(&mut st.machine, guard, local, batch);
+                    }
                 }
             }
             self.deliver();
@@ -353,12 +369,12 @@ impl Inner {
     fn read_batch(
         &self,
         machine: &mut SocketState,
-        io: &tokio::net::UdpSocket,
+        mut guard: tokio::io::unix::AsyncFdReadyGuard<'_, std::net::UdpSocket>,
         local: SocketAddr,
         batch: &mut sys::RecvBatch,
     ) {
-        match io.try_io(Interest::READABLE, || batch.recv(io)) {
-            Ok(n) => {
+        match guard.try_io(|io| batch.recv(io.get_ref())) {
+            Ok(Ok(n)) => {
                 for (data, got) in batch.datagrams() {
                     if let Some(count) = got.kernel_drops {
                         self.gate.kernel_drops(count);
@@ -390,18 +406,17 @@ impl Inner {
                     }
                 }
                 if n < sys::BATCH {
-                    // A short batch means the queue was empty: forget the
-                    // readiness now instead of asking the kernel once more to
-                    // hear "would block". Later datagrams raise a new readiness.
-                    let _ = io.try_io(Interest::READABLE, || {
-                        Err::<(), _>(io::Error::from(io::ErrorKind::WouldBlock))
-                    });
+                    // A short batch means the queue was empty: forget the readiness now
+                    // instead of asking the kernel once more to hear "would block".
+                    // Later datagrams raise a new readiness.
+                    guard.clear_ready();
                 }
             }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            // Would block: `try_io` forgot the readiness.
+            Err(_) => {}
             // ICMP errors reported on a connected socket (port unreachable, ...):
             // report them and go on reading.
-            Err(e) => {
+            Ok(Err(e)) => {
                 machine.report(Error::os(Method::Receive, e));
             }
         }

@@ -161,6 +161,7 @@ impl Engine {
                 state: Mutex::new(Locked {
                     machine: SocketState::new(ty, policy, &limits),
                     io: None,
+                    writer: None,
                     draining: false,
                     pooled: 0,
                     spare: std::collections::VecDeque::new(),
@@ -794,7 +795,7 @@ impl Calls<'_> {
         };
         let io = st.io.as_ref().ok_or_else(not_open(Method::SetTtl))?;
         os::apply_ttl(
-            &socket2::SockRef::from(io),
+            &socket2::SockRef::from(io.get_ref()),
             inner.ty == SocketType::Udp6,
             ttl,
         )
