@@ -222,7 +222,11 @@ pub fn init(env: Env, array_buffer: Unknown<'_>) -> u32 {
                 let _ = socket.engine.close();
             }
             for host in hosts.values() {
-                drop(host.queue.lock().wake.take());
+                // Not released: Node's own clean-up of the threadsafe function (a hook
+                // registered after this one, so run before it) has closed it already,
+                // and a release now fails (napi-rs panics on that, aborting the
+                // process). Forgetting it leaks only its handle, once per environment.
+                std::mem::forget(host.queue.lock().wake.take());
             }
         });
     }
