@@ -7,9 +7,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::Script;
 use std::io::{BufRead, BufReader, Read};
 use std::net::UdpSocket;
-use std::path::PathBuf;
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -18,24 +20,6 @@ const MIB: u64 = 1 << 20;
 
 fn wxudp() -> Command {
     Command::new(env!("CARGO_BIN_EXE_wxudp"))
-}
-
-/// A script file of this test, removed when dropped.
-struct Script(PathBuf);
-
-impl Script {
-    fn new(name: &str, body: &str) -> Script {
-        let path =
-            std::env::temp_dir().join(format!("wxudp-load-{}-{name}.js", std::process::id()));
-        std::fs::write(&path, body).unwrap();
-        Script(path)
-    }
-}
-
-impl Drop for Script {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
 }
 
 /// A child killed (and reaped) when dropped, so a failing test leaves nothing behind.
@@ -96,7 +80,7 @@ fn drained(pid: u32, ports: &[u16]) -> u64 {
 fn run_until_ready(script: &Script) -> (Running, BufReader<ChildStdout>, String) {
     let mut child = wxudp()
         .arg("run")
-        .arg(&script.0)
+        .arg(&script.path)
         .args(["--timeout", "300"])
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())

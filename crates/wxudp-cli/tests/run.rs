@@ -3,35 +3,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+use common::Script;
 use std::time::{Duration, Instant};
 use wxudp_testkit::Netns;
 
 const WAIT: Duration = Duration::from_secs(30);
-
-/// A script in a temporary folder of its own, removed when dropped.
-struct Script {
-    dir: PathBuf,
-    path: PathBuf,
-}
-
-impl Script {
-    fn new(name: &str, source: &str) -> Script {
-        let dir = std::env::temp_dir().join(format!("wxudp-run-{}-{name}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join(format!("{name}.js"));
-        std::fs::write(&path, source).unwrap();
-        Script { dir, path }
-    }
-}
-
-impl Drop for Script {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
 
 fn wxudp(args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_wxudp"));

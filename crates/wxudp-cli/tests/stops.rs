@@ -7,8 +7,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::Script;
 use std::io::{BufRead, BufReader, Read};
-use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -16,28 +18,6 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::Signal::{self, SIGHUP, SIGINT, SIGTERM};
 
 const WAIT: Duration = Duration::from_secs(30);
-
-/// A script in a temporary folder of its own, removed when dropped.
-struct Script {
-    dir: PathBuf,
-    path: PathBuf,
-}
-
-impl Script {
-    fn new(name: &str, source: &str) -> Script {
-        let dir = std::env::temp_dir().join(format!("wxudp-stops-{}-{name}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join(format!("{name}.js"));
-        std::fs::write(&path, source).unwrap();
-        Script { dir, path }
-    }
-}
-
-impl Drop for Script {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
 
 /// A running `wxudp run`, its stdout read line by line as it comes.
 struct Run {

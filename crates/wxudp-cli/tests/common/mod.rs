@@ -5,6 +5,7 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::UdpSocket;
+use std::path::PathBuf;
 use std::process::{Child, ChildStderr, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -155,5 +156,32 @@ impl TempFile {
 impl Drop for TempFile {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// A script `NAME.js` in a temporary folder of its own (unique to this test), removed
+/// with the folder when dropped.
+pub struct Script {
+    /// The folder (a script's storage file goes here).
+    pub dir: PathBuf,
+    /// The script.
+    pub path: PathBuf,
+    _keep: tempfile::TempDir,
+}
+
+impl Script {
+    pub fn new(name: &str, source: &str) -> Script {
+        let keep = tempfile::Builder::new()
+            .prefix(&format!("wxudp-test-{name}-"))
+            .tempdir()
+            .unwrap();
+        let dir = keep.path().to_path_buf();
+        let path = dir.join(format!("{name}.js"));
+        std::fs::write(&path, source).unwrap();
+        Script {
+            dir,
+            path,
+            _keep: keep,
+        }
     }
 }
