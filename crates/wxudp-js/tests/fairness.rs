@@ -7,44 +7,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::net::UdpSocket;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use wxudp_js::{run, RunOptions, EXIT_OK};
+use common::Script;
+use wxudp_js::EXIT_OK;
 
 /// Far longer than any of these scripts needs, even in a debug build on a busy machine.
 const DEADLINE: Duration = Duration::from_secs(120);
-
-/// A script in a file of its own, removed when dropped.
-struct Script(PathBuf);
-
-impl Script {
-    fn new(name: &str, source: &str) -> Script {
-        let path =
-            std::env::temp_dir().join(format!("wxudp-fairness-{}-{name}.js", std::process::id()));
-        std::fs::write(&path, source).unwrap();
-        Script(path)
-    }
-
-    fn run(&self) -> i32 {
-        run(
-            &self.0,
-            &RunOptions {
-                timeout: Some(DEADLINE),
-                ..RunOptions::default()
-            },
-        )
-    }
-}
-
-impl Drop for Script {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
 
 /// What the scripts share: a listener that keeps the loop busy for 1 to 2 ms (whole
 /// milliseconds of `Date.now()`), a check that throws with the figures, and a line of
@@ -168,7 +142,7 @@ A.send({{ address: '127.0.0.1', port: FLOODER, message: 'flood me' }});
             port = flooder.port
         ),
     );
-    assert_eq!(script.run(), EXIT_OK);
+    assert_eq!(script.run(DEADLINE), EXIT_OK);
     drop(flooder);
 }
 
@@ -209,7 +183,7 @@ function finish() {{
 "#
         ),
     );
-    assert_eq!(script.run(), EXIT_OK);
+    assert_eq!(script.run(DEADLINE), EXIT_OK);
 }
 
 #[test]
@@ -243,7 +217,7 @@ busy(); busy(); busy();
 "#
         ),
     );
-    assert_eq!(script.run(), EXIT_OK);
+    assert_eq!(script.run(DEADLINE), EXIT_OK);
 }
 
 #[test]
@@ -281,7 +255,7 @@ setTimeout(batch, 0);
 "#
         ),
     );
-    assert_eq!(script.run(), EXIT_OK);
+    assert_eq!(script.run(DEADLINE), EXIT_OK);
 }
 
 #[test]
@@ -333,5 +307,5 @@ function verify() {{
 "#
         ),
     );
-    assert_eq!(script.run(), EXIT_OK);
+    assert_eq!(script.run(DEADLINE), EXIT_OK);
 }

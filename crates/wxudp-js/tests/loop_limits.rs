@@ -5,43 +5,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::PathBuf;
+mod common;
+
 use std::time::Duration;
 
-use wxudp_js::{run, RunOptions, EXIT_OK};
+use common::Script;
+use wxudp_js::EXIT_OK;
 
 /// Far longer than any of these scripts needs, even in a debug build on a busy machine.
 const DEADLINE: Duration = Duration::from_secs(60);
-
-/// A script in a file of its own, removed when dropped.
-struct Script(PathBuf);
-
-impl Script {
-    fn new(name: &str, source: &str) -> Script {
-        let path = std::env::temp_dir().join(format!(
-            "wxudp-loop-limits-{}-{name}.js",
-            std::process::id()
-        ));
-        std::fs::write(&path, source).unwrap();
-        Script(path)
-    }
-
-    fn run(&self) -> i32 {
-        run(
-            &self.0,
-            &RunOptions {
-                timeout: Some(DEADLINE),
-                ..RunOptions::default()
-            },
-        )
-    }
-}
-
-impl Drop for Script {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
 
 #[test]
 fn a_delay_too_large_for_a_duration_means_one_ms() {
@@ -55,7 +27,7 @@ const iv = setInterval(() => { fired++; clearInterval(iv); }, 1e300);
 setTimeout(() => { if (fired !== 2) throw new Error('fired ' + fired); }, 50);
 "#,
     );
-    assert_eq!(script.run(), EXIT_OK);
+    assert_eq!(script.run(DEADLINE), EXIT_OK);
 }
 
 #[test]
@@ -80,7 +52,7 @@ function check() {
 setTimeout(check, 1);
 "#,
     );
-    assert_eq!(script.run(), EXIT_OK);
+    assert_eq!(script.run(DEADLINE), EXIT_OK);
 }
 
 #[test]
@@ -96,7 +68,7 @@ setTimeout(() => order.push('1'), 1);
 setTimeout(() => { if (order.join() !== '1.9,1') throw new Error('order ' + order.join()); }, 20);
 "#,
     );
-    assert_eq!(script.run(), EXIT_OK);
+    assert_eq!(script.run(DEADLINE), EXIT_OK);
 }
 
 #[test]
@@ -118,7 +90,7 @@ setTimeout(() => {
 }, 5);
 "#,
     );
-    assert_eq!(script.run(), EXIT_OK);
+    assert_eq!(script.run(DEADLINE), EXIT_OK);
 }
 
 #[test]
@@ -140,7 +112,7 @@ s.onMessage((res) => {
 setTimeout(() => s.send({ address: '127.0.0.1', port: port, message: 'through' }), 5);
 "#,
     );
-    assert_eq!(script.run(), EXIT_OK);
+    assert_eq!(script.run(DEADLINE), EXIT_OK);
 }
 
 #[test]
@@ -156,7 +128,7 @@ for (let i = promises.length - 1; i >= 0; i--) promises[i].catch(() => { caught+
 setTimeout(() => { if (caught !== 50000) throw new Error('caught ' + caught); }, 1);
 "#,
     );
-    assert_eq!(script.run(), EXIT_OK);
+    assert_eq!(script.run(DEADLINE), EXIT_OK);
 }
 
 #[test]
@@ -169,5 +141,5 @@ Promise.reject(new Error('handled in time')).catch(() => {});
 setTimeout(() => { p.catch(() => {}); }, 1);
 "#,
     );
-    assert_eq!(script.run(), wxudp_js::EXIT_ERROR);
+    assert_eq!(script.run(DEADLINE), wxudp_js::EXIT_ERROR);
 }
