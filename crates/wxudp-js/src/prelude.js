@@ -556,6 +556,21 @@
   // ---------------------------------------------------------------- wx
   const wx = {};
 
+  // How WeChat's asynchronous APIs answer: through `success`/`fail`/`complete` when
+  // any is given (and then nothing is returned), otherwise with the Promise itself.
+  function settle(opts, promise) {
+    const hasCallback = ['success', 'fail', 'complete'].some(function (k) { return typeof opts[k] === 'function'; });
+    if (!hasCallback) return promise;
+    promise.then(function (res) {
+      if (typeof opts.success === 'function') opts.success(res);
+      if (typeof opts.complete === 'function') opts.complete(res);
+    }, function (err) {
+      if (typeof opts.fail === 'function') opts.fail(err);
+      if (typeof opts.complete === 'function') opts.complete(err);
+    }).catch(N.reportError);
+    return undefined;
+  }
+
   // Runs `fn` the way WeChat's asynchronous APIs do: callbacks when any is given,
   // otherwise a Promise.
   function asyncApi(name, fn) {
@@ -574,15 +589,7 @@
         }
         resolve(Object.assign({ errMsg: name + ':ok' }, result));
       });
-      const hasCallback = ['success', 'fail', 'complete'].some(function (k) { return typeof opts[k] === 'function'; });
-      if (!hasCallback) return promise;
-      promise.then(function (res) {
-        if (typeof opts.success === 'function') opts.success(res);
-        if (typeof opts.complete === 'function') opts.complete(res);
-      }, function (err) {
-        if (typeof opts.fail === 'function') opts.fail(err);
-        if (typeof opts.complete === 'function') opts.complete(err);
-      }).catch(N.reportError);
+      return settle(opts, promise);
     };
   }
 
@@ -714,15 +721,7 @@
           else resolve(Object.assign({ errMsg: name + ':ok', errCode: 0 }, answer.result));
         });
       });
-      const hasCallback = ['success', 'fail', 'complete'].some(function (k) { return typeof opts[k] === 'function'; });
-      if (!hasCallback) return promise;
-      promise.then(function (res) {
-        if (typeof opts.success === 'function') opts.success(res);
-        if (typeof opts.complete === 'function') opts.complete(res);
-      }, function (err) {
-        if (typeof opts.fail === 'function') opts.fail(err);
-        if (typeof opts.complete === 'function') opts.complete(err);
-      }).catch(N.reportError);
+      return settle(opts, promise);
     };
   }
   wx.startWifi = wifiApi('startWifi', function (opts, done) { done(wifiCall('start')); });
@@ -1153,15 +1152,7 @@
           }
         }, 0);
       });
-      const hasCallback = ['success', 'fail', 'complete'].some(function (k) { return typeof opts[k] === 'function'; });
-      if (!hasCallback) return promise;
-      promise.then(function (res) {
-        if (typeof opts.success === 'function') opts.success(res);
-        if (typeof opts.complete === 'function') opts.complete(res);
-      }, function (err) {
-        if (typeof opts.fail === 'function') opts.fail(err);
-        if (typeof opts.complete === 'function') opts.complete(err);
-      }).catch(N.reportError);
+      return settle(opts, promise);
     };
   }
   function target(opts) {
