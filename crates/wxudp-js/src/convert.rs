@@ -9,7 +9,7 @@ use wxudp::options::parse_index;
 use wxudp::options::PortArg;
 use wxudp::{Error, Event, Method, Payload, SendOptions};
 
-use crate::names::{key, names, Key};
+use crate::names::{define, key, names, Key};
 
 /// A property of an option object; `undefined` when it is missing or its getter throws
 /// (the exception is discarded: a `UDPSocket` method reports, it never throws).
@@ -523,7 +523,8 @@ pub(crate) fn js_array_buffer<'js>(
 
 /// The payload object WeChat passes to the listeners of `event`.
 ///
-/// A message's objects get their properties in one fixed order, by interned names, so
+/// A message's objects get their properties in one fixed order, by interned names,
+/// defined as an object literal's are (a setter on `Object.prototype` does not run), so
 /// that QuickJS finds their shapes (kept alive by [`Names`](crate::names::Names)) instead
 /// of building them; the address strings are reused while the peer stays the same.
 pub(crate) fn event_payload<'js>(ctx: &Ctx<'js>, event: Event) -> rquickjs::Result<Object<'js>> {
@@ -532,21 +533,32 @@ pub(crate) fn event_payload<'js>(ctx: &Ctx<'js>, event: Event) -> rquickjs::Resu
         Event::Message(msg) => {
             let names = names(ctx)?;
             let (r, l) = (msg.remote.ip(), msg.local.ip());
+            let raw = names.raw;
+            let int = |n: usize| match i32::try_from(n) {
+                Ok(n) => Value::new_int(ctx.clone(), n),
+                Err(_) => Value::new_number(ctx.clone(), n as f64),
+            };
             let remote = Object::new(ctx.clone())?;
-            remote.set(names.address.clone(), names.remote_address(ctx, r)?)?;
-            remote.set(names.family.clone(), names.family_of(&r))?;
-            remote.set(names.port.clone(), msg.remote.port())?;
-            remote.set(names.size.clone(), msg.data.len())?;
-            let local = Object::new(ctx.clone())?;
-            local.set(names.address.clone(), names.local_address(ctx, l)?)?;
-            local.set(names.family.clone(), names.family_of(&l))?;
-            local.set(names.port.clone(), msg.local.port())?;
-            obj.set(
-                names.message.clone(),
-                js_array_buffer(ctx.clone(), &msg.data)?,
+            define(
+                &remote,
+                raw.address,
+                names.remote_address(ctx, r)?.into_value(),
             )?;
-            obj.set(names.remote_info.clone(), remote)?;
-            obj.set(names.local_info.clone(), local)?;
+            define(&remote, raw.family, names.family_of(&r).into_value())?;
+            define(&remote, raw.port, int(msg.remote.port().into()))?;
+            define(&remote, raw.size, int(msg.data.len()))?;
+            let local = Object::new(ctx.clone())?;
+            define(
+                &local,
+                raw.address,
+                names.local_address(ctx, l)?.into_value(),
+            )?;
+            define(&local, raw.family, names.family_of(&l).into_value())?;
+            define(&local, raw.port, int(msg.local.port().into()))?;
+            let message = js_array_buffer(ctx.clone(), &msg.data)?;
+            define(&obj, raw.message, message.into_value())?;
+            define(&obj, raw.remote_info, remote.into_value())?;
+            define(&obj, raw.local_info, local.into_value())?;
         }
         Event::Error(err) => {
             obj.set("errMsg", err.to_string())?;
