@@ -21,6 +21,32 @@ fn field<'js>(obj: &Object<'js>, name: impl IntoAtom<'js>) -> Value<'js> {
     })
 }
 
+/// `value` as an object, judged by its tag alone. rquickjs' `as_object` first asks
+/// QuickJS whether the value is an array, a constructor, a function, a promise, an
+/// error or a proxy (about 130 instructions), only to answer the same for all of them;
+/// the send path asked five times per call.
+pub(crate) fn object_ref<'a, 'js>(value: &'a Value<'js>) -> Option<&'a Object<'js>> {
+    if !value.is_object() {
+        return None;
+    }
+    // SAFETY: the value's tag is JS_TAG_OBJECT, and every type rquickjs gives a value
+    // of that tag is one `as_object` accepts, by this same cast (`Object` is a
+    // transparent wrapper of `Value`). Tested by every fixture that sends.
+    #[allow(unsafe_code)]
+    Some(unsafe { value.ref_object() })
+}
+
+/// `value` as a string, judged by its tag alone (see [`object_ref`]).
+pub(crate) fn string_ref<'a, 'js>(value: &'a Value<'js>) -> Option<&'a rquickjs::String<'js>> {
+    if !value.is_string() {
+        return None;
+    }
+    // SAFETY: the value's tag is a string's (JS_TAG_STRING or JS_TAG_STRING_ROPE, what
+    // `is_string` checks), which `as_string` accepts by this same cast.
+    #[allow(unsafe_code)]
+    Some(unsafe { value.ref_string() })
+}
+
 /// What [`array_buffer`] found.
 enum BufferKind<'js> {
     /// An ArrayBuffer with its bytes.
@@ -96,7 +122,7 @@ pub(crate) struct JsText(pub(crate) String);
 
 impl<'js> rquickjs::FromJs<'js> for JsText {
     fn from_js(ctx: &Ctx<'js>, value: Value<'js>) -> rquickjs::Result<Self> {
-        match value.as_string() {
+        match string_ref(&value) {
             Some(s) => Ok(JsText(text(s))),
             None => String::from_js(ctx, value).map(JsText),
         }
@@ -141,7 +167,7 @@ pub(crate) fn port_arg<'a>(value: &Value<'_>, text: &'a mut String) -> PortArg<'
     if let Some(n) = value.as_number() {
         return PortArg::Number(n);
     }
-    if let Some(s) = value.as_string() {
+    if let Some(s) = string_ref(value) {
         *text = self::text(s);
         return PortArg::Text(text);
     }
@@ -167,7 +193,7 @@ fn parameter(
 
 /// The option object of `send`/`write`/`connect`, or the parameter error for it.
 pub(crate) fn option_object<'js>(method: Method, value: &Value<'js>) -> Result<Object<'js>, Error> {
-    match value.as_object() {
+    match object_ref(value) {
         Some(obj) if !value.is_array() && !value.is_function() => Ok(obj.clone()),
         _ => Err(Error::Parameter {
             method,
@@ -192,7 +218,7 @@ fn address_string_port<'js>(
     let names = names(obj.ctx()).ok();
     let n = names.as_deref();
     let address: Value<'_> = field(obj, key(n, |n| &n.address, "address"));
-    let Some(address) = address.as_string().cloned() else {
+    let Some(address) = string_ref(&address).cloned() else {
         return Err(parameter(method, "address", "String", &address));
     };
     let port: Value<'_> = field(obj, key(n, |n| &n.port, "port"));
@@ -238,10 +264,10 @@ impl ViewError {
 /// Classifies a message without copying anything. Reading a view's `buffer` may run a
 /// getter; nothing is borrowed yet.
 fn message<'js>(value: &Value<'js>) -> Result<Message<'js>, ViewError> {
-    if let Some(s) = value.as_string() {
+    if let Some(s) = string_ref(value) {
         return Ok(Message::Text(text(s)));
     }
-    let Some(obj) = value.as_object() else {
+    let Some(obj) = object_ref(value) else {
         return Err(ViewError::NotBuffer);
     };
     // A typed array is a view, never an ArrayBuffer: asking QuickJS whether it is one
@@ -502,7 +528,7 @@ fn truthy(value: &Value<'_>) -> bool {
     if let Some(n) = value.as_number() {
         return n != 0.0 && !n.is_nan();
     }
-    if let Some(s) = value.as_string() {
+    if let Some(s) = string_ref(value) {
         return s.to_string().map(|s| !s.is_empty()).unwrap_or(false);
     }
     !(value.is_undefined() || value.is_null())

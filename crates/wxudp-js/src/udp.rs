@@ -8,7 +8,9 @@ use wxudp::frontend::Calls;
 use wxudp::options::parse_ttl;
 use wxudp::{Error, EventKind, Method, SocketType};
 
-use crate::convert::{address_port, option_object, port_arg, type_name, with_send_options};
+use crate::convert::{
+    address_port, object_ref, option_object, port_arg, type_name, with_send_options,
+};
 use crate::host::Shared;
 use crate::names::names;
 use crate::sockets::{handle_of, SocketHandle};
@@ -220,7 +222,7 @@ fn call<'js, T>(
 /// The handle of the `UDPSocket` a method was called on (`this[ID]` in the prelude's
 /// terms), or the TypeError the prelude's methods throw for anything else.
 fn socket_of<'js>(ctx: &Ctx<'js>, this: &Value<'js>) -> rquickjs::Result<Value<'js>> {
-    let handle = match (this.as_object(), names(ctx)?.socket_key.borrow().clone()) {
+    let handle = match (object_ref(this), names(ctx)?.socket_key.borrow().clone()) {
         (Some(obj), Some(key)) => obj.get::<_, Value<'js>>(key)?,
         _ => Value::new_undefined(ctx.clone()),
     };
