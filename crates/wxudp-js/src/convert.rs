@@ -2,14 +2,12 @@
 //! options and messages in; event payloads out. Bad input becomes a `wxudp::Error` with
 //! WeChat's wording, never a JavaScript exception.
 
-use std::ptr::NonNull;
-
-use rquickjs::{ArrayBuffer, Ctx, IntoAtom, Object, Type, U8Clamped, Value};
+use rquickjs::{qjs, ArrayBuffer, Ctx, IntoAtom, Object, Type, U8Clamped, Value};
 use wxudp::options::parse_index;
 use wxudp::options::PortArg;
 use wxudp::{Error, Event, Method, Payload, SendOptions};
 
-use crate::names::{define, key, names, Key};
+use crate::names::{define, key, names, Key, Names};
 
 /// A property of an option object; `undefined` when it is missing or its getter throws
 /// (the exception is discarded: a `UDPSocket` method reports, it never throws).
@@ -206,7 +204,8 @@ pub(crate) fn option_object<'js>(method: Method, value: &Value<'js>) -> Result<O
 
 /// `address` and `port` of an option object.
 pub(crate) fn address_port(method: Method, obj: &Object<'_>) -> Result<(String, u16), Error> {
-    let (address, port) = address_string_port(method, obj)?;
+    let names = names(obj.ctx()).ok();
+    let (address, port) = address_string_port(method, obj, names.as_deref())?;
     Ok((text(&address), port))
 }
 
@@ -214,9 +213,8 @@ pub(crate) fn address_port(method: Method, obj: &Object<'_>) -> Result<(String, 
 fn address_string_port<'js>(
     method: Method,
     obj: &Object<'js>,
+    n: Option<&Names<'js>>,
 ) -> Result<(rquickjs::String<'js>, u16), Error> {
-    let names = names(obj.ctx()).ok();
-    let n = names.as_deref();
     let address: Value<'_> = field(obj, key(n, |n| &n.address, "address"));
     let Some(address) = string_ref(&address).cloned() else {
         return Err(parameter(method, "address", "String", &address));
@@ -309,26 +307,38 @@ fn is_typed_array(obj: &Object<'_>) -> bool {
 /// it knows: a length-tracking view's recorded length goes stale when its buffer
 /// shrinks). Its length is read as `byteLength`, which tracks a resizable buffer.
 fn typed_start<'js>(obj: &Object<'js>) -> Option<(ArrayBuffer<'js>, usize)> {
-    // Addresses only, never dereferenced: the bytes are borrowed by `with_window`.
-    let start = |view: Option<NonNull<[u8]>>, buffer: Option<ArrayBuffer<'js>>| {
-        let (view, buffer) = (view?, buffer?);
-        let start = buffer.as_raw()?.cast::<u8>().as_ptr().addr();
-        let offset = view.cast::<u8>().as_ptr().addr().checked_sub(start)?;
-        Some((buffer, offset))
+    let ctx = obj.ctx();
+    let mut offset: qjs::size_t = 0;
+    // SAFETY: `obj` is a live object of the context `ctx` holds. For a typed array whose
+    // view lies within its buffer, `JS_GetTypedArrayBuffer` reads the view's internal
+    // slots (its offset into the buffer) and returns a new reference to the buffer,
+    // which `Value::from_raw` takes over; for anything else (not a typed array,
+    // detached, out of bounds) it returns JS_EXCEPTION with a TypeError pending, and
+    // nothing is owned. No JavaScript runs. One call where rquickjs' `as_raw` and
+    // `arraybuffer` asked QuickJS for the buffer twice and checked its type again.
+    #[allow(unsafe_code)]
+    let buffer = unsafe {
+        let raw = qjs::JS_GetTypedArrayBuffer(
+            ctx.as_raw().as_ptr(),
+            obj.as_raw(),
+            &mut offset,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+        );
+        if qjs::JS_VALUE_GET_TAG(raw) == qjs::JS_TAG_EXCEPTION {
+            None
+        } else {
+            Some(Value::from_raw(ctx.clone(), raw))
+        }
     };
-    macro_rules! typed {
-        ($($t:ty),*) => {
-            $(if let Some(array) = obj.as_typed_array::<$t>() {
-                start(array.as_raw(), array.arraybuffer().ok())
-            } else)* {
-                None
-            }
-        };
-    }
-    let found = typed!(u8, U8Clamped, i8, u16, i16, u32, i32, f32, f64, u64, i64);
+    let found = buffer
+        .as_ref()
+        .and_then(object_ref)
+        .and_then(|b| ArrayBuffer::from_object(b.clone()))
+        .zip(usize::try_from(offset).ok());
     if found.is_none() {
         // QuickJS may have left a TypeError (detached, out of bounds): take it.
-        let _ = obj.ctx().catch();
+        let _ = ctx.catch();
     }
     found
 }
@@ -338,9 +348,8 @@ fn typed_start<'js>(obj: &Object<'js>) -> Option<(ArrayBuffer<'js>, usize)> {
 /// way of any view ([`view_window`]).
 fn typed_window<'js>(
     obj: &Object<'js>,
+    n: Option<&Names<'js>>,
 ) -> Result<(Option<ArrayBuffer<'js>>, (usize, usize)), ViewError> {
-    let names = names(obj.ctx()).ok();
-    let n = names.as_deref();
     match typed_start(obj) {
         Some((buffer, offset)) => {
             let length = index(obj, key(n, |n| &n.byte_length, "byteLength"))?;
@@ -423,7 +432,8 @@ pub(crate) fn view_bytes(value: &Value<'_>) -> Result<Vec<u8>, ViewError> {
     match message(value)? {
         Message::Text(_) => Err(ViewError::NotBuffer),
         Message::Typed(obj) => {
-            let (buffer, window) = typed_window(&obj)?;
+            let names = names(obj.ctx()).ok();
+            let (buffer, window) = typed_window(&obj, names.as_deref())?;
             with_window(buffer.as_ref(), Some(window), <[u8]>::to_vec)
         }
         Message::Buffer(buffer, view) => {
@@ -452,9 +462,9 @@ pub(crate) fn with_send_options<'js>(
     let obj = option_object(method, value)?;
     // The address is converted to text last (a string cannot change meanwhile), and
     // not again while the script sends the same string.
-    let (address, port) = address_string_port(method, &obj)?;
     let names = names(obj.ctx()).ok();
     let n = names.as_deref();
+    let (address, port) = address_string_port(method, &obj, n)?;
     let message_value: Value<'js> = field(&obj, key(n, |n| &n.message, "message"));
     let message = message(&message_value)
         .map_err(|_| parameter(method, "message", "String/ArrayBuffer", &message_value))?;
@@ -495,7 +505,7 @@ pub(crate) fn with_send_options<'js>(
             Payload::Bytes(&copy)
         }
         Message::Typed(obj) => {
-            let (buffer, window) = typed_window(obj).map_err(invalid)?;
+            let (buffer, window) = typed_window(obj, n).map_err(invalid)?;
             copy = with_window(buffer.as_ref(), Some(window), |bytes| {
                 let mut range = SendOptions::new("", 0, bytes);
                 range.offset = offset.unwrap_or(0);
