@@ -95,10 +95,24 @@ impl<'js> Names<'js> {
             local_info: raw_atom(ctx, &names.local_info)?,
         };
         names.raw = raw;
+        let option = |name: &Atom<'js>| raw_atom(ctx, name);
+        let (offset, length, set_broadcast) = (
+            option(&names.offset)?,
+            option(&names.length)?,
+            option(&names.set_broadcast)?,
+        );
         let remote = [raw.address, raw.family, raw.port, raw.size];
         let result = [raw.message, raw.remote_info, raw.local_info];
+        // The option objects of `send` as WeChat's documentation writes them,
+        // `{address, port, message}` (then `offset` and `length`, or `setBroadcast`),
+        // and `write({message})` (the first step of the results): the script's object literal finds its shapes too
+        // (every send made two new shapes and resized the object's property array, as
+        // the previous option object had died with the shapes). Other orders work as
+        // before, at the old cost.
+        let send = [raw.address, raw.port, raw.message, offset, length];
+        let broadcast = [raw.address, raw.port, raw.message, set_broadcast];
         let mut shapes = vec![Object::new(ctx.clone())?];
-        for list in [&remote[..], &result[..]] {
+        for list in [&remote[..], &result[..], &send[..], &broadcast[..]] {
             for len in 1..=list.len() {
                 let template = Object::new(ctx.clone())?;
                 for &name in &list[..len] {
