@@ -302,16 +302,17 @@ fn is_typed_array(obj: &Object<'_>) -> bool {
         || obj.is_typed_array::<i64>()
 }
 
-/// A typed array's buffer and where the view starts in it, from its internal slots (no
-/// getter runs), or `None` if QuickJS cannot say (detached, or out of bounds as far as
-/// it knows: a length-tracking view's recorded length goes stale when its buffer
-/// shrinks). Its length is read as `byteLength`, which tracks a resizable buffer.
-fn typed_start<'js>(obj: &Object<'js>) -> Option<(ArrayBuffer<'js>, usize)> {
+/// A typed array's buffer, where the view starts in it and the length QuickJS recorded
+/// for it, from its internal slots (no getter runs), or `None` if QuickJS cannot say
+/// (detached, or out of bounds as far as it knows). The recorded length is exact for a
+/// fixed-length view; a length-tracking view's goes stale when its buffer is resized
+/// (see [`typed_window`]).
+fn typed_start<'js>(obj: &Object<'js>) -> Option<(ArrayBuffer<'js>, usize, usize)> {
     let ctx = obj.ctx();
-    let mut offset: qjs::size_t = 0;
+    let (mut offset, mut length): (qjs::size_t, qjs::size_t) = (0, 0);
     // SAFETY: `obj` is a live object of the context `ctx` holds. For a typed array whose
     // view lies within its buffer, `JS_GetTypedArrayBuffer` reads the view's internal
-    // slots (its offset into the buffer) and returns a new reference to the buffer,
+    // slots (its offset into the buffer and its recorded length) and returns a new reference to the buffer,
     // which `Value::from_raw` takes over; for anything else (not a typed array,
     // detached, out of bounds) it returns JS_EXCEPTION with a TypeError pending, and
     // nothing is owned. No JavaScript runs. One call where rquickjs' `as_raw` and
@@ -322,7 +323,7 @@ fn typed_start<'js>(obj: &Object<'js>) -> Option<(ArrayBuffer<'js>, usize)> {
             ctx.as_raw().as_ptr(),
             obj.as_raw(),
             &mut offset,
-            std::ptr::null_mut(),
+            &mut length,
             std::ptr::null_mut(),
         );
         if qjs::JS_VALUE_GET_TAG(raw) == qjs::JS_TAG_EXCEPTION {
@@ -335,7 +336,9 @@ fn typed_start<'js>(obj: &Object<'js>) -> Option<(ArrayBuffer<'js>, usize)> {
         .as_ref()
         .and_then(object_ref)
         .and_then(|b| ArrayBuffer::from_object(b.clone()))
-        .zip(usize::try_from(offset).ok());
+        .zip(usize::try_from(offset).ok())
+        .zip(usize::try_from(length).ok())
+        .map(|((buffer, offset), length)| (buffer, offset, length));
     if found.is_none() {
         // QuickJS may have left a TypeError (detached, out of bounds): take it.
         let _ = ctx.catch();
@@ -343,16 +346,30 @@ fn typed_start<'js>(obj: &Object<'js>) -> Option<(ArrayBuffer<'js>, usize)> {
     found
 }
 
-/// The buffer and window of a typed array: the start from its internal slots, the
-/// length from `byteLength` ([`typed_start`]); when QuickJS cannot tell the start, the
-/// way of any view ([`view_window`]).
+/// The buffer and window of a typed array: the start from its internal slots
+/// ([`typed_start`]), and the length recorded there when the view reaches the end of its
+/// buffer as the buffer is now (then it is exact, whether the view has a fixed length or
+/// tracks a resizable buffer's), else from `byteLength` (which tracks a resizable
+/// buffer); when QuickJS cannot tell the start, the way of any view ([`view_window`]).
+/// The common case, a `Uint8Array` over a whole buffer, reads no property: asking for
+/// `byteLength` walked the prototype chain to its getter and called it.
 fn typed_window<'js>(
     obj: &Object<'js>,
     n: Option<&Names<'js>>,
 ) -> Result<(Option<ArrayBuffer<'js>>, (usize, usize)), ViewError> {
     match typed_start(obj) {
-        Some((buffer, offset)) => {
-            let length = index(obj, key(n, |n| &n.byte_length, "byteLength"))?;
+        Some((buffer, offset, recorded)) => {
+            // The buffer's length now (`len` would panic on a detached one; nothing ran
+            // since `typed_start` found it attached, but no need to rely on it).
+            let now = buffer.as_raw().map(|bytes| bytes.len());
+            let length = if offset
+                .checked_add(recorded)
+                .is_some_and(|end| Some(end) == now)
+            {
+                recorded
+            } else {
+                index(obj, key(n, |n| &n.byte_length, "byteLength"))?
+            };
             Ok((Some(buffer), (offset, length)))
         }
         None => {
@@ -449,7 +466,9 @@ pub(crate) fn view_bytes(value: &Value<'_>) -> Result<Vec<u8>, ViewError> {
 /// Every option is read first, in a fixed order (`address`, `port`, `message`, `offset`,
 /// `length`, `setBroadcast`, then a view's `byteOffset` and `byteLength`), each of which
 /// may run a getter, a Proxy trap or `valueOf`. A typed array's buffer and start are
-/// its internal slots (no getter runs for them); its `byteLength` is read last. Only then are the bytes copied: the range
+/// its internal slots (no getter runs for them), and so is its length when the view
+/// reaches the end of its buffer; otherwise its `byteLength` is read last. Only then are
+/// the bytes copied: the range
 /// is checked against the buffer as it is at that moment, and no JavaScript runs between
 /// that check and the copy. So a getter that resizes, transfers or detaches the buffer
 /// makes an error event (or sends what the buffer holds then), never a read of freed
