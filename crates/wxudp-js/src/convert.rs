@@ -7,7 +7,7 @@ use wxudp::options::parse_index;
 use wxudp::options::PortArg;
 use wxudp::{Error, Event, Method, Payload, SendOptions};
 
-use crate::names::{define, key, names, Key, Names};
+use crate::names::{define, key, names, raw_key, Key, Names};
 
 /// A property of an option object; `undefined` when it is missing or its getter throws
 /// (the exception is discarded: a `UDPSocket` method reports, it never throws).
@@ -43,6 +43,34 @@ pub(crate) fn string_ref<'a, 'js>(value: &'a Value<'js>) -> Option<&'a rquickjs:
     // `is_string` checks), which `as_string` accepts by this same cast.
     #[allow(unsafe_code)]
     Some(unsafe { value.ref_string() })
+}
+
+/// [`field`] by a [`Key`]: an atom number is read straight through QuickJS, without the
+/// atom and context references rquickjs' `Object::get` takes and drops around the read.
+fn field_key<'js>(obj: &Object<'js>, key: Key<'js>) -> Value<'js> {
+    let Key::Raw(atom, _) = key else {
+        return field(obj, key);
+    };
+    let ctx = obj.ctx();
+    // SAFETY: `obj` is a live object of the context `ctx` holds, and `atom` is kept
+    // alive by the run's `Names` (see `RawNames`), which live as long as the runtime.
+    // `JS_GetProperty` may run a getter or a Proxy trap: nothing borrowed from
+    // JavaScript memory is held across it. It returns a value the caller owns, or
+    // JS_EXCEPTION (nothing owned); `Value::from_raw` takes the value over.
+    #[allow(unsafe_code)]
+    let got = unsafe {
+        let raw = qjs::JS_GetProperty(ctx.as_raw().as_ptr(), obj.as_raw(), atom);
+        if qjs::JS_VALUE_GET_TAG(raw) == qjs::JS_TAG_EXCEPTION {
+            None
+        } else {
+            Some(Value::from_raw(ctx.clone(), raw))
+        }
+    };
+    got.unwrap_or_else(|| {
+        // A getter threw: the exception is discarded, as `field` does.
+        let _ = ctx.catch();
+        Value::new_undefined(ctx.clone())
+    })
 }
 
 /// What [`array_buffer`] found.
@@ -215,11 +243,11 @@ fn address_string_port<'js>(
     obj: &Object<'js>,
     n: Option<&Names<'js>>,
 ) -> Result<(rquickjs::String<'js>, u16), Error> {
-    let address: Value<'_> = field(obj, key(n, |n| &n.address, "address"));
+    let address: Value<'_> = field_key(obj, raw_key(n, |r| r.address, "address"));
     let Some(address) = string_ref(&address).cloned() else {
         return Err(parameter(method, "address", "String", &address));
     };
-    let port: Value<'_> = field(obj, key(n, |n| &n.port, "port"));
+    let port: Value<'_> = field_key(obj, raw_key(n, |r| r.port, "port"));
     let mut text = String::new();
     let port = port_arg(&port, &mut text).destination_port(method)?;
     Ok((address, port))
@@ -368,7 +396,7 @@ fn typed_window<'js>(
             {
                 recorded
             } else {
-                index(obj, key(n, |n| &n.byte_length, "byteLength"))?
+                index(obj, raw_key(n, |r| r.byte_length, "byteLength"))?
             };
             Ok((Some(buffer), (offset, length)))
         }
@@ -384,8 +412,8 @@ fn typed_window<'js>(
 }
 
 /// A view's `byteOffset` or `byteLength`: 0 when missing, else a non-negative integer.
-fn index<'js>(view: &Object<'js>, name: impl IntoAtom<'js>) -> Result<usize, ViewError> {
-    let v = field(view, name);
+fn index<'js>(view: &Object<'js>, name: Key<'js>) -> Result<usize, ViewError> {
+    let v = field_key(view, name);
     if v.is_undefined() {
         return Ok(0);
     }
@@ -484,11 +512,11 @@ pub(crate) fn with_send_options<'js>(
     let names = names(obj.ctx()).ok();
     let n = names.as_deref();
     let (address, port) = address_string_port(method, &obj, n)?;
-    let message_value: Value<'js> = field(&obj, key(n, |n| &n.message, "message"));
+    let message_value: Value<'js> = field_key(&obj, raw_key(n, |r| r.message, "message"));
     let message = message(&message_value)
         .map_err(|_| parameter(method, "message", "String/ArrayBuffer", &message_value))?;
     let index = |name: &'static str, atom: Key<'js>| -> Result<Option<usize>, Error> {
-        let v: Value<'js> = field(&obj, atom);
+        let v: Value<'js> = field_key(&obj, atom);
         if v.is_undefined() || v.is_null() {
             return Ok(None);
         }
@@ -497,9 +525,12 @@ pub(crate) fn with_send_options<'js>(
             None => Err(parameter(method, name, "Number", &v)),
         }
     };
-    let offset = index("offset", key(n, |n| &n.offset, "offset"))?;
-    let length = index("length", key(n, |n| &n.length, "length"))?;
-    let broadcast = truthy(&field(&obj, key(n, |n| &n.set_broadcast, "setBroadcast")));
+    let offset = index("offset", raw_key(n, |r| r.offset, "offset"))?;
+    let length = index("length", raw_key(n, |r| r.length, "length"))?;
+    let broadcast = truthy(&field_key(
+        &obj,
+        raw_key(n, |r| r.set_broadcast, "setBroadcast"),
+    ));
     let invalid = |e: ViewError| Error::InvalidArgument {
         method,
         reason: e.reason().into(),

@@ -93,14 +93,13 @@ impl<'js> Names<'js> {
             message: raw_atom(ctx, &names.message)?,
             remote_info: raw_atom(ctx, &names.remote_info)?,
             local_info: raw_atom(ctx, &names.local_info)?,
+            offset: raw_atom(ctx, &names.offset)?,
+            length: raw_atom(ctx, &names.length)?,
+            set_broadcast: raw_atom(ctx, &names.set_broadcast)?,
+            byte_length: raw_atom(ctx, &names.byte_length)?,
         };
         names.raw = raw;
-        let option = |name: &Atom<'js>| raw_atom(ctx, name);
-        let (offset, length, set_broadcast) = (
-            option(&names.offset)?,
-            option(&names.length)?,
-            option(&names.set_broadcast)?,
-        );
+        let (offset, length, set_broadcast) = (raw.offset, raw.length, raw.set_broadcast);
         let remote = [raw.address, raw.family, raw.port, raw.size];
         let result = [raw.message, raw.remote_info, raw.local_info];
         // The option objects of `send` as WeChat's documentation writes them,
@@ -175,7 +174,8 @@ impl<'js> Names<'js> {
     }
 }
 
-/// The atom numbers of the names [`define`] gives result objects.
+/// The atom numbers of the names [`define`] gives result objects, and of those the send
+/// path reads ([`Key::Raw`]).
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct RawNames {
     pub(crate) address: qjs::JSAtom,
@@ -185,6 +185,10 @@ pub(crate) struct RawNames {
     pub(crate) message: qjs::JSAtom,
     pub(crate) remote_info: qjs::JSAtom,
     pub(crate) local_info: qjs::JSAtom,
+    pub(crate) offset: qjs::JSAtom,
+    pub(crate) length: qjs::JSAtom,
+    pub(crate) set_broadcast: qjs::JSAtom,
+    pub(crate) byte_length: qjs::JSAtom,
 }
 
 /// The number of `atom`, valid for as long as `atom` (or another reference to the same
@@ -270,13 +274,16 @@ pub(crate) fn names<'a, 'js>(ctx: &'a Ctx<'js>) -> rquickjs::Result<UserDataGuar
 pub(crate) enum Key<'js> {
     Atom(Atom<'js>),
     Text(&'static str),
+    /// An atom number from [`RawNames`] (valid while the run's `Names` live), and its
+    /// text.
+    Raw(qjs::JSAtom, &'static str),
 }
 
 impl<'js> IntoAtom<'js> for Key<'js> {
     fn into_atom(self, ctx: &Ctx<'js>) -> rquickjs::Result<Atom<'js>> {
         match self {
             Key::Atom(atom) => Ok(atom),
-            Key::Text(text) => text.into_atom(ctx),
+            Key::Text(text) | Key::Raw(_, text) => text.into_atom(ctx),
         }
     }
 }
@@ -289,6 +296,18 @@ pub(crate) fn key<'js>(
 ) -> Key<'js> {
     match names {
         Some(names) => Key::Atom(pick(names).clone()),
+        None => Key::Text(text),
+    }
+}
+
+/// The key `text`, as the atom number `pick` chooses from `names` when there are names.
+pub(crate) fn raw_key<'js>(
+    names: Option<&Names<'js>>,
+    pick: fn(&RawNames) -> qjs::JSAtom,
+    text: &'static str,
+) -> Key<'js> {
+    match names {
+        Some(names) => Key::Raw(pick(&names.raw), text),
         None => Key::Text(text),
     }
 }
