@@ -2,14 +2,12 @@
 //! options and messages in; event payloads out. Bad input becomes a `wxudp::Error` with
 //! WeChat's wording, never a JavaScript exception.
 
-use std::ptr::NonNull;
-
-use rquickjs::{ArrayBuffer, Ctx, IntoAtom, Object, Type, U8Clamped, Value};
+use rquickjs::{qjs, ArrayBuffer, Ctx, IntoAtom, Object, Type, U8Clamped, Value};
 use wxudp::options::parse_index;
 use wxudp::options::PortArg;
 use wxudp::{Error, Event, Method, Payload, SendOptions};
 
-use crate::names::{key, names, Key};
+use crate::names::{define, key, names, raw_key, Key, Names};
 
 /// A property of an option object; `undefined` when it is missing or its getter throws
 /// (the exception is discarded: a `UDPSocket` method reports, it never throws).
@@ -18,6 +16,60 @@ fn field<'js>(obj: &Object<'js>, name: impl IntoAtom<'js>) -> Value<'js> {
         let ctx = obj.ctx().clone();
         let _ = ctx.catch();
         Value::new_undefined(ctx)
+    })
+}
+
+/// `value` as an object, judged by its tag alone. rquickjs' `as_object` first asks
+/// QuickJS whether the value is an array, a constructor, a function, a promise, an
+/// error or a proxy (about 130 instructions), only to answer the same for all of them;
+/// the send path asked five times per call.
+pub(crate) fn object_ref<'a, 'js>(value: &'a Value<'js>) -> Option<&'a Object<'js>> {
+    if !value.is_object() {
+        return None;
+    }
+    // SAFETY: the value's tag is JS_TAG_OBJECT, and every type rquickjs gives a value
+    // of that tag is one `as_object` accepts, by this same cast (`Object` is a
+    // transparent wrapper of `Value`). Tested by every fixture that sends.
+    #[allow(unsafe_code)]
+    Some(unsafe { value.ref_object() })
+}
+
+/// `value` as a string, judged by its tag alone (see [`object_ref`]).
+pub(crate) fn string_ref<'a, 'js>(value: &'a Value<'js>) -> Option<&'a rquickjs::String<'js>> {
+    if !value.is_string() {
+        return None;
+    }
+    // SAFETY: the value's tag is a string's (JS_TAG_STRING or JS_TAG_STRING_ROPE, what
+    // `is_string` checks), which `as_string` accepts by this same cast.
+    #[allow(unsafe_code)]
+    Some(unsafe { value.ref_string() })
+}
+
+/// [`field`] by a [`Key`]: an atom number is read straight through QuickJS, without the
+/// atom and context references rquickjs' `Object::get` takes and drops around the read.
+fn field_key<'js>(obj: &Object<'js>, key: Key<'js>) -> Value<'js> {
+    let Key::Raw(atom, _) = key else {
+        return field(obj, key);
+    };
+    let ctx = obj.ctx();
+    // SAFETY: `obj` is a live object of the context `ctx` holds, and `atom` is kept
+    // alive by the run's `Names` (see `RawNames`), which live as long as the runtime.
+    // `JS_GetProperty` may run a getter or a Proxy trap: nothing borrowed from
+    // JavaScript memory is held across it. It returns a value the caller owns, or
+    // JS_EXCEPTION (nothing owned); `Value::from_raw` takes the value over.
+    #[allow(unsafe_code)]
+    let got = unsafe {
+        let raw = qjs::JS_GetProperty(ctx.as_raw().as_ptr(), obj.as_raw(), atom);
+        if qjs::JS_VALUE_GET_TAG(raw) == qjs::JS_TAG_EXCEPTION {
+            None
+        } else {
+            Some(Value::from_raw(ctx.clone(), raw))
+        }
+    };
+    got.unwrap_or_else(|| {
+        // A getter threw: the exception is discarded, as `field` does.
+        let _ = ctx.catch();
+        Value::new_undefined(ctx.clone())
     })
 }
 
@@ -96,7 +148,7 @@ pub(crate) struct JsText(pub(crate) String);
 
 impl<'js> rquickjs::FromJs<'js> for JsText {
     fn from_js(ctx: &Ctx<'js>, value: Value<'js>) -> rquickjs::Result<Self> {
-        match value.as_string() {
+        match string_ref(&value) {
             Some(s) => Ok(JsText(text(s))),
             None => String::from_js(ctx, value).map(JsText),
         }
@@ -141,7 +193,7 @@ pub(crate) fn port_arg<'a>(value: &Value<'_>, text: &'a mut String) -> PortArg<'
     if let Some(n) = value.as_number() {
         return PortArg::Number(n);
     }
-    if let Some(s) = value.as_string() {
+    if let Some(s) = string_ref(value) {
         *text = self::text(s);
         return PortArg::Text(text);
     }
@@ -167,7 +219,7 @@ fn parameter(
 
 /// The option object of `send`/`write`/`connect`, or the parameter error for it.
 pub(crate) fn option_object<'js>(method: Method, value: &Value<'js>) -> Result<Object<'js>, Error> {
-    match value.as_object() {
+    match object_ref(value) {
         Some(obj) if !value.is_array() && !value.is_function() => Ok(obj.clone()),
         _ => Err(Error::Parameter {
             method,
@@ -180,7 +232,8 @@ pub(crate) fn option_object<'js>(method: Method, value: &Value<'js>) -> Result<O
 
 /// `address` and `port` of an option object.
 pub(crate) fn address_port(method: Method, obj: &Object<'_>) -> Result<(String, u16), Error> {
-    let (address, port) = address_string_port(method, obj)?;
+    let names = names(obj.ctx()).ok();
+    let (address, port) = address_string_port(method, obj, names.as_deref())?;
     Ok((text(&address), port))
 }
 
@@ -188,14 +241,13 @@ pub(crate) fn address_port(method: Method, obj: &Object<'_>) -> Result<(String, 
 fn address_string_port<'js>(
     method: Method,
     obj: &Object<'js>,
+    n: Option<&Names<'js>>,
 ) -> Result<(rquickjs::String<'js>, u16), Error> {
-    let names = names(obj.ctx()).ok();
-    let n = names.as_deref();
-    let address: Value<'_> = field(obj, key(n, |n| &n.address, "address"));
-    let Some(address) = address.as_string().cloned() else {
+    let address: Value<'_> = field_key(obj, raw_key(n, |r| r.address, "address"));
+    let Some(address) = string_ref(&address).cloned() else {
         return Err(parameter(method, "address", "String", &address));
     };
-    let port: Value<'_> = field(obj, key(n, |n| &n.port, "port"));
+    let port: Value<'_> = field_key(obj, raw_key(n, |r| r.port, "port"));
     let mut text = String::new();
     let port = port_arg(&port, &mut text).destination_port(method)?;
     Ok((address, port))
@@ -238,10 +290,10 @@ impl ViewError {
 /// Classifies a message without copying anything. Reading a view's `buffer` may run a
 /// getter; nothing is borrowed yet.
 fn message<'js>(value: &Value<'js>) -> Result<Message<'js>, ViewError> {
-    if let Some(s) = value.as_string() {
+    if let Some(s) = string_ref(value) {
         return Ok(Message::Text(text(s)));
     }
-    let Some(obj) = value.as_object() else {
+    let Some(obj) = object_ref(value) else {
         return Err(ViewError::NotBuffer);
     };
     // A typed array is a view, never an ArrayBuffer: asking QuickJS whether it is one
@@ -278,46 +330,74 @@ fn is_typed_array(obj: &Object<'_>) -> bool {
         || obj.is_typed_array::<i64>()
 }
 
-/// A typed array's buffer and where the view starts in it, from its internal slots (no
-/// getter runs), or `None` if QuickJS cannot say (detached, or out of bounds as far as
-/// it knows: a length-tracking view's recorded length goes stale when its buffer
-/// shrinks). Its length is read as `byteLength`, which tracks a resizable buffer.
-fn typed_start<'js>(obj: &Object<'js>) -> Option<(ArrayBuffer<'js>, usize)> {
-    // Addresses only, never dereferenced: the bytes are borrowed by `with_window`.
-    let start = |view: Option<NonNull<[u8]>>, buffer: Option<ArrayBuffer<'js>>| {
-        let (view, buffer) = (view?, buffer?);
-        let start = buffer.as_raw()?.cast::<u8>().as_ptr().addr();
-        let offset = view.cast::<u8>().as_ptr().addr().checked_sub(start)?;
-        Some((buffer, offset))
+/// A typed array's buffer, where the view starts in it and the length QuickJS recorded
+/// for it, from its internal slots (no getter runs), or `None` if QuickJS cannot say
+/// (detached, or out of bounds as far as it knows). The recorded length is exact for a
+/// fixed-length view; a length-tracking view's goes stale when its buffer is resized
+/// (see [`typed_window`]).
+fn typed_start<'js>(obj: &Object<'js>) -> Option<(ArrayBuffer<'js>, usize, usize)> {
+    let ctx = obj.ctx();
+    let (mut offset, mut length): (qjs::size_t, qjs::size_t) = (0, 0);
+    // SAFETY: `obj` is a live object of the context `ctx` holds. For a typed array whose
+    // view lies within its buffer, `JS_GetTypedArrayBuffer` reads the view's internal
+    // slots (its offset into the buffer and its recorded length) and returns a new reference to the buffer,
+    // which `Value::from_raw` takes over; for anything else (not a typed array,
+    // detached, out of bounds) it returns JS_EXCEPTION with a TypeError pending, and
+    // nothing is owned. No JavaScript runs. One call where rquickjs' `as_raw` and
+    // `arraybuffer` asked QuickJS for the buffer twice and checked its type again.
+    #[allow(unsafe_code)]
+    let buffer = unsafe {
+        let raw = qjs::JS_GetTypedArrayBuffer(
+            ctx.as_raw().as_ptr(),
+            obj.as_raw(),
+            &mut offset,
+            &mut length,
+            std::ptr::null_mut(),
+        );
+        if qjs::JS_VALUE_GET_TAG(raw) == qjs::JS_TAG_EXCEPTION {
+            None
+        } else {
+            Some(Value::from_raw(ctx.clone(), raw))
+        }
     };
-    macro_rules! typed {
-        ($($t:ty),*) => {
-            $(if let Some(array) = obj.as_typed_array::<$t>() {
-                start(array.as_raw(), array.arraybuffer().ok())
-            } else)* {
-                None
-            }
-        };
-    }
-    let found = typed!(u8, U8Clamped, i8, u16, i16, u32, i32, f32, f64, u64, i64);
+    let found = buffer
+        .as_ref()
+        .and_then(object_ref)
+        .and_then(|b| ArrayBuffer::from_object(b.clone()))
+        .zip(usize::try_from(offset).ok())
+        .zip(usize::try_from(length).ok())
+        .map(|((buffer, offset), length)| (buffer, offset, length));
     if found.is_none() {
         // QuickJS may have left a TypeError (detached, out of bounds): take it.
-        let _ = obj.ctx().catch();
+        let _ = ctx.catch();
     }
     found
 }
 
-/// The buffer and window of a typed array: the start from its internal slots, the
-/// length from `byteLength` ([`typed_start`]); when QuickJS cannot tell the start, the
-/// way of any view ([`view_window`]).
+/// The buffer and window of a typed array: the start from its internal slots
+/// ([`typed_start`]), and the length recorded there when the view reaches the end of its
+/// buffer as the buffer is now (then it is exact, whether the view has a fixed length or
+/// tracks a resizable buffer's), else from `byteLength` (which tracks a resizable
+/// buffer); when QuickJS cannot tell the start, the way of any view ([`view_window`]).
+/// The common case, a `Uint8Array` over a whole buffer, reads no property: asking for
+/// `byteLength` walked the prototype chain to its getter and called it.
 fn typed_window<'js>(
     obj: &Object<'js>,
+    n: Option<&Names<'js>>,
 ) -> Result<(Option<ArrayBuffer<'js>>, (usize, usize)), ViewError> {
-    let names = names(obj.ctx()).ok();
-    let n = names.as_deref();
     match typed_start(obj) {
-        Some((buffer, offset)) => {
-            let length = index(obj, key(n, |n| &n.byte_length, "byteLength"))?;
+        Some((buffer, offset, recorded)) => {
+            // The buffer's length now (`len` would panic on a detached one; nothing ran
+            // since `typed_start` found it attached, but no need to rely on it).
+            let now = buffer.as_raw().map(|bytes| bytes.len());
+            let length = if offset
+                .checked_add(recorded)
+                .is_some_and(|end| Some(end) == now)
+            {
+                recorded
+            } else {
+                index(obj, raw_key(n, |r| r.byte_length, "byteLength"))?
+            };
             Ok((Some(buffer), (offset, length)))
         }
         None => {
@@ -332,8 +412,8 @@ fn typed_window<'js>(
 }
 
 /// A view's `byteOffset` or `byteLength`: 0 when missing, else a non-negative integer.
-fn index<'js>(view: &Object<'js>, name: impl IntoAtom<'js>) -> Result<usize, ViewError> {
-    let v = field(view, name);
+fn index<'js>(view: &Object<'js>, name: Key<'js>) -> Result<usize, ViewError> {
+    let v = field_key(view, name);
     if v.is_undefined() {
         return Ok(0);
     }
@@ -397,7 +477,8 @@ pub(crate) fn view_bytes(value: &Value<'_>) -> Result<Vec<u8>, ViewError> {
     match message(value)? {
         Message::Text(_) => Err(ViewError::NotBuffer),
         Message::Typed(obj) => {
-            let (buffer, window) = typed_window(&obj)?;
+            let names = names(obj.ctx()).ok();
+            let (buffer, window) = typed_window(&obj, names.as_deref())?;
             with_window(buffer.as_ref(), Some(window), <[u8]>::to_vec)
         }
         Message::Buffer(buffer, view) => {
@@ -413,7 +494,9 @@ pub(crate) fn view_bytes(value: &Value<'_>) -> Result<Vec<u8>, ViewError> {
 /// Every option is read first, in a fixed order (`address`, `port`, `message`, `offset`,
 /// `length`, `setBroadcast`, then a view's `byteOffset` and `byteLength`), each of which
 /// may run a getter, a Proxy trap or `valueOf`. A typed array's buffer and start are
-/// its internal slots (no getter runs for them); its `byteLength` is read last. Only then are the bytes copied: the range
+/// its internal slots (no getter runs for them), and so is its length when the view
+/// reaches the end of its buffer; otherwise its `byteLength` is read last. Only then are
+/// the bytes copied: the range
 /// is checked against the buffer as it is at that moment, and no JavaScript runs between
 /// that check and the copy. So a getter that resizes, transfers or detaches the buffer
 /// makes an error event (or sends what the buffer holds then), never a read of freed
@@ -426,14 +509,14 @@ pub(crate) fn with_send_options<'js>(
     let obj = option_object(method, value)?;
     // The address is converted to text last (a string cannot change meanwhile), and
     // not again while the script sends the same string.
-    let (address, port) = address_string_port(method, &obj)?;
     let names = names(obj.ctx()).ok();
     let n = names.as_deref();
-    let message_value: Value<'js> = field(&obj, key(n, |n| &n.message, "message"));
+    let (address, port) = address_string_port(method, &obj, n)?;
+    let message_value: Value<'js> = field_key(&obj, raw_key(n, |r| r.message, "message"));
     let message = message(&message_value)
         .map_err(|_| parameter(method, "message", "String/ArrayBuffer", &message_value))?;
     let index = |name: &'static str, atom: Key<'js>| -> Result<Option<usize>, Error> {
-        let v: Value<'js> = field(&obj, atom);
+        let v: Value<'js> = field_key(&obj, atom);
         if v.is_undefined() || v.is_null() {
             return Ok(None);
         }
@@ -442,9 +525,12 @@ pub(crate) fn with_send_options<'js>(
             None => Err(parameter(method, name, "Number", &v)),
         }
     };
-    let offset = index("offset", key(n, |n| &n.offset, "offset"))?;
-    let length = index("length", key(n, |n| &n.length, "length"))?;
-    let broadcast = truthy(&field(&obj, key(n, |n| &n.set_broadcast, "setBroadcast")));
+    let offset = index("offset", raw_key(n, |r| r.offset, "offset"))?;
+    let length = index("length", raw_key(n, |r| r.length, "length"))?;
+    let broadcast = truthy(&field_key(
+        &obj,
+        raw_key(n, |r| r.set_broadcast, "setBroadcast"),
+    ));
     let invalid = |e: ViewError| Error::InvalidArgument {
         method,
         reason: e.reason().into(),
@@ -469,7 +555,7 @@ pub(crate) fn with_send_options<'js>(
             Payload::Bytes(&copy)
         }
         Message::Typed(obj) => {
-            let (buffer, window) = typed_window(obj).map_err(invalid)?;
+            let (buffer, window) = typed_window(obj, n).map_err(invalid)?;
             copy = with_window(buffer.as_ref(), Some(window), |bytes| {
                 let mut range = SendOptions::new("", 0, bytes);
                 range.offset = offset.unwrap_or(0);
@@ -502,7 +588,7 @@ fn truthy(value: &Value<'_>) -> bool {
     if let Some(n) = value.as_number() {
         return n != 0.0 && !n.is_nan();
     }
-    if let Some(s) = value.as_string() {
+    if let Some(s) = string_ref(value) {
         return s.to_string().map(|s| !s.is_empty()).unwrap_or(false);
     }
     !(value.is_undefined() || value.is_null())
@@ -523,7 +609,8 @@ pub(crate) fn js_array_buffer<'js>(
 
 /// The payload object WeChat passes to the listeners of `event`.
 ///
-/// A message's objects get their properties in one fixed order, by interned names, so
+/// A message's objects get their properties in one fixed order, by interned names,
+/// defined as an object literal's are (a setter on `Object.prototype` does not run), so
 /// that QuickJS finds their shapes (kept alive by [`Names`](crate::names::Names)) instead
 /// of building them; the address strings are reused while the peer stays the same.
 pub(crate) fn event_payload<'js>(ctx: &Ctx<'js>, event: Event) -> rquickjs::Result<Object<'js>> {
@@ -532,21 +619,32 @@ pub(crate) fn event_payload<'js>(ctx: &Ctx<'js>, event: Event) -> rquickjs::Resu
         Event::Message(msg) => {
             let names = names(ctx)?;
             let (r, l) = (msg.remote.ip(), msg.local.ip());
+            let raw = names.raw;
+            let int = |n: usize| match i32::try_from(n) {
+                Ok(n) => Value::new_int(ctx.clone(), n),
+                Err(_) => Value::new_number(ctx.clone(), n as f64),
+            };
             let remote = Object::new(ctx.clone())?;
-            remote.set(names.address.clone(), names.remote_address(ctx, r)?)?;
-            remote.set(names.family.clone(), names.family_of(&r))?;
-            remote.set(names.port.clone(), msg.remote.port())?;
-            remote.set(names.size.clone(), msg.data.len())?;
-            let local = Object::new(ctx.clone())?;
-            local.set(names.address.clone(), names.local_address(ctx, l)?)?;
-            local.set(names.family.clone(), names.family_of(&l))?;
-            local.set(names.port.clone(), msg.local.port())?;
-            obj.set(
-                names.message.clone(),
-                js_array_buffer(ctx.clone(), &msg.data)?,
+            define(
+                &remote,
+                raw.address,
+                names.remote_address(ctx, r)?.into_value(),
             )?;
-            obj.set(names.remote_info.clone(), remote)?;
-            obj.set(names.local_info.clone(), local)?;
+            define(&remote, raw.family, names.family_of(&r).into_value())?;
+            define(&remote, raw.port, int(msg.remote.port().into()))?;
+            define(&remote, raw.size, int(msg.data.len()))?;
+            let local = Object::new(ctx.clone())?;
+            define(
+                &local,
+                raw.address,
+                names.local_address(ctx, l)?.into_value(),
+            )?;
+            define(&local, raw.family, names.family_of(&l).into_value())?;
+            define(&local, raw.port, int(msg.local.port().into()))?;
+            let message = js_array_buffer(ctx.clone(), &msg.data)?;
+            define(&obj, raw.message, message.into_value())?;
+            define(&obj, raw.remote_info, remote.into_value())?;
+            define(&obj, raw.local_info, local.into_value())?;
         }
         Event::Error(err) => {
             obj.set("errMsg", err.to_string())?;

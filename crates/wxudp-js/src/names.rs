@@ -1,15 +1,15 @@
 //! What the hot paths reuse from one call to the next, kept as the runtime's user data:
 //! the property names they read and write, as interned atoms (a `&str` key costs a hash
 //! lookup of the atom table on every access); the strings of the last addresses a
-//! message came from and to; and one template object per kind of result object, whose
-//! only job is to keep QuickJS's shapes for those objects alive between events (a shape
-//! dies with the last object that uses it, and every event would build it again).
+//! message came from and to; and template objects whose only job is to keep QuickJS's
+//! shapes for the result objects alive between events (a shape dies with the last
+//! object that uses it, and every event would build it again).
 
 use std::cell::RefCell;
 use std::net::IpAddr;
 
 use rquickjs::runtime::UserDataGuard;
-use rquickjs::{Atom, Ctx, IntoAtom, JsLifetime, Object, Value};
+use rquickjs::{qjs, Atom, Ctx, IntoAtom, JsLifetime, Object, Value};
 
 /// The names and strings the send and receive paths use.
 pub(crate) struct Names<'js> {
@@ -26,13 +26,17 @@ pub(crate) struct Names<'js> {
     pub(crate) size: Atom<'js>,
     pub(crate) remote_info: Atom<'js>,
     pub(crate) local_info: Atom<'js>,
+    /// The numbers of the result objects' names, for [`define`]; valid while the atoms
+    /// above hold them.
+    pub(crate) raw: RawNames,
     ipv4: rquickjs::String<'js>,
     ipv6: rquickjs::String<'js>,
     /// The last remote and local addresses turned into strings, with their strings.
     remote: RefCell<Option<(IpAddr, rquickjs::String<'js>)>>,
     local: RefCell<Option<(IpAddr, rquickjs::String<'js>)>>,
-    /// Never handed to a script: they keep the shapes of message results alive.
-    _shapes: [Object<'js>; 3],
+    /// Never handed to a script: they keep the shapes of message results alive, every
+    /// step of them (see [`Names::new`]).
+    _shapes: Vec<Object<'js>>,
     /// The prelude's private symbol under which a `UDPSocket` keeps its handle.
     pub(crate) socket_key: RefCell<Option<Atom<'js>>>,
     /// The last destination string a send was given, and its text.
@@ -69,26 +73,54 @@ impl<'js> Names<'js> {
             ipv6: rquickjs::String::from_str(ctx.clone(), "IPv6")?,
             remote: RefCell::new(None),
             local: RefCell::new(None),
-            _shapes: [
-                Object::new(ctx.clone())?,
-                Object::new(ctx.clone())?,
-                Object::new(ctx.clone())?,
-            ],
+            raw: RawNames::default(),
+            _shapes: Vec::new(),
             socket_key: RefCell::new(None),
             last_address: RefCell::new(None),
         };
-        // The same properties in the same order as `event_payload` sets them.
-        let undefined = || Value::new_undefined(ctx.clone());
-        let [result, remote, local] = &names._shapes;
-        for info in [remote, local] {
-            info.set(names.address.clone(), undefined())?;
-            info.set(names.family.clone(), undefined())?;
-            info.set(names.port.clone(), undefined())?;
+        // The same properties in the same order as `event_payload` defines them, and
+        // every prefix of each list: QuickJS finds the shape an object moves to when it
+        // gets a property only while an object has that shape. With the final shapes
+        // alone, each result object made its first shapes again (a clone and two new
+        // shapes per object, three objects per datagram). The empty one too: a new
+        // object takes it.
+        let mut names = names;
+        let raw = RawNames {
+            address: raw_atom(ctx, &names.address)?,
+            family: raw_atom(ctx, &names.family)?,
+            port: raw_atom(ctx, &names.port)?,
+            size: raw_atom(ctx, &names.size)?,
+            message: raw_atom(ctx, &names.message)?,
+            remote_info: raw_atom(ctx, &names.remote_info)?,
+            local_info: raw_atom(ctx, &names.local_info)?,
+            offset: raw_atom(ctx, &names.offset)?,
+            length: raw_atom(ctx, &names.length)?,
+            set_broadcast: raw_atom(ctx, &names.set_broadcast)?,
+            byte_length: raw_atom(ctx, &names.byte_length)?,
+        };
+        names.raw = raw;
+        let (offset, length, set_broadcast) = (raw.offset, raw.length, raw.set_broadcast);
+        let remote = [raw.address, raw.family, raw.port, raw.size];
+        let result = [raw.message, raw.remote_info, raw.local_info];
+        // The option objects of `send` as WeChat's documentation writes them,
+        // `{address, port, message}` (then `offset` and `length`, or `setBroadcast`),
+        // and `write({message})` (the first step of the results): the script's object literal finds its shapes too
+        // (every send made two new shapes and resized the object's property array, as
+        // the previous option object had died with the shapes). Other orders work as
+        // before, at the old cost.
+        let send = [raw.address, raw.port, raw.message, offset, length];
+        let broadcast = [raw.address, raw.port, raw.message, set_broadcast];
+        let mut shapes = vec![Object::new(ctx.clone())?];
+        for list in [&remote[..], &result[..], &send[..], &broadcast[..]] {
+            for len in 1..=list.len() {
+                let template = Object::new(ctx.clone())?;
+                for &name in &list[..len] {
+                    define(&template, name, Value::new_undefined(ctx.clone()))?;
+                }
+                shapes.push(template);
+            }
         }
-        remote.set(names.size.clone(), undefined())?;
-        result.set(names.message.clone(), undefined())?;
-        result.set(names.remote_info.clone(), undefined())?;
-        result.set(names.local_info.clone(), undefined())?;
+        names._shapes = shapes;
         Ok(names)
     }
 
@@ -142,6 +174,73 @@ impl<'js> Names<'js> {
     }
 }
 
+/// The atom numbers of the names [`define`] gives result objects, and of those the send
+/// path reads ([`Key::Raw`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct RawNames {
+    pub(crate) address: qjs::JSAtom,
+    pub(crate) family: qjs::JSAtom,
+    pub(crate) port: qjs::JSAtom,
+    pub(crate) size: qjs::JSAtom,
+    pub(crate) message: qjs::JSAtom,
+    pub(crate) remote_info: qjs::JSAtom,
+    pub(crate) local_info: qjs::JSAtom,
+    pub(crate) offset: qjs::JSAtom,
+    pub(crate) length: qjs::JSAtom,
+    pub(crate) set_broadcast: qjs::JSAtom,
+    pub(crate) byte_length: qjs::JSAtom,
+}
+
+/// The number of `atom`, valid for as long as `atom` (or another reference to the same
+/// atom) lives.
+fn raw_atom<'js>(ctx: &Ctx<'js>, atom: &Atom<'js>) -> rquickjs::Result<qjs::JSAtom> {
+    let name = atom.to_value()?;
+    // SAFETY: `name` is a live string of this context. `JS_ValueToAtom` returns a new
+    // reference to the atom of that string, the very atom `atom` holds (atoms are
+    // interned); it is released at once, and `atom` keeps the number valid.
+    #[allow(unsafe_code)]
+    unsafe {
+        let raw = qjs::JS_ValueToAtom(ctx.as_raw().as_ptr(), name.as_raw());
+        if raw == qjs::JS_ATOM_NULL {
+            return Err(rquickjs::Error::Exception);
+        }
+        qjs::JS_FreeAtom(ctx.as_raw().as_ptr(), raw);
+        Ok(raw)
+    }
+}
+
+/// Gives `obj` the property `name` (a number from [`RawNames`]) with `value`, as an
+/// object literal does (writable, enumerable, configurable): defined, not set, so no
+/// setter on `Object.prototype` runs and the prototype chain is not searched. Directly
+/// through QuickJS: rquickjs' `Object::prop` made three values and their context
+/// references for each property, which cost more than QuickJS's own work.
+pub(crate) fn define<'js>(
+    obj: &Object<'js>,
+    name: qjs::JSAtom,
+    value: Value<'js>,
+) -> rquickjs::Result<()> {
+    let ctx = obj.ctx().as_raw().as_ptr();
+    // SAFETY: `obj` and `value` are live values of the context `ctx`, which `obj`
+    // holds a reference to. `JS_DefinePropertyValue` takes ownership of the value it is
+    // given, so it gets a reference of its own (`JS_DupValue`); `value` drops ours.
+    // `name` is an atom kept alive by `Names` (see `raw_atom`) for the runtime's life.
+    // No JavaScript runs: a data property defined on a plain object calls no setter.
+    #[allow(unsafe_code)]
+    let done = unsafe {
+        qjs::JS_DefinePropertyValue(
+            ctx,
+            obj.as_raw(),
+            name,
+            qjs::JS_DupValue(ctx, value.as_raw()),
+            qjs::JS_PROP_C_W_E as i32,
+        )
+    };
+    if done < 0 {
+        return Err(rquickjs::Error::Exception);
+    }
+    Ok(())
+}
+
 fn cached<'js>(
     slot: &RefCell<Option<(IpAddr, rquickjs::String<'js>)>>,
     ctx: &Ctx<'js>,
@@ -175,13 +274,16 @@ pub(crate) fn names<'a, 'js>(ctx: &'a Ctx<'js>) -> rquickjs::Result<UserDataGuar
 pub(crate) enum Key<'js> {
     Atom(Atom<'js>),
     Text(&'static str),
+    /// An atom number from [`RawNames`] (valid while the run's `Names` live), and its
+    /// text.
+    Raw(qjs::JSAtom, &'static str),
 }
 
 impl<'js> IntoAtom<'js> for Key<'js> {
     fn into_atom(self, ctx: &Ctx<'js>) -> rquickjs::Result<Atom<'js>> {
         match self {
             Key::Atom(atom) => Ok(atom),
-            Key::Text(text) => text.into_atom(ctx),
+            Key::Text(text) | Key::Raw(_, text) => text.into_atom(ctx),
         }
     }
 }
@@ -194,6 +296,18 @@ pub(crate) fn key<'js>(
 ) -> Key<'js> {
     match names {
         Some(names) => Key::Atom(pick(names).clone()),
+        None => Key::Text(text),
+    }
+}
+
+/// The key `text`, as the atom number `pick` chooses from `names` when there are names.
+pub(crate) fn raw_key<'js>(
+    names: Option<&Names<'js>>,
+    pick: fn(&RawNames) -> qjs::JSAtom,
+    text: &'static str,
+) -> Key<'js> {
+    match names {
+        Some(names) => Key::Raw(pick(&names.raw), text),
         None => Key::Text(text),
     }
 }

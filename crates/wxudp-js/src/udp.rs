@@ -8,7 +8,9 @@ use wxudp::frontend::Calls;
 use wxudp::options::parse_ttl;
 use wxudp::{Error, EventKind, Method, SocketType};
 
-use crate::convert::{address_port, option_object, port_arg, type_name, with_send_options};
+use crate::convert::{
+    address_port, object_ref, option_object, port_arg, type_name, with_send_options,
+};
 use crate::host::Shared;
 use crate::names::names;
 use crate::sockets::{handle_of, SocketHandle};
@@ -86,7 +88,7 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, n: &Object<'js>, host: &Shared) -> rq
                   option: Opt<Value<'js>>|
                   -> rquickjs::Result<()> {
                 let handle = socket_of(&ctx, &this.0)?;
-                call(&ctx, &h, &handle, method, |calls| {
+                call_on(&ctx, &h, &handle, method, |calls| {
                     with_send_options(method, &arg(&ctx, option), |opts| match method {
                         Method::Write => calls.write(opts),
                         _ => calls.send(opts),
@@ -211,26 +213,35 @@ fn call<'js, T>(
     f: impl FnOnce(&Calls<'_>) -> Result<T, Error>,
 ) -> Option<T> {
     let handle = handle_of(this)?;
+    call_on(ctx, host, &handle, method, f)
+}
+
+/// [`call`] on a socket's handle already found.
+fn call_on<'js, T>(
+    ctx: &Ctx<'js>,
+    host: &Shared,
+    handle: &Class<'js, SocketHandle<'js>>,
+    method: Method,
+    f: impl FnOnce(&Calls<'_>) -> Result<T, Error>,
+) -> Option<T> {
     let engine = handle.borrow().engine();
     let out = engine.invoke(method, f).ok();
-    host.borrow_mut().sockets.settle(ctx, &handle);
+    host.borrow_mut().sockets.settle(ctx, handle);
     out
 }
 
 /// The handle of the `UDPSocket` a method was called on (`this[ID]` in the prelude's
 /// terms), or the TypeError the prelude's methods throw for anything else.
-fn socket_of<'js>(ctx: &Ctx<'js>, this: &Value<'js>) -> rquickjs::Result<Value<'js>> {
-    let handle = match (this.as_object(), names(ctx)?.socket_key.borrow().clone()) {
+fn socket_of<'js>(
+    ctx: &Ctx<'js>,
+    this: &Value<'js>,
+) -> rquickjs::Result<Class<'js, SocketHandle<'js>>> {
+    let handle = match (object_ref(this), names(ctx)?.socket_key.borrow().clone()) {
         (Some(obj), Some(key)) => obj.get::<_, Value<'js>>(key)?,
         _ => Value::new_undefined(ctx.clone()),
     };
-    if handle_of(&handle).is_none() {
-        return Err(Exception::throw_type(
-            ctx,
-            "Illegal invocation: not a UDPSocket",
-        ));
-    }
-    Ok(handle)
+    handle_of(&handle)
+        .ok_or_else(|| Exception::throw_type(ctx, "Illegal invocation: not a UDPSocket"))
 }
 
 /// An optional argument, `undefined` when it was not passed.

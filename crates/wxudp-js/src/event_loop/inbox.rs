@@ -15,7 +15,9 @@
 //! number of sockets ever created, and what a queue holds is bounded by the budgets the
 //! events carry (received bytes, error events; see docs/SECURITY.md).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
+
+use crate::sockets::IdMap;
 
 /// Events of one socket handed out in a row before the next socket's turn comes. Small,
 /// because rotating costs next to nothing: a datagram of a quiet socket waits for at
@@ -27,7 +29,7 @@ pub(super) const QUANTUM: usize = 4;
 #[derive(Debug)]
 pub(super) struct Inbox<T> {
     /// Each socket's waiting events, oldest first; only sockets with at least one.
-    queues: HashMap<u64, VecDeque<T>>,
+    queues: IdMap<VecDeque<T>>,
     /// The sockets with events waiting, in the order they are served; the front one is
     /// being served. Holds exactly the keys of `queues`.
     ring: VecDeque<u64>,
@@ -40,7 +42,7 @@ pub(super) struct Inbox<T> {
 impl<T> Default for Inbox<T> {
     fn default() -> Self {
         Inbox {
-            queues: HashMap::new(),
+            queues: IdMap::default(),
             ring: VecDeque::new(),
             served: 0,
             len: 0,

@@ -70,6 +70,25 @@ run(async function () {
     message: growingView,
     get offset() { growingTracked.resize(12); new Uint8Array(growingTracked).set(pattern(12, 13)); return 0; },
   }, Array.from(pattern(12, 13).slice(2)), 'length-tracking view after its buffer grew');
+  // The length QuickJS recorded for a view is used only when it is exact: a tracking
+  // view whose buffer grew and shrank back to where the view's recorded end is the
+  // buffer's end again, one over a whole buffer that grew, a fixed view of a part.
+  const backAgain = new ArrayBuffer(10, { maxByteLength: 64 });
+  new Uint8Array(backAgain).set(pattern(10, 14));
+  const backView = new Uint8Array(backAgain, 3);
+  backAgain.resize(40);
+  backAgain.resize(10);
+  sendOk({ message: backView }, Array.from(pattern(10, 14).slice(3)), 'tracking view, buffer grown and shrunk back');
+  const wholeGrown = new ArrayBuffer(4, { maxByteLength: 64 });
+  const wholeView = new Uint8Array(wholeGrown);
+  wholeGrown.resize(9);
+  wholeView.set(pattern(9, 15));
+  sendOk({ message: wholeView }, Array.from(pattern(9, 15)), 'tracking view over a whole buffer that grew');
+  sendOk({ message: new Uint16Array(pattern(12, 16).buffer, 2, 3) },
+    Array.from(pattern(12, 16).slice(2, 8)), 'fixed-length view of a part');
+  const wide = new Uint32Array(pattern(16, 17).buffer);
+  sendOk({ message: wide }, Array.from(pattern(16, 17)), 'a Uint32Array over a whole buffer');
+
   // Typed arrays of any element type send their bytes.
   sendOk({ message: new Uint16Array([0x0201, 0x0403, 0x0605]).subarray(1, 2) }, [3, 4], 'a Uint16Array view');
   sendOk({ message: new Uint8ClampedArray([7, 8, 9]) }, [7, 8, 9], 'a Uint8ClampedArray');
