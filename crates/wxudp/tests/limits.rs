@@ -14,7 +14,7 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use common::{raw_receiver, runtime, WAIT};
-use wxudp::frontend::{Delivery, Engine, IoQueue};
+use wxudp::frontend::{Delivery, Engine, IoDriver, IoQueue};
 use wxudp::{Error, Event, Limits, Policy, SendOptions, SocketType, UdpSocket};
 use wxudp_testkit::Netns;
 
@@ -38,6 +38,38 @@ fn stalled(limits: Limits) -> (Engine, Arc<Mutex<Vec<Delivery>>>) {
     let rt = runtime();
     let engine = Engine::with_limits(SocketType::Udp4, Policy::Any, limits, sink, rt.clone(), rt);
     (engine, held)
+}
+
+/// A bound engine whose I/O tasks wait in `queue` until the test polls them: after a send
+/// to a host name (whose lookup is one of those tasks), every send waits in the outbox
+/// for as long as the test wants, however fast the lookup would be.
+fn held(limits: &Limits, queue: &IoQueue) -> Engine {
+    let rt = runtime();
+    let engine = Engine::with_limits(
+        SocketType::Udp4,
+        Policy::Any,
+        limits.clone(),
+        |_d: Delivery| {},
+        rt.clone(),
+        queue.clone(),
+    );
+    engine.bind(0).unwrap();
+    engine
+}
+
+/// Polls the tasks of `io` (inside the runtime, as a front end's loop does) until `cond`.
+fn drive_until(io: &mut IoDriver, what: &str, mut cond: impl FnMut() -> bool) {
+    let _inside = runtime().enter();
+    let mut cx = Context::from_waker(Waker::noop());
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let _ = io.poll(&mut cx);
+        if cond() {
+            return;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(2));
+    }
 }
 
 #[test]
@@ -135,10 +167,13 @@ fn the_shared_receive_pool_bounds_sockets_together() {
 #[test]
 fn sends_beyond_the_send_budget_fail_with_errcode_minus_2_and_none_are_lost() {
     let limits = Limits::default().with_send_buffer(16 * (100 + 64));
-    let sock = UdpSocket::with_limits(SocketType::Udp4, Policy::Any, limits).unwrap();
+    let queue = IoQueue::new();
+    let mut io = queue.driver();
+    let sock = held(&limits, &queue);
     let rx = raw_receiver();
     let port = rx.local_addr().unwrap().port();
-    // A host name first: everything after it waits in the outbox for the lookup.
+    // A host name first: everything after it waits in the outbox for the lookup, which
+    // waits for the test to poll the I/O tasks.
     sock.send(&SendOptions::new("localhost", port, [0u8; 100].as_slice()))
         .unwrap();
     let (mut ok, mut full) = (1u32, 0u32);
@@ -156,7 +191,14 @@ fn sends_beyond_the_send_budget_fail_with_errcode_minus_2_and_none_are_lost() {
             }
         }
     }
-    assert!(full > 0, "a lookup is slower than 400 sends");
+    assert_eq!(
+        (ok, full),
+        (16, 385),
+        "16 places in the outbox, the lookup's among them"
+    );
+    drive_until(&mut io, "the sends to be counted", || {
+        sock.stats().sent == u64::from(ok)
+    });
     let mut buf = [0u8; 200];
     for _ in 0..ok {
         rx.recv_from(&mut buf)
@@ -165,9 +207,6 @@ fn sends_beyond_the_send_budget_fail_with_errcode_minus_2_and_none_are_lost() {
     rx.set_read_timeout(Some(Duration::from_millis(200)))
         .unwrap();
     assert!(rx.recv_from(&mut buf).is_err(), "and nothing more");
-    until("the sends to be counted", || {
-        sock.stats().sent == u64::from(ok)
-    });
     sock.close().unwrap();
 }
 
@@ -420,14 +459,15 @@ fn sends_behind_a_full_kernel_wait_in_the_outbox_and_all_leave() {
 fn the_shared_send_pool_bounds_several_sockets_and_empties_again() {
     let total = 8 * (100 + 64);
     let limits = Limits::default().with_send_total(total);
+    let queue = IoQueue::new();
+    let mut io = queue.driver();
     let rx = raw_receiver();
     let port = rx.local_addr().unwrap().port();
-    let sockets: Vec<UdpSocket> = (0..4)
-        .map(|_| UdpSocket::with_limits(SocketType::Udp4, Policy::Any, limits.clone()).unwrap())
-        .collect();
+    let sockets: Vec<Engine> = (0..4).map(|_| held(&limits, &queue)).collect();
     let (mut ok, mut full) = (0u32, 0u32);
     for sock in &sockets {
-        // A host name first: what follows waits in the outbox for the lookup.
+        // A host name first: what follows waits in the outbox for the lookup, which
+        // waits for the test to poll the I/O tasks.
         match sock.send(&SendOptions::new("localhost", port, [0u8; 100].as_slice())) {
             Ok(()) => ok += 1,
             Err(e) => {
@@ -449,14 +489,25 @@ fn the_shared_send_pool_bounds_several_sockets_and_empties_again() {
         }
         assert!(limits.send_used() <= total);
     }
-    assert!(
-        full > 0,
-        "four sockets of 21 sends cannot all wait in 8 places"
+    // The first socket fills the 8 places (its lookup and 7 sends) and is refused 13;
+    // the others are refused their lookup, and then, with nothing waiting ahead of
+    // them, send their 20 straight to the kernel.
+    assert_eq!(
+        (ok, full),
+        (8 + 3 * 20, 13 + 3),
+        "four sockets share 8 places"
     );
+    let sent = || sockets.iter().map(|s| s.stats().sent).sum::<u64>();
+    drive_until(&mut io, "every accepted datagram to leave", || {
+        sent() == u64::from(ok)
+    });
     let mut buf = [0u8; 200];
     for _ in 0..ok {
         rx.recv_from(&mut buf)
             .expect("every accepted datagram arrives");
     }
-    until("the pool to empty", || limits.send_used() == 0);
+    drive_until(&mut io, "the pool to empty", || limits.send_used() == 0);
+    for sock in &sockets {
+        sock.close().unwrap();
+    }
 }
