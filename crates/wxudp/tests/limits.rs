@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use common::{raw_receiver, runtime, WAIT};
 use wxudp::frontend::{Delivery, Engine, IoDriver, IoQueue};
-use wxudp::{Error, Event, Limits, Policy, SendOptions, SocketType, UdpSocket};
+use wxudp::{Error, Event, Limits, Policy, SendOptions, SocketType};
 use wxudp_testkit::Netns;
 
 /// Waits (bounded) until `cond` holds.
