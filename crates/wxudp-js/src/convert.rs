@@ -535,6 +535,13 @@ pub(crate) fn with_send_options<'js>(
         method,
         reason: e.reason().into(),
     };
+    // The range sent, as the core selects it, copied while nothing else runs.
+    let select = |bytes: &[u8]| {
+        let mut range = SendOptions::new("", 0, bytes);
+        range.offset = offset.unwrap_or(0);
+        range.length = length;
+        range.bytes(method).map(<[u8]>::to_vec)
+    };
     let copy: Vec<u8>;
     let payload = match &message {
         Message::Text(text) => Payload::Text(text),
@@ -544,25 +551,12 @@ pub(crate) fn with_send_options<'js>(
                 .map(view_window)
                 .transpose()
                 .map_err(invalid)?;
-            // The range sent, as the core selects it, copied while nothing else runs.
-            copy = with_window(buffer.as_ref(), window, |bytes| {
-                let mut range = SendOptions::new("", 0, bytes);
-                range.offset = offset.unwrap_or(0);
-                range.length = length;
-                range.bytes(method).map(<[u8]>::to_vec)
-            })
-            .map_err(invalid)??;
+            copy = with_window(buffer.as_ref(), window, select).map_err(invalid)??;
             Payload::Bytes(&copy)
         }
         Message::Typed(obj) => {
             let (buffer, window) = typed_window(obj, n).map_err(invalid)?;
-            copy = with_window(buffer.as_ref(), Some(window), |bytes| {
-                let mut range = SendOptions::new("", 0, bytes);
-                range.offset = offset.unwrap_or(0);
-                range.length = length;
-                range.bytes(method).map(<[u8]>::to_vec)
-            })
-            .map_err(invalid)??;
+            copy = with_window(buffer.as_ref(), Some(window), select).map_err(invalid)??;
             Payload::Bytes(&copy)
         }
     };
