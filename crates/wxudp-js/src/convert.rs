@@ -3,8 +3,8 @@
 //! WeChat's wording, never a JavaScript exception.
 
 use rquickjs::{qjs, ArrayBuffer, Ctx, IntoAtom, Object, Type, U8Clamped, Value};
-use wxudp::options::parse_index;
 use wxudp::options::PortArg;
+use wxudp::options::{byte_range, parse_index};
 use wxudp::{Error, Event, Method, Payload, SendOptions};
 
 use crate::names::{define, key, names, raw_key, Key, Names};
@@ -536,12 +536,8 @@ pub(crate) fn with_send_options<'js>(
         reason: e.reason().into(),
     };
     // The range sent, as the core selects it, copied while nothing else runs.
-    let select = |bytes: &[u8]| {
-        let mut range = SendOptions::new("", 0, bytes);
-        range.offset = offset.unwrap_or(0);
-        range.length = length;
-        range.bytes(method).map(<[u8]>::to_vec)
-    };
+    let select =
+        |bytes: &[u8]| byte_range(method, bytes, offset.unwrap_or(0), length).map(<[u8]>::to_vec);
     let copy: Vec<u8>;
     let payload = match &message {
         Message::Text(text) => Payload::Text(text),

@@ -3,7 +3,7 @@
 //! both hosts. The rules themselves (what a port is, which range of a message is sent,
 //! which fault wins) are the core's: `wxudp::options` and the state machine.
 
-use wxudp::options::{parse_index, PortArg};
+use wxudp::options::{byte_range, parse_index, PortArg};
 use wxudp::{Error, Method, Payload, SendOptions};
 
 use crate::js::{Bytes, Cx, Kind, Val};
@@ -232,12 +232,8 @@ pub(crate) fn with_send_options(
         reason: e.reason().into(),
     };
     // The range sent, as the core selects it.
-    let select = |bytes: &[u8]| {
-        let mut range = SendOptions::new("", 0, bytes);
-        range.offset = offset.unwrap_or(0);
-        range.length = length;
-        range.bytes(method).map(<[u8]>::to_vec)
-    };
+    let select =
+        |bytes: &[u8]| byte_range(method, bytes, offset.unwrap_or(0), length).map(<[u8]>::to_vec);
     let copy: Vec<u8>;
     let payload = match &message {
         Message::Text(text) => Payload::Text(text),

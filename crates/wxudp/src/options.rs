@@ -288,28 +288,7 @@ impl<'a> SendOptions<'a> {
     pub fn bytes(&self, method: Method) -> Result<&'a [u8], Error> {
         match self.message {
             Payload::Text(text) => Ok(text.as_bytes()),
-            Payload::Bytes(bytes) => {
-                let total = bytes.len();
-                let out_of_range = || Error::InvalidArgument {
-                    method,
-                    reason: format!(
-                        "offset {} and length {} are out of range for a message of {total} bytes",
-                        self.offset,
-                        self.length
-                            .map_or_else(|| "(rest)".to_owned(), |l| l.to_string())
-                    ),
-                };
-                if self.offset > total {
-                    return Err(out_of_range());
-                }
-                let length = self.length.unwrap_or(total - self.offset);
-                let end = self
-                    .offset
-                    .checked_add(length)
-                    .filter(|end| *end <= total)
-                    .ok_or_else(out_of_range)?;
-                Ok(&bytes[self.offset..end])
-            }
+            Payload::Bytes(bytes) => byte_range(method, bytes, self.offset, self.length),
         }
     }
 }
@@ -450,6 +429,45 @@ pub(crate) fn invalid_ttl(ttl: impl std::fmt::Display) -> Error {
         method: Method::SetTtl,
         reason: format!("invalid ttl {ttl}: it must be an integer in 0..255"),
     }
+}
+
+/// The bytes of `bytes` that `offset` and `length` (the rest when `None`) select: what
+/// a send of a byte payload sends ([`SendOptions::bytes`]).
+///
+/// # Errors
+/// [`Error::InvalidArgument`] (errCode -1), in `method`'s name, when the range falls
+/// outside `bytes`: it is never clamped.
+///
+/// # Examples
+/// ```
+/// use wxudp::{options::byte_range, Method};
+/// assert_eq!(byte_range(Method::Send, b"abc", 1, None).unwrap(), b"bc");
+/// assert_eq!(byte_range(Method::Send, b"abc", 1, Some(1)).unwrap(), b"b");
+/// assert_eq!(byte_range(Method::Write, b"abc", 4, None).unwrap_err().code(), -1);
+/// ```
+pub fn byte_range(
+    method: Method,
+    bytes: &[u8],
+    offset: usize,
+    length: Option<usize>,
+) -> Result<&[u8], Error> {
+    let total = bytes.len();
+    let out_of_range = || Error::InvalidArgument {
+        method,
+        reason: format!(
+            "offset {offset} and length {} are out of range for a message of {total} bytes",
+            length.map_or_else(|| "(rest)".to_owned(), |l| l.to_string())
+        ),
+    };
+    if offset > total {
+        return Err(out_of_range());
+    }
+    let length = length.unwrap_or(total - offset);
+    let end = offset
+        .checked_add(length)
+        .filter(|end| *end <= total)
+        .ok_or_else(out_of_range)?;
+    Ok(&bytes[offset..end])
 }
 
 /// Parses an `offset` or `length` given as a JavaScript number: a non-negative integer.
