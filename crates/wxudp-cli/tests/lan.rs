@@ -6,6 +6,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -29,16 +31,8 @@ fn examples() -> PathBuf {
 }
 
 /// Waits for `child` (killing it after [`WAIT`]) and returns its output.
-fn finish(mut child: Child) -> Output {
-    let deadline = Instant::now() + WAIT;
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
-            child.kill().unwrap();
-            panic!("wxudp lan did not exit in time");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.wait_with_output().unwrap()
+fn finish(child: Child) -> Output {
+    common::finish_within(child, WAIT)
 }
 
 fn lan(args: &[&str]) -> (Output, u32) {

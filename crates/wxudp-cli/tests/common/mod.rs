@@ -72,8 +72,14 @@ pub fn start(args: &[&str]) -> (Child, u16, BufReader<ChildStderr>) {
 }
 
 /// Waits (bounded) for a child to exit and returns its output.
-pub fn finish(mut child: Child) -> Output {
-    let deadline = Instant::now() + WAIT;
+pub fn finish(child: Child) -> Output {
+    finish_within(child, WAIT)
+}
+
+/// Waits for a child to exit, killing it (and failing) after `wait`, and returns its
+/// output.
+pub fn finish_within(mut child: Child, wait: Duration) -> Output {
+    let deadline = Instant::now() + wait;
     while child.try_wait().unwrap().is_none() {
         if Instant::now() > deadline {
             child.kill().unwrap();
