@@ -216,17 +216,18 @@ impl Inner {
     }
 
     pub(super) fn close(&self) {
-        let (flush, io) = {
+        let (flush, io, writer) = {
             let mut st = self.lock();
             match st.machine.close() {
                 Some(flush) => {
                     self.settle_pool(&mut st);
-                    drop(st.writer.take());
-                    (flush, st.io.take())
+                    (flush, st.io.take(), st.writer.take())
                 }
                 None => return,
             }
         };
+        // The second descriptor of the socket, outside the lock, before the flush.
+        drop(writer);
         self.gate.close();
         let flushed = match &io {
             Some(io) => os::flush(
@@ -258,11 +259,22 @@ impl Inner {
     /// as the kernel allows.
     async fn flush(self: Arc<Self>) {
         loop {
-            let next = self.lock().machine.next_op();
+            // When the outbox is done, its writability descriptor goes in the same lock:
+            // taken a lock later, it could be one a newer flush task (started by a send
+            // in between) is waiting on. Dropped (deregistered, closed) outside the lock.
+            let (next, writer) = {
+                let mut st = self.lock();
+                let next = st.machine.next_op();
+                let writer = if next.is_none() {
+                    st.writer.take()
+                } else {
+                    None
+                };
+                (next, writer)
+            };
             match next {
                 None => {
-                    // Nothing waits for the kernel any more.
-                    drop(self.lock().writer.take());
+                    drop(writer);
                     return;
                 }
                 Some(NextOp::Resolve {
