@@ -418,3 +418,23 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod startup_order {
+    /// The list build.rs hands the linker: one symbol per line, each once (lld rejects
+    /// neither duplicates nor stray text, it silently skips them, so this is the check).
+    #[test]
+    fn one_symbol_per_line_each_once() {
+        let list = include_str!("../link/startup-order.txt");
+        let names: Vec<&str> = list.lines().collect();
+        assert!(names.len() > 500, "{} names", names.len());
+        assert!(names
+            .iter()
+            .all(|n| !n.is_empty() && !n.contains(char::is_whitespace)));
+        let unique: std::collections::HashSet<&&str> = names.iter().collect();
+        assert_eq!(unique.len(), names.len());
+        // Start-up itself must be in it: QuickJS's context and the runtime's entry.
+        assert!(names.contains(&"JS_NewContext"));
+        assert!(names.iter().any(|n| n.contains("wxudp_js")));
+    }
+}
