@@ -64,7 +64,7 @@ pub(crate) struct Opened {
 
 /// Creates, configures and binds an OS socket of type `ty` at `addr`: non-blocking,
 /// close-on-exec, SO_BROADCAST, dual-stack on udp6, destination addresses
-/// reported (PKTINFO), kernel drops counted (SO_RXQ_OVFL), `ttl` applied.
+/// reported (PKTINFO) on a wildcard bind, kernel drops counted (SO_RXQ_OVFL), `ttl` applied.
 pub(crate) fn open(
     ty: SocketType,
     addr: SocketAddr,
@@ -83,7 +83,12 @@ pub(crate) fn open(
     }
     // On udp6 too, for IPv4-mapped broadcast addresses.
     sock.set_broadcast(true)?;
-    sys::enable_pktinfo(&sock, v6)?;
+    // The address each datagram was sent to is needed only where the bind leaves it
+    // open (0.0.0.0, ::); bound to one address, that address is every datagram's
+    // destination, and the kernel is spared a control message per datagram.
+    if addr.ip().to_canonical().is_unspecified() {
+        sys::enable_pktinfo(&sock, v6)?;
+    }
     // Counting is a nicety: a kernel without it still receives.
     let _ = sys::enable_drop_count(&sock);
     // A larger buffer absorbs bursts; the kernel caps it, and a refusal is harmless.

@@ -96,6 +96,23 @@ async fn send_and_receive_with_remote_and_local_info() {
     assert_eq!(msg.local, SocketAddr::from(([127, 0, 0, 2], port)));
 }
 
+/// Bound to one address, the socket asks the kernel for no destination address per
+/// datagram (IP_PKTINFO): `localInfo` is that address.
+#[tokio::test]
+async fn a_socket_bound_to_one_address_reports_it_as_local_info() {
+    let rx = udp4();
+    let mut events = rx.events();
+    let port = rx.bind_addr(([127, 0, 0, 3], 0).into()).unwrap();
+    assert!(matches!(next(&mut events).await, Event::Listening));
+    let tx = udp4();
+    tx.send(&SendOptions::new("127.0.0.3", port, "three"))
+        .unwrap();
+    let msg = next_message(&mut events).await;
+    assert_eq!(msg.data, b"three");
+    assert_eq!(msg.local, SocketAddr::from(([127, 0, 0, 3], port)));
+    assert_eq!(msg.remote.port(), tx.local_addr().unwrap().port());
+}
+
 #[tokio::test]
 async fn send_before_bind_binds_implicitly_and_replies_arrive() {
     let server = udp4();
