@@ -11,8 +11,11 @@
 //! (by `..`, an absolute path or a symlink), a FIFO, a device, a directory — fails with
 //! the same "Cannot find module" error as a missing file, so a script learns neither the
 //! content nor the existence of anything outside the package. Reading opens the file
-//! without following a final symlink and without blocking, checks the opened file with
-//! `fstat` (a regular file, at most [`MAX_MODULE_BYTES`]) and reads at most that much.
+//! without following a final symlink and without blocking, resolving its path beneath
+//! the package root once more in the kernel (`openat2` with `RESOLVE_BENEATH`: a folder
+//! swapped for a symlink out of the package after the check is refused), checks the
+//! opened file with `fstat` (a regular file, at most [`MAX_MODULE_BYTES`]) and reads at
+//! most that much.
 
 use std::fs::File;
 use std::io::Read;
@@ -109,20 +112,14 @@ fn inside(root: &Path, path: &Path) -> Option<PathBuf> {
 /// Reads the module file at `path`, which must be a regular file inside `root` (no root:
 /// the main script, which the user named and may live anywhere).
 pub(crate) fn read_source(root: Option<&Path>, path: &Path) -> Result<String, ReadError> {
-    let real = match root {
+    let file = match root {
         Some(root) => {
             let root = root.canonicalize().map_err(|_| ReadError::NotFound)?;
-            inside(&root, path).ok_or(ReadError::NotFound)?
+            let real = inside(&root, path).ok_or(ReadError::NotFound)?;
+            open_beneath(&root, &real).map_err(|_| ReadError::NotFound)?
         }
-        None => path.to_path_buf(),
+        None => open_file(path).map_err(|_| ReadError::NotFound)?,
     };
-    // O_NONBLOCK: opening a FIFO that a check above let through (a race) must not wait
-    // for a writer. O_NOFOLLOW: a final component swapped for a symlink is refused.
-    let file = File::options()
-        .read(true)
-        .custom_flags((OFlag::O_NONBLOCK | OFlag::O_NOFOLLOW).bits())
-        .open(&real)
-        .map_err(|_| ReadError::NotFound)?;
     let meta = file.metadata().map_err(|_| ReadError::NotFound)?;
     if !meta.is_file() {
         return Err(ReadError::NotFound);
@@ -140,6 +137,43 @@ pub(crate) fn read_source(root: Option<&Path>, path: &Path) -> Result<String, Re
     }
     String::from_utf8(bytes)
         .map_err(|e| ReadError::Unreadable(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))
+}
+
+/// O_NONBLOCK: opening a FIFO that a check let through (a race) must not wait for a
+/// writer. O_NOFOLLOW: a final component that is a symlink is refused.
+const OPEN_FLAGS: OFlag = OFlag::O_NONBLOCK.union(OFlag::O_NOFOLLOW);
+
+fn open_file(path: &Path) -> std::io::Result<File> {
+    File::options()
+        .read(true)
+        .custom_flags(OPEN_FLAGS.bits())
+        .open(path)
+}
+
+/// Opens `real` (a canonical path inside the canonical `root`) so that the path is
+/// resolved beneath `root` once more, by the kernel, at the moment of the open
+/// (`openat2` with `RESOLVE_BENEATH`): a folder of the path swapped for a symlink out of
+/// the package between [`inside`]'s check and the open fails here instead of reading
+/// what it points to. A kernel without `openat2` (before Linux 5.6) gets the plain open.
+fn open_beneath(root: &Path, real: &Path) -> std::io::Result<File> {
+    use nix::fcntl::{openat2, OpenHow, ResolveFlag};
+    use nix::sys::stat::Mode;
+    let relative = real
+        .strip_prefix(root)
+        .map_err(|_| std::io::Error::from(std::io::ErrorKind::NotFound))?;
+    let dir = nix::fcntl::open(
+        root,
+        OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )?;
+    let how = OpenHow::new()
+        .flags(OFlag::O_RDONLY | OFlag::O_CLOEXEC | OPEN_FLAGS)
+        .resolve(ResolveFlag::RESOLVE_BENEATH | ResolveFlag::RESOLVE_NO_MAGICLINKS);
+    match openat2(&dir, relative, how) {
+        Ok(fd) => Ok(File::from(fd)),
+        Err(nix::errno::Errno::ENOSYS) => open_file(real),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The JavaScript exception for a failed read of `path`.
@@ -344,6 +378,34 @@ mod tests {
         assert_eq!(resolve(&t.pkg, &t.pkg, "/utils/udp.js"), None);
         assert!(matches!(
             read_source(Some(&t.pkg), Path::new("/etc/passwd")),
+            Err(ReadError::NotFound)
+        ));
+    }
+
+    /// The race of a folder swapped for a symlink out of the package between the check
+    /// and the open, in the state it leaves: the checked path now leads outside.
+    #[test]
+    fn a_folder_swapped_for_a_symlink_after_the_check_is_refused() {
+        let t = Tree::new("swap");
+        t.file("pkg/utils/lib/mod.js", "module.exports = 1;");
+        t.file("outside/mod.js", "secret");
+        let root = t.pkg.canonicalize().unwrap();
+        let real = inside(&root, &t.pkg.join("utils/lib/mod.js")).unwrap();
+        let mut text = String::new();
+        open_beneath(&root, &real)
+            .unwrap()
+            .read_to_string(&mut text)
+            .unwrap();
+        assert_eq!(text, "module.exports = 1;");
+        std::fs::rename(t.pkg.join("utils/lib"), t.top.join("lib-away")).unwrap();
+        symlink(&t.outside, t.pkg.join("utils/lib")).unwrap();
+        // A plain open of the checked path would read the file outside now.
+        assert!(open_file(&real).is_ok());
+        let e = open_beneath(&root, &real).unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(nix::libc::EXDEV), "{e}");
+        // And through the public path: the same answer as for a missing file.
+        assert!(matches!(
+            read_source(Some(&t.pkg), &real),
             Err(ReadError::NotFound)
         ));
     }
