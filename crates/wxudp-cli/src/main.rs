@@ -67,6 +67,14 @@ enum Command {
     /// listeners, App.onHide and the pages' onHide/onUnload run, then the sockets close.
     /// A second signal ends the run at once (with the first one's status), and so does
     /// --timeout, whatever the script is doing.
+    #[command(after_help = "\
+Examples:
+  wxudp run examples/hello.js                      a script
+  wxudp run my-project                             a project folder (app.json, or game.json)
+  wxudp run . --page 'pages/device/device?id=7'    another page, with its onLoad query
+  wxudp run app.js --trace                         every datagram and event on stderr
+  wxudp run app.js --pcap run.pcap                 the traffic, for Wireshark
+  wxudp run app.js --timeout 30 --report r.json    in CI: at most 30 s, a JSON summary")]
     Run(RunArgs),
     /// Run a simulated LAN with Wi-Fi from a TOML file: networks (bridges, access points)
     /// and hosts (mini programs, device simulators, any command), each host in a network
@@ -130,6 +138,13 @@ Examples:
     Echo(serve::ServeArgs),
     /// Measure round trips over loopback: std sockets, the wxudp Rust API, a wxudp run
     /// script and Node.js' dgram (when node is installed), side by side.
+    #[command(after_help = "\
+Examples:
+  wxudp bench                              everything, 3 runs each (minutes; a release build)
+  wxudp bench --quick                      seconds: does it work here?
+  wxudp bench --only recv,send --runs 5    a part, more runs
+  wxudp bench --plot bench.svg             the table and a chart
+  wxudp bench --json > bench.json          the numbers as JSON")]
     Bench(bench::BenchArgs),
     /// Print a shell completion script: wxudp completions bash > /etc/bash_completion.d/wxudp
     #[command(after_help = "\
@@ -287,10 +302,14 @@ fn man(page: Option<&str>, dir: Option<&std::path::Path>) -> u8 {
     }
     let cmd = match page {
         None => cmd,
-        Some(name) => match cmd.find_subcommand(name) {
+        Some(name) => match cmd.find_subcommand(name).filter(|sub| !sub.is_hide_set()) {
             Some(sub) => sub.clone(),
             None => {
-                let names: Vec<&str> = cmd.get_subcommands().map(clap::Command::get_name).collect();
+                let names: Vec<&str> = cmd
+                    .get_subcommands()
+                    .filter(|sub| !sub.is_hide_set())
+                    .map(clap::Command::get_name)
+                    .collect();
                 return status::Failure::Usage(format!(
                     "no subcommand {name:?}; the pages are: {}",
                     names.join(", ")

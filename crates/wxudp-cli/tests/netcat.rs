@@ -817,6 +817,11 @@ fn the_man_page_renders() {
     }
     let out = run(&["man", "nope"]);
     assert_eq!(out.status.code(), Some(2));
+    // The pages it lists are the subcommands a user has: not the hidden `lan-exec`.
+    let err = stderr(&out);
+    assert!(err.contains("run, lan, listen, send, echo, bench"), "{err}");
+    assert!(!err.contains("lan-exec"), "{err}");
+    assert_eq!(run(&["man", "lan-exec"]).status.code(), Some(2));
 }
 
 #[test]
@@ -833,6 +838,13 @@ fn help_has_examples_and_exit_statuses() {
         assert!(text.contains("Examples"), "{args:?}");
         assert!(text.contains("Exit status"), "{args:?}");
         assert!(text.contains("124"), "{args:?}");
+    }
+    for args in [
+        &["run", "--help"][..],
+        &["bench", "--help"],
+        &["lan", "--help"],
+    ] {
+        assert!(stdout(&run(args)).contains("Examples:"), "{args:?}");
     }
     // Netcat's short flags.
     let listen = stdout(&run(&["listen", "--help"]));
