@@ -5,7 +5,8 @@
 //! In release builds, asks the linker to place the functions a `wxudp run` starts with
 //! together (`link/startup-order.txt`, made by `link/regenerate.sh`), when the linker
 //! takes `--symbol-ordering-file` (lld, Rust's default linker on x86_64 Linux, and mold
-//! do; GNU ld does not, and then nothing changes).
+//! do; GNU ld does not, and then nothing changes). `WXUDP_SYMBOL_ORDERING=0` turns it
+//! off: for a linker chosen where the probe cannot see it (`cargo rustc -- -C ...`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -28,8 +29,9 @@ fn startup_order() {
     let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default());
     let list = manifest.join("link").join("startup-order.txt");
     println!("cargo::rerun-if-changed={}", list.display());
-    println!("cargo::rerun-if-env-changed=RUSTC_LINKER");
-    if std::env::var("PROFILE").as_deref() != Ok("release") || !list.is_file() {
+    println!("cargo::rerun-if-env-changed=WXUDP_SYMBOL_ORDERING");
+    let off = std::env::var("WXUDP_SYMBOL_ORDERING").is_ok_and(|v| v == "0");
+    if off || std::env::var("PROFILE").as_deref() != Ok("release") || !list.is_file() {
         return;
     }
     let args = [

@@ -7,17 +7,20 @@
 # over it (the kernel maps 64 KiB around every page fault of a file: a hello script's
 # peak RSS falls from 7.3 to about 5.2 MiB).
 #
-# Needs valgrind. Run from anywhere after `cargo build --release -p wxudp-cli`; the
-# scripts talk only over loopback. Names that a later build no longer has are ignored
-# by the linker, so a stale list costs memory, never correctness.
+# Needs valgrind. Run from anywhere after `cargo build --release -p wxudp-cli` (the
+# binary is taken from $CARGO_TARGET_DIR, else target/, or given as the first
+# argument); the scripts talk only over loopback. Names that a later build no longer
+# has are ignored by the linker, so a stale list costs memory, never correctness.
 set -euo pipefail
-root="$(cd "$(dirname "$0")/../../.." && pwd)"
-exe="$root/target/release/wxudp"
+root="$(cd "$(dirname "$0")/../../.." && pwd -P)"
+exe="${1:-${CARGO_TARGET_DIR:-$root/target}/release/wxudp}"
 out="$root/crates/wxudp-cli/link/startup-order.txt"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-[ -x "$exe" ] || { echo "build it first: cargo build --release -p wxudp-cli" >&2; exit 1; }
+[ -x "$exe" ] || { echo "no $exe: build it first (cargo build --release -p wxudp-cli)" >&2; exit 1; }
+# callgrind names the binary by its real path.
+exe="$(realpath "$exe")"
 command -v valgrind >/dev/null || { echo "valgrind is needed" >&2; exit 1; }
 
 echo "console.log('hello')" > "$work/hello.js"
@@ -38,5 +41,11 @@ for i in $(seq 1 "$n"); do
         /^(0x|[0-9+-])/ { if (ob == exe && fn != "" && fn !~ /^0x/ && fn != "(below main)") print fn }
     ' "$work/$i.out" | awk '!seen[$0]++'
 done | awk '!seen[$0]++' > "$out.new"
+# A run that recognised nothing (another binary, a failed script) must not replace the list.
+if [ "$(wc -l < "$out.new")" -lt 500 ]; then
+    echo "only $(wc -l < "$out.new") functions found; $out left as it was" >&2
+    rm -f "$out.new"
+    exit 1
+fi
 mv "$out.new" "$out"
 echo "$(wc -l < "$out") functions in $out"

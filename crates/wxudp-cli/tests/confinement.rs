@@ -153,20 +153,26 @@ try { require('../outside/secret.js'); } catch (e) { console.log(e.message); }
 "#,
     )
     .unwrap();
-    let out = run(&link.join("app.js"));
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        format!(
-            "ok\nCannot find module '../outside/secret.js' from '{}'\n",
-            link.display()
-        )
-    );
+    // Through the linked folder, and through a link to the script itself: either way the
+    // script runs where it really is (as Node runs a symlinked main script).
+    let script_link = t.top.join("app-link.js");
+    symlink(t.pkg.join("app.js"), &script_link).unwrap();
+    for script in [link.join("app.js"), script_link] {
+        let out = run(&script);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            format!(
+                "ok\nCannot find module '../outside/secret.js' from '{}'\n",
+                t.pkg.display()
+            )
+        );
+    }
 }
 
 #[test]
@@ -250,4 +256,94 @@ for (const path of [{secret:?}, '/etc/hostname']) {{
         stdout.contains("Cannot find module '/etc/hostname'"),
         "{stdout}"
     );
+}
+
+/// `wxudp run script` in a child whose seccomp filter answers `openat2` with `errno`, as
+/// a sandbox does (Docker's default profile: EPERM).
+#[cfg(target_arch = "x86_64")]
+fn run_without_openat2(script: &std::path::Path, errno: i32) -> Output {
+    use nix::libc;
+    use std::os::unix::process::CommandExt;
+    const AUDIT_ARCH_X86_64: u32 = 0xC000_003E;
+    let stmt = |code: u32, k: u32| libc::sock_filter {
+        code: code as u16,
+        jt: 0,
+        jf: 0,
+        k,
+    };
+    let jeq = |k: u32, jt: u8, jf: u8| libc::sock_filter {
+        code: (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16,
+        jt,
+        jf,
+        k,
+    };
+    let load = libc::BPF_LD | libc::BPF_W | libc::BPF_ABS;
+    let ret = libc::BPF_RET | libc::BPF_K;
+    let filter = [
+        stmt(load, 4), // the architecture
+        jeq(AUDIT_ARCH_X86_64, 1, 0),
+        stmt(ret, libc::SECCOMP_RET_ALLOW),
+        stmt(load, 0), // the system call's number
+        jeq(libc::SYS_openat2 as u32, 0, 1),
+        stmt(ret, libc::SECCOMP_RET_ERRNO | errno as u32),
+        stmt(ret, libc::SECCOMP_RET_ALLOW),
+    ];
+    let mut command = Command::new(env!("CARGO_BIN_EXE_wxudp"));
+    command.arg("run").arg("--timeout").arg("60").arg(script);
+    // SAFETY: the hook runs in the forked child before exec and only makes two
+    // `prctl` calls (async-signal-safe) with pointers to `filter`, which the closure
+    // owns and which outlives them.
+    #[allow(unsafe_code)]
+    unsafe {
+        command.pre_exec(move || {
+            let prog = libc::sock_fprog {
+                len: filter.len() as u16,
+                filter: filter.as_ptr().cast_mut(),
+            };
+            if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
+                || libc::prctl(
+                    libc::PR_SET_SECCOMP,
+                    libc::SECCOMP_MODE_FILTER,
+                    &prog as *const libc::sock_fprog,
+                ) != 0
+            {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    command.stdin(Stdio::null()).output().unwrap()
+}
+
+/// Modules are opened with `openat2` (RESOLVE_BENEATH); where a sandbox refuses that
+/// call, they still load, by the plain open, and the package still confines them.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn modules_load_where_a_sandbox_refuses_openat2() {
+    let t = Tree::new("seccomp");
+    std::fs::write(t.pkg.join("utils/m.js"), "module.exports = 'from m';").unwrap();
+    std::fs::write(t.outside.join("secret.js"), "module.exports = 'secret';").unwrap();
+    std::fs::write(
+        t.pkg.join("app.js"),
+        "console.log(require('./utils/m.js'));\n\
+         try { require('../outside/secret.js'); } catch (e) { console.log(e.message); }\n",
+    )
+    .unwrap();
+    for errno in [nix::libc::EPERM, nix::libc::EACCES, nix::libc::ENOSYS] {
+        let out = run_without_openat2(&t.pkg.join("app.js"), errno);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "errno {errno}: {text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut lines = text.lines();
+        assert_eq!(lines.next(), Some("from m"), "errno {errno}");
+        assert!(
+            lines
+                .next()
+                .is_some_and(|l| l.starts_with("Cannot find module")),
+            "errno {errno}: {text}"
+        );
+    }
 }

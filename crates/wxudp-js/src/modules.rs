@@ -13,7 +13,8 @@
 //! content nor the existence of anything outside the package. Reading opens the file
 //! without following a final symlink and without blocking, resolving its path beneath
 //! the package root once more in the kernel (`openat2` with `RESOLVE_BENEATH`: a folder
-//! swapped for a symlink out of the package after the check is refused), checks the
+//! swapped for a symlink out of the package after the check is refused; where a sandbox
+//! filters `openat2`, the plain open), checks the
 //! opened file with `fstat` (a regular file, at most [`MAX_MODULE_BYTES`]) and reads at
 //! most that much.
 
@@ -154,8 +155,11 @@ fn open_file(path: &Path) -> std::io::Result<File> {
 /// resolved beneath `root` once more, by the kernel, at the moment of the open
 /// (`openat2` with `RESOLVE_BENEATH`): a folder of the path swapped for a symlink out of
 /// the package between [`inside`]'s check and the open fails here instead of reading
-/// what it points to. A kernel without `openat2` (before Linux 5.6) gets the plain open.
+/// what it points to. Where `openat2` cannot be used (Linux before 5.6, or a sandbox
+/// whose seccomp filter refuses it, as Docker's default profile does with EPERM), the
+/// plain open remains.
 fn open_beneath(root: &Path, real: &Path) -> std::io::Result<File> {
+    use nix::errno::Errno;
     use nix::fcntl::{openat2, OpenHow, ResolveFlag};
     use nix::sys::stat::Mode;
     let relative = real
@@ -166,14 +170,36 @@ fn open_beneath(root: &Path, real: &Path) -> std::io::Result<File> {
         OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
         Mode::empty(),
     )?;
+    if !openat2_works(&dir) {
+        return open_file(real);
+    }
     let how = OpenHow::new()
         .flags(OFlag::O_RDONLY | OFlag::O_CLOEXEC | OPEN_FLAGS)
         .resolve(ResolveFlag::RESOLVE_BENEATH | ResolveFlag::RESOLVE_NO_MAGICLINKS);
-    match openat2(&dir, relative, how) {
-        Ok(fd) => Ok(File::from(fd)),
-        Err(nix::errno::Errno::ENOSYS) => open_file(real),
-        Err(e) => Err(e.into()),
+    // EAGAIN: the kernel saw a rename race it could not rule out; it asks for a retry
+    // (never the plain open: that is the race this guards against).
+    for _ in 0..8 {
+        match openat2(&dir, relative, how) {
+            Err(Errno::EAGAIN) => continue,
+            Ok(fd) => return Ok(File::from(fd)),
+            Err(e) => return Err(e.into()),
+        }
     }
+    Err(Errno::EAGAIN.into())
+}
+
+/// Whether `openat2` can be used here, asked once per process: an `O_PATH` open of the
+/// folder itself needs no permission, so any failure means the call is missing or
+/// filtered.
+fn openat2_works(dir: &impl std::os::fd::AsFd) -> bool {
+    use nix::fcntl::{openat2, OpenHow, ResolveFlag};
+    static WORKS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *WORKS.get_or_init(|| {
+        let how = OpenHow::new()
+            .flags(OFlag::O_PATH | OFlag::O_CLOEXEC)
+            .resolve(ResolveFlag::RESOLVE_BENEATH);
+        openat2(dir, ".", how).is_ok()
+    })
 }
 
 /// The JavaScript exception for a failed read of `path`.

@@ -70,6 +70,11 @@ impl Project {
                 path.display()
             ));
         }
+        // A script named through a symlink runs where the link points, as Node runs it:
+        // its package, its relative requires and `__dirname` are those of the real file.
+        let absolute = absolute
+            .canonicalize()
+            .map_err(|_| format!("cannot open {}: no such file", path.display()))?;
         let root = crate::modules::package_root(&absolute);
         let kind = if root.join("game.json").is_file() && !root.join("app.json").is_file() {
             Kind::MiniGame
