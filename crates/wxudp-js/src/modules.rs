@@ -189,17 +189,32 @@ fn open_beneath(root: &Path, real: &Path) -> std::io::Result<File> {
 }
 
 /// Whether `openat2` can be used here, asked once per process: an `O_PATH` open of the
-/// folder itself needs no permission, so any failure means the call is missing or
-/// filtered.
+/// folder itself needs no permission, so a failure means the call is missing or
+/// filtered; except running out of descriptors or memory, which says nothing about it
+/// (the open that follows fails the same way) and is not remembered.
 fn openat2_works(dir: &impl std::os::fd::AsFd) -> bool {
+    use nix::errno::Errno;
     use nix::fcntl::{openat2, OpenHow, ResolveFlag};
-    static WORKS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *WORKS.get_or_init(|| {
-        let how = OpenHow::new()
-            .flags(OFlag::O_PATH | OFlag::O_CLOEXEC)
-            .resolve(ResolveFlag::RESOLVE_BENEATH);
-        openat2(dir, ".", how).is_ok()
-    })
+    use std::sync::atomic::{AtomicU8, Ordering};
+    const UNKNOWN: u8 = 0;
+    const WORKS: u8 = 1;
+    const MISSING: u8 = 2;
+    static STATE: AtomicU8 = AtomicU8::new(UNKNOWN);
+    match STATE.load(Ordering::Relaxed) {
+        WORKS => return true,
+        MISSING => return false,
+        _ => {}
+    }
+    let how = OpenHow::new()
+        .flags(OFlag::O_PATH | OFlag::O_CLOEXEC)
+        .resolve(ResolveFlag::RESOLVE_BENEATH);
+    let state = match openat2(dir, ".", how) {
+        Ok(_) => WORKS,
+        Err(Errno::EMFILE | Errno::ENFILE | Errno::ENOMEM) => return true,
+        Err(_) => MISSING,
+    };
+    STATE.store(state, Ordering::Relaxed);
+    state == WORKS
 }
 
 /// The JavaScript exception for a failed read of `path`.
