@@ -63,6 +63,18 @@ fn run(script: &std::path::Path) -> Output {
     child.wait_with_output().unwrap()
 }
 
+/// The stdout of a run that must have succeeded (status 0; its stderr shown if not).
+fn succeeded(out: &Output) -> String {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 #[test]
 fn requires_outside_the_package_fail_fast_like_a_missing_module() {
     let t = Tree::new("require");
@@ -117,14 +129,7 @@ console.log('inside: ' + require('./utils/ok.js'));
     )
     .unwrap();
 
-    let out = run(&script);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = succeeded(&run(&script));
     let dir = t.pkg.display();
     let mut expected = String::new();
     for request in requests {
@@ -158,15 +163,8 @@ try { require('../outside/secret.js'); } catch (e) { console.log(e.message); }
     let script_link = t.top.join("app-link.js");
     symlink(t.pkg.join("app.js"), &script_link).unwrap();
     for script in [link.join("app.js"), script_link] {
-        let out = run(&script);
         assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert_eq!(
-            String::from_utf8_lossy(&out.stdout),
+            succeeded(&run(&script)),
             format!(
                 "ok\nCannot find module '../outside/secret.js' from '{}'\n",
                 t.pkg.display()
@@ -195,15 +193,8 @@ try { require('../../../outside/secret.js'); } catch (e) { console.log(e.message
 "#,
     )
     .unwrap();
-    let out = run(&page_dir.join("index.js"));
     assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
+        succeeded(&run(&page_dir.join("index.js"))),
         format!(
             "util util\nCannot find module '../../../outside/secret.js' from '{}'\n",
             page_dir.display()
@@ -239,14 +230,7 @@ for (const path of [{secret:?}, '/etc/hostname']) {{
         ),
     )
     .unwrap();
-    let out = run(&script);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = succeeded(&run(&script));
     assert!(!stdout.contains("READ"), "{stdout}");
     assert!(
         stdout.contains(&format!("Cannot find module '{}'", secret.display())),
