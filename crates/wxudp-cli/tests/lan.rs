@@ -18,14 +18,6 @@ use nix::unistd::Pid;
 
 const WAIT: Duration = Duration::from_secs(90);
 
-fn wxudp() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_wxudp"));
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    cmd
-}
-
 fn examples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/lan")
 }
@@ -36,7 +28,7 @@ fn finish(child: Child) -> Output {
 }
 
 fn lan(args: &[&str]) -> (Output, u32) {
-    let child = wxudp().arg("lan").args(args).spawn().unwrap();
+    let child = common::piped().arg("lan").args(args).spawn().unwrap();
     let pid = child.id();
     (finish(child), pid)
 }
@@ -497,7 +489,7 @@ networks = ["home"]
 /// Starts the lasting LAN and returns the controller and the pids the hosts printed
 /// (device, its background child, phone).
 fn start_lasting(file: &LanFile, extra: &[&str]) -> (Child, Vec<i32>) {
-    let mut child = wxudp()
+    let mut child = common::piped()
         .arg("lan")
         .arg(file.arg())
         .args(extra)
@@ -572,7 +564,7 @@ fn after_sigkill_the_hosts_die_and_cleanup_removes_the_rest() {
     // Their namespaces stay (and the background child inside one) until --cleanup,
     // ours or that of another test run on this machine, which may come first.
     let left = namespaces_of(pid);
-    let out = finish(wxudp().args(["lan", "--cleanup"]).spawn().unwrap());
+    let out = finish(common::piped().args(["lan", "--cleanup"]).spawn().unwrap());
     assert_eq!(out.status.code(), Some(0), "{}", both(&out));
     for name in left {
         assert!(
@@ -626,14 +618,19 @@ fn a_bad_lan_file_is_a_usage_error() {
         "bad",
         "[[network]]\nname = \"home\"\nsubnet = \"192.168.1.7/24\"\n",
     );
-    let out = finish(wxudp().args(["lan", file.arg()]).spawn().unwrap());
+    let out = finish(common::piped().args(["lan", file.arg()]).spawn().unwrap());
     assert_eq!(out.status.code(), Some(2), "{}", both(&out));
     assert!(
         text(&out.stderr).contains("has host bits set; did you mean 192.168.1.0/24?"),
         "{}",
         both(&out)
     );
-    let out = finish(wxudp().args(["lan", "/no/such/lan.toml"]).spawn().unwrap());
+    let out = finish(
+        common::piped()
+            .args(["lan", "/no/such/lan.toml"])
+            .spawn()
+            .unwrap(),
+    );
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("cannot read /no/such/lan.toml"));
 }
@@ -657,7 +654,7 @@ wx.startWifi({ success() { console.log('ready'); } });
 setInterval(function () {}, 1000);
 "#,
     );
-    let mut child = wxudp()
+    let mut child = common::piped()
         .args([
             "run",
             file.dir.join("hidden.js").to_str().unwrap(),

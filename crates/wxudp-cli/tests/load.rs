@@ -9,28 +9,14 @@
 
 mod common;
 
-use common::Script;
+use common::{wxudp, Running, Script};
 use std::io::{BufRead, BufReader, Read};
 use std::net::UdpSocket;
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::process::{ChildStdout, Stdio};
 use std::time::{Duration, Instant};
 
 const WAIT: Duration = Duration::from_secs(120);
 const MIB: u64 = 1 << 20;
-
-fn wxudp() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_wxudp"))
-}
-
-/// A child killed (and reaped) when dropped, so a failing test leaves nothing behind.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// The peak resident set of process `pid` so far, in bytes.
 fn peak_rss(pid: u32) -> u64 {
@@ -89,7 +75,7 @@ fn run_until_ready(script: &Script) -> (Running, BufReader<ChildStdout>, String)
     let mut out = BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
     out.read_line(&mut line).unwrap();
-    (Running(child), out, line)
+    (Running(Some(child)), out, line)
 }
 
 fn flood(ports: &[u16], count: usize, size: usize) -> u64 {
@@ -118,7 +104,7 @@ fn listen_with_a_stalled_reader_stays_under_256_mib() {
     // Its stdout is held and never read: the pipe fills, and `listen` stalls.
     let _stdout = child.stdout.take().unwrap();
     let mut err = BufReader::new(child.stderr.take().unwrap());
-    let child = Running(child);
+    let child = Running(Some(child));
     let mut line = String::new();
     err.read_line(&mut line).unwrap();
     let port: u16 = line
@@ -127,7 +113,7 @@ fn listen_with_a_stalled_reader_stays_under_256_mib() {
         .and_then(|rest| rest.split(' ').next())
         .and_then(|p| p.parse().ok())
         .unwrap_or_else(|| panic!("{line:?}"));
-    let pid = child.0.id();
+    let pid = child.id();
     let sent = flood(&[port], 1_000_000, 1000);
     let kernel_dropped = drained(pid, &[port]);
     let peak = peak_rss(pid);
@@ -160,7 +146,7 @@ console.log(JSON.stringify(ports));
     );
     let (child, mut out, line) = run_until_ready(&script);
     let ports: Vec<u16> = serde_json::from_str(line.trim()).unwrap();
-    let pid = child.0.id();
+    let pid = child.id();
     let sent = flood(&ports, 40_000, 60_000);
     let kernel_dropped = drained(pid, &ports);
     let peak = peak_rss(pid);
@@ -226,7 +212,7 @@ roundTrips(2000, function (fresh) {
 "#,
     );
     let (child, _out, line) = run_until_ready(&script);
-    let peak = peak_rss(child.0.id());
+    let peak = peak_rss(child.id());
     let figures: serde_json::Value = serde_json::from_str(line.trim()).unwrap();
     eprintln!(
         "run, 100k bind/close cycles: {figures}; 2000 round trips took {} ms fresh, {} ms after; peak RSS {} MiB",
@@ -263,7 +249,7 @@ setTimeout(function () {{
         ),
     );
     let (child, _out, line) = run_until_ready(&script);
-    let peak = peak_rss(child.0.id());
+    let peak = peak_rss(child.id());
     let got: serde_json::Value = serde_json::from_str(line.trim()).unwrap();
     eprintln!(
         "run, 100k x 1000 B sends behind a lookup: {got}; peak RSS {} MiB",
@@ -302,7 +288,7 @@ let seen = -1;
 "#,
     );
     let (child, _out, line) = run_until_ready(&script);
-    let peak = peak_rss(child.0.id());
+    let peak = peak_rss(child.id());
     let got: serde_json::Value = serde_json::from_str(line.trim()).unwrap();
     eprintln!(
         "run, 1M failing sends in one turn: {got}; peak RSS {} MiB",
@@ -334,7 +320,7 @@ fn a_million_handled_rejections_in_one_turn_keep_memory_flat() {
 "#,
     );
     let (child, _out, line) = run_until_ready(&script);
-    let peak = peak_rss(child.0.id());
+    let peak = peak_rss(child.id());
     let got: serde_json::Value = serde_json::from_str(line.trim()).unwrap();
     eprintln!(
         "run, 1M rejections handled in one turn: {got}; peak RSS {} MiB",

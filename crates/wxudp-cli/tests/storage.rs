@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::hash::{Hash, Hasher};
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -18,14 +20,6 @@ impl Drop for Dir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
-}
-
-fn wxudp() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_wxudp"));
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    cmd
 }
 
 #[test]
@@ -47,7 +41,7 @@ for (let i = 1; ; i++) wx.setStorageSync('k' + (i % 9), big + i);
 "#,
     )
     .unwrap();
-    let mut child = wxudp()
+    let mut child = common::piped()
         .arg("run")
         .arg(&writer)
         .arg("--storage")
@@ -82,7 +76,7 @@ for (let i = 1; ; i++) wx.setStorageSync('k' + (i % 9), big + i);
         "console.log(wx.getStorageSync('first'), wx.getStorageSync('k0').length > 0);\n",
     )
     .unwrap();
-    let out = wxudp()
+    let out = common::piped()
         .arg("run")
         .arg(&reader)
         .arg("--storage")

@@ -17,6 +17,15 @@ pub fn wxudp() -> Command {
     Command::new(env!("CARGO_BIN_EXE_wxudp"))
 }
 
+/// The `wxudp` binary with stdin empty (not a terminal) and stdout, stderr piped.
+pub fn piped() -> Command {
+    let mut cmd = wxudp();
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd
+}
+
 /// A child killed (and reaped) when dropped, so a failing test leaves nothing behind.
 pub struct Running(pub Option<Child>);
 
@@ -57,13 +66,7 @@ pub fn listening_port(line: &str) -> u16 {
 /// Starts a `listen` or `echo` (stdout piped) and returns it, its port, and the rest
 /// of its stderr to read.
 pub fn start(args: &[&str]) -> (Child, u16, BufReader<ChildStderr>) {
-    let mut child = wxudp()
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = piped().args(args).spawn().unwrap();
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
     let mut line = String::new();
     stderr.read_line(&mut line).unwrap();
