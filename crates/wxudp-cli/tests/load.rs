@@ -78,6 +78,14 @@ fn run_until_ready(script: &Script) -> (Running, BufReader<ChildStdout>, String)
     (Running(Some(child)), out, line)
 }
 
+/// Runs `script` until it prints its report (one JSON line) and returns the report with
+/// the run's peak RSS at that moment; the run is ended then.
+fn report_and_peak(script: &Script) -> (serde_json::Value, u64) {
+    let (child, _out, line) = run_until_ready(script);
+    let peak = peak_rss(child.id());
+    (serde_json::from_str(line.trim()).unwrap(), peak)
+}
+
 fn flood(ports: &[u16], count: usize, size: usize) -> u64 {
     let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
     let data = vec![0x5a; size];
@@ -211,9 +219,7 @@ roundTrips(2000, function (fresh) {
 });
 "#,
     );
-    let (child, _out, line) = run_until_ready(&script);
-    let peak = peak_rss(child.id());
-    let figures: serde_json::Value = serde_json::from_str(line.trim()).unwrap();
+    let (figures, peak) = report_and_peak(&script);
     eprintln!(
         "run, 100k bind/close cycles: {figures}; 2000 round trips took {} ms fresh, {} ms after; peak RSS {} MiB",
         figures["fresh"], figures["after"],
@@ -248,9 +254,7 @@ setTimeout(function () {{
 "#
         ),
     );
-    let (child, _out, line) = run_until_ready(&script);
-    let peak = peak_rss(child.id());
-    let got: serde_json::Value = serde_json::from_str(line.trim()).unwrap();
+    let (got, peak) = report_and_peak(&script);
     eprintln!(
         "run, 100k x 1000 B sends behind a lookup: {got}; peak RSS {} MiB",
         peak / MIB
@@ -287,9 +291,7 @@ let seen = -1;
 })();
 "#,
     );
-    let (child, _out, line) = run_until_ready(&script);
-    let peak = peak_rss(child.id());
-    let got: serde_json::Value = serde_json::from_str(line.trim()).unwrap();
+    let (got, peak) = report_and_peak(&script);
     eprintln!(
         "run, 1M failing sends in one turn: {got}; peak RSS {} MiB",
         peak / MIB
@@ -319,9 +321,7 @@ fn a_million_handled_rejections_in_one_turn_keep_memory_flat() {
 })();
 "#,
     );
-    let (child, _out, line) = run_until_ready(&script);
-    let peak = peak_rss(child.id());
-    let got: serde_json::Value = serde_json::from_str(line.trim()).unwrap();
+    let (got, peak) = report_and_peak(&script);
     eprintln!(
         "run, 1M rejections handled in one turn: {got}; peak RSS {} MiB",
         peak / MIB
