@@ -4,12 +4,18 @@
 //! `createUDPSocket` is backed by the [`wxudp`] core, so mini-program UDP code runs
 //! unchanged on a laptop or in CI. `wxudp run app.js` is this crate's [`run`].
 //!
-//! The binding is thin and in three parts: `convert` turns JavaScript values into the
-//! core's typed values and events into WeChat's payloads; `udp` and `natives` are the
-//! native functions; `prelude.js` gives them WeChat's shape (the `UDPSocket` class, `wx`,
-//! console, timers, `TextEncoder`/`TextDecoder`, CommonJS `require`). The event loop
-//! (`event_loop`) runs on one thread with a current-thread tokio runtime that also drives
-//! the sockets, so a datagram reaches its JavaScript listener without a thread hop.
+//! The crate is arranged by area, as deno_core and LLRT arrange theirs:
+//!
+//! - `runtime/`: the event loop (one thread, a current-thread tokio runtime that also
+//!   drives the sockets, so a datagram reaches its listener without a thread hop), its
+//!   inbox, timers, how a run stops, how exceptions and rejections are reported, and the
+//!   conversions between JavaScript values and the core's typed values.
+//! - `package/`: what a run loads: project folders, module resolution confined to the
+//!   package, the TypeScript and ES module transform, base library versions.
+//! - `wx/<api>/`: one folder per API (udp, wifi, storage, system, pages, console,
+//!   text, ui), each with its native functions and its slice of the prelude, the
+//!   JavaScript that gives them WeChat's shape; `wx/mod.rs` assembles the prelude.
+//! - `observe/`: `--trace`, `--pcap` and `--report`.
 //!
 //! ```no_run
 //! let code = wxudp_js::run(std::path::Path::new("examples/hello.js"), &wxudp_js::RunOptions::default());
@@ -21,31 +27,16 @@ use std::time::Duration;
 
 use wxudp::Policy;
 
-mod convert;
-mod event_loop;
-mod exception;
-mod host;
-mod modules;
-mod names;
-mod natives;
 mod observe;
-pub mod pcap;
-mod platform;
-mod project;
-mod rejections;
-mod report;
-mod sockets;
-mod stop;
-mod storage;
-pub mod timerfd;
-mod timers;
-mod transform;
-mod udp;
-mod version;
-pub mod wifi;
+mod package;
+mod runtime;
+mod wx;
 
-pub use platform::Platform;
-pub use version::BaseLibrary;
+pub use observe::pcap;
+pub use package::version::BaseLibrary;
+pub use runtime::timerfd;
+pub use wx::system::platform::Platform;
+pub use wx::wifi;
 
 /// Exit status: the script ran and nothing went uncaught.
 ///
@@ -178,7 +169,7 @@ pub const EXIT_INTERRUPTED: i32 = 130;
 /// ```
 pub const EXIT_TERMINATED: i32 = 143;
 
-pub use modules::MAX_MODULE_BYTES;
+pub use package::modules::MAX_MODULE_BYTES;
 
 /// The default bound of the JavaScript heap of a run ([`RunOptions::js_memory`]): 1 GiB.
 ///
@@ -328,18 +319,18 @@ pub mod fuzzing {
     use rquickjs::{CatchResultExt, Context, Runtime, Value};
     use wxudp::{Error, Method};
 
-    pub use crate::storage::ParseError;
+    pub use crate::wx::storage::ParseError;
 
     /// `require`'s resolution: the canonical path of the module `request` names from a
     /// file in `dir`, in the package at `root`; `None` for anything missing, outside the
     /// package or not a regular file.
     pub fn resolve_module(root: &Path, dir: &Path, request: &str) -> Option<PathBuf> {
-        crate::modules::resolve(root, dir, request)
+        crate::package::modules::resolve(root, dir, request)
     }
 
     /// The reader of `--storage` files: each key and its value's JSON text.
     pub fn parse_storage(text: &str) -> Result<BTreeMap<String, String>, ParseError> {
-        crate::storage::parse_storage(text)
+        crate::wx::storage::parse_storage(text)
     }
 
     /// What `send` would hand the socket engine.
@@ -393,7 +384,8 @@ pub mod fuzzing {
                 remote,
                 local,
             });
-            let payload = crate::convert::event_payload(&ctx, event).map_err(|e| e.to_string())?;
+            let payload =
+                crate::runtime::convert::event_payload(&ctx, event).map_err(|e| e.to_string())?;
             listener
                 .call::<_, String>((payload,))
                 .catch(&ctx)
@@ -420,15 +412,16 @@ pub mod fuzzing {
         context.with(|ctx| {
             let value: Value<'_> = ctx.eval(js_source).catch(&ctx).map_err(|e| e.to_string())?;
             let mut sent = None;
-            let result = crate::convert::with_send_options(Method::Send, &value, |options| {
-                sent = Some(Sent {
-                    address: options.address.to_owned(),
-                    port: options.port,
-                    bytes: options.bytes(Method::Send)?.to_vec(),
-                    set_broadcast: options.set_broadcast,
+            let result =
+                crate::runtime::convert::with_send_options(Method::Send, &value, |options| {
+                    sent = Some(Sent {
+                        address: options.address.to_owned(),
+                        port: options.port,
+                        bytes: options.bytes(Method::Send)?.to_vec(),
+                        set_broadcast: options.set_broadcast,
+                    });
+                    Ok(())
                 });
-                Ok(())
-            });
             Ok(result.and_then(|()| {
                 sent.ok_or_else(|| Error::InvalidArgument {
                     method: Method::Send,
@@ -487,7 +480,7 @@ pub fn run(path: &Path, options: &RunOptions) -> i32 {
             return EXIT_ERROR;
         }
     };
-    transform::SOURCE_MAPS.with(|maps| maps.borrow_mut().clear());
+    package::transform::SOURCE_MAPS.with(|maps| maps.borrow_mut().clear());
     let observer = match observe::Observer::new(options) {
         Ok(observer) => observer,
         Err(e) => {
@@ -495,7 +488,7 @@ pub fn run(path: &Path, options: &RunOptions) -> i32 {
             return EXIT_ERROR;
         }
     };
-    let code = runtime.block_on(event_loop::run(path, options, &observer));
+    let code = runtime.block_on(runtime::event_loop::run(path, options, &observer));
     // A host-name lookup still running on the blocking pool (a DNS server that does not
     // answer) must not hold the run past its end: dropping the runtime would wait for it.
     runtime.shutdown_background();

@@ -13,19 +13,15 @@ use tokio::sync::mpsc;
 use tokio::time::{sleep_until, Instant};
 use wxudp::frontend::Delivery;
 
-use crate::convert::event_payload;
-use crate::exception::{describe_exception, report_exception};
-use crate::host::{Host, JsFunction, Shared};
-use crate::rejections::Rejections;
-use crate::stop::{Cause, Input, Phase, Wake, Watchdog};
-use crate::timers::Callback;
-use crate::{natives, udp, RunOptions, EXIT_ERROR};
+use crate::runtime::convert::event_payload;
+use crate::runtime::exception::{describe_exception, report_exception};
+use crate::runtime::host::{Host, JsFunction, Shared};
+use crate::runtime::rejections::Rejections;
+use crate::runtime::stop::{Cause, Input, Phase, Wake, Watchdog};
+use crate::runtime::timers::Callback;
+use crate::{RunOptions, EXIT_ERROR};
 
-mod inbox;
-
-use inbox::Inbox;
-
-const PRELUDE: &str = include_str!("prelude.js");
+use super::inbox::Inbox;
 
 /// Socket events delivered in one turn at most (and only events queued when the turn
 /// began): a backstop beside [`SLICE`] for a clock that moves in coarse steps.
@@ -56,7 +52,7 @@ pub(crate) async fn run(
     options: &RunOptions,
     observer: &std::sync::Arc<crate::observe::Observer>,
 ) -> i32 {
-    let project = match crate::project::Project::open(path, options.page.as_deref()) {
+    let project = match crate::package::project::Project::open(path, options.page.as_deref()) {
         Ok(project) => project,
         Err(e) => {
             eprintln!("wxudp: {e}");
@@ -121,7 +117,7 @@ pub(crate) async fn run(
     let code = turn_loop(&env, &main, &mut rx, &mut wake).await;
 
     js.set_interrupt_handler(None);
-    crate::report::snapshot_pages(&js, &context, &host);
+    crate::observe::report::snapshot_pages(&js, &context, &host);
     // Persistent values must be gone before the JS runtime is freed.
     context.with(|_ctx| {
         let mut h = host.borrow_mut();
@@ -199,7 +195,7 @@ async fn turn_loop(
     // Timers wake the loop through a timerfd in its epoll, to the microsecond: tokio's
     // sleep rounds every deadline up to the next millisecond (and epoll's timeout again),
     // which made a 60 fps interval run at 56. Without one, tokio's sleep still works.
-    let mut alarm = crate::timerfd::Deadline::new().ok();
+    let mut alarm = crate::runtime::timerfd::Deadline::new().ok();
     loop {
         drain_jobs(js, host);
         report_rejections(context, host, rejections);
@@ -460,7 +456,7 @@ fn report_caught<'js>(ctx: &Ctx<'js>, host: &Shared, e: rquickjs::CaughtError<'j
 
 /// Waits until the earliest timer is due: on the timerfd (re-armed only when that
 /// deadline changed), or on tokio's sleep without one.
-async fn timer_due(alarm: &mut Option<crate::timerfd::Deadline>, next: Option<Instant>) {
+async fn timer_due(alarm: &mut Option<crate::runtime::timerfd::Deadline>, next: Option<Instant>) {
     if let Some(timer) = alarm.as_mut() {
         if timer.set(next.map(Instant::into_std)).is_ok()
             && poll_fn(|cx| timer.poll_expired(cx)).await.is_ok()
@@ -482,9 +478,8 @@ async fn wait_until(at: Option<Instant>) {
 /// Creates the natives, runs the prelude, and returns its hooks.
 fn install(ctx: &Ctx<'_>, host: &Shared) -> rquickjs::Result<Hooks> {
     let n = Object::new(ctx.clone())?;
-    natives::install(ctx, &n, host)?;
-    udp::install(ctx, &n, host)?;
-    let prelude = natives::eval_named(ctx, PRELUDE, "wxudp:internal/prelude.js")?
+    crate::wx::install(ctx, &n, host)?;
+    let prelude = super::eval_named(ctx, crate::wx::PRELUDE, "wxudp:internal/prelude.js")?
         .into_function()
         .ok_or_else(|| rquickjs::Exception::throw_type(ctx, "the prelude is not a function"))?;
     let hooks: Object<'_> = prelude.call((n, ctx.globals()))?;

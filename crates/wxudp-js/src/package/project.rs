@@ -6,7 +6,7 @@
 //! `miniprogramRoot` names the folder of the code (it must lie inside the project
 //! folder); there, `app.json` makes a mini program and `game.json` a mini game. The
 //! package root is that folder. A file is run as a script, as before: its package root
-//! is found by [`crate::modules::package_root`].
+//! is found by [`crate::package::modules::package_root`].
 
 use std::path::{Path, PathBuf};
 
@@ -75,7 +75,7 @@ impl Project {
         let absolute = absolute
             .canonicalize()
             .map_err(|_| format!("cannot open {}: no such file", path.display()))?;
-        let root = crate::modules::package_root(&absolute);
+        let root = crate::package::modules::package_root(&absolute);
         let kind = if root.join("game.json").is_file() && !root.join("app.json").is_file() {
             Kind::MiniGame
         } else {
@@ -270,7 +270,7 @@ pub(crate) fn normalize_route(route: &str) -> String {
 fn script_in(root: &Path, name: &str) -> Option<PathBuf> {
     ["js", "ts"]
         .iter()
-        .find_map(|ext| crate::modules::resolve(root, root, &format!("./{name}.{ext}")))
+        .find_map(|ext| crate::package::modules::resolve(root, root, &format!("./{name}.{ext}")))
 }
 
 /// The file of the page at `route`: `route.js` or `route.ts` inside `root`.

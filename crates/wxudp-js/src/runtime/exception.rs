@@ -8,9 +8,9 @@
 //! discarded), and never calls `toString`, `toJSON` or `valueOf`. A getter that never
 //! returns is ended like any script code, by `--timeout` or Ctrl-C.
 
-use rquickjs::{Ctx, Object, Type, Value};
+use rquickjs::{Ctx, Function, Object, Type, Value};
 
-use crate::host::Shared;
+use crate::runtime::host::Shared;
 
 /// Levels of nested objects shown (`{ a: { b: [Object] } }`).
 const DEPTH: usize = 2;
@@ -41,7 +41,7 @@ pub(crate) fn describe_exception<'js>(ctx: &Ctx<'js>, value: Value<'js>) -> Stri
             let mut text = format!("Uncaught {name}: {message}");
             if let Some(stack) = string_property(obj, "stack").filter(|s| !s.is_empty()) {
                 text.push('\n');
-                text.push_str(crate::transform::map_stack(&stack).trim_end());
+                text.push_str(crate::package::transform::map_stack(&stack).trim_end());
             }
             return text;
         }
@@ -307,6 +307,19 @@ fn key_name(key: &str) -> String {
     } else {
         quote(key)
     }
+}
+
+/// Adds `N.reportError(e)`: reports an exception the prelude caught on the script's
+/// behalf (a listener of `wx.onAppHide`, a success callback) and marks the run failed.
+pub(crate) fn install<'js>(ctx: &Ctx<'js>, n: &Object<'js>, host: &Shared) -> rquickjs::Result<()> {
+    let h = host.clone();
+    n.set(
+        "reportError",
+        Function::new(ctx.clone(), move |ctx: Ctx<'js>, error: Value<'js>| {
+            report_exception(&ctx, &h, error);
+        })?,
+    )?;
+    Ok(())
 }
 
 #[cfg(test)]

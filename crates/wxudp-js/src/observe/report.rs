@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use rquickjs::{CatchResultExt, Context, Runtime};
 use serde_json::{json, Value};
 
-use crate::host::Shared;
+use crate::runtime::host::Shared;
 
 /// How long describing the pages may take (a getter in `data` could spin): well
 /// within the two seconds the watchdog gives a run that has timed out.

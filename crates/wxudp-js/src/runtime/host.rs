@@ -13,11 +13,11 @@ use wxudp::frontend::Delivery;
 use wxudp::Limits;
 
 use crate::observe::Observer;
-use crate::project::Project;
-use crate::sockets::Sockets;
-use crate::stop::Stop;
-use crate::storage::Storage;
-use crate::timers::Timers;
+use crate::package::project::Project;
+use crate::runtime::stop::Stop;
+use crate::runtime::timers::Timers;
+use crate::wx::storage::Storage;
+use crate::wx::udp::sockets::Sockets;
 use crate::RunOptions;
 
 /// The shared state, as the natives capture it.
@@ -46,7 +46,7 @@ pub(crate) struct Host {
     /// The prelude's function that describes the pages (for the report).
     pub(crate) pages_reporter: Option<JsFunction>,
     pub(crate) platform: crate::Platform,
-    /// `--wifi`: the default network's SSID, `None` for Wi-Fi off (wifi.rs).
+    /// `--wifi`: the default network's SSID, `None` for Wi-Fi off (wx/wifi).
     pub(crate) wifi_ssid: Option<String>,
 }
 

@@ -163,7 +163,7 @@ fn monotonic(at: Instant) -> io::Result<TimeSpec> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::timers::Queue;
+    use crate::runtime::timers::Queue;
 
     fn ms(n: u64) -> Duration {
         Duration::from_millis(n)

@@ -7,7 +7,7 @@ use wxudp::options::PortArg;
 use wxudp::options::{byte_range, parse_index};
 use wxudp::{Error, Event, Method, Payload, SendOptions};
 
-use crate::names::{define, key, names, raw_key, Key, Names};
+use crate::runtime::names::{define, key, names, raw_key, Key, Names};
 
 /// A property of an option object; `undefined` when it is missing or its getter throws
 /// (the exception is discarded: a `UDPSocket` method reports, it never throws).
@@ -601,7 +601,7 @@ pub(crate) fn js_array_buffer<'js>(
 ///
 /// A message's objects get their properties in one fixed order, by interned names,
 /// defined as an object literal's are (a setter on `Object.prototype` does not run), so
-/// that QuickJS finds their shapes (kept alive by [`Names`](crate::names::Names)) instead
+/// that QuickJS finds their shapes (kept alive by [`Names`](crate::runtime::names::Names)) instead
 /// of building them; the address strings are reused while the peer stays the same.
 pub(crate) fn event_payload<'js>(ctx: &Ctx<'js>, event: Event) -> rquickjs::Result<Object<'js>> {
     let obj = Object::new(ctx.clone())?;

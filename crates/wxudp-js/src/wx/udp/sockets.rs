@@ -250,7 +250,7 @@ impl Sockets {
 pub(crate) fn handle_of<'js>(
     value: &rquickjs::Value<'js>,
 ) -> Option<Class<'js, SocketHandle<'js>>> {
-    let object: &Object<'js> = crate::convert::object_ref(value)?;
+    let object: &Object<'js> = crate::runtime::convert::object_ref(value)?;
     Class::from_object(object)
 }
 

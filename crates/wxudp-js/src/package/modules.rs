@@ -26,9 +26,9 @@ use std::path::{Path, PathBuf};
 use nix::fcntl::OFlag;
 use rquickjs::{Ctx, Exception, Function, Object};
 
-use crate::convert::JsText;
-use crate::host::Shared;
-use crate::natives::eval_named;
+use crate::runtime::convert::JsText;
+use crate::runtime::eval_named;
+use crate::runtime::host::Shared;
 
 /// The largest module file (`.js` or `.json`) `require` reads: 16 MiB. Larger files fail
 /// with `cannot load PATH: the file is larger than 16 MiB`.
@@ -293,10 +293,10 @@ fn compile_module<'js>(
     path: &str,
     source: String,
 ) -> rquickjs::Result<Function<'js>> {
-    let compiled =
-        crate::transform::compile(path, &source).map_err(|e| Exception::throw_syntax(ctx, &e))?;
+    let compiled = crate::package::transform::compile(path, &source)
+        .map_err(|e| Exception::throw_syntax(ctx, &e))?;
     if let Some(map) = compiled.map {
-        crate::transform::SOURCE_MAPS.with(|maps| maps.borrow_mut().insert(path, map));
+        crate::package::transform::SOURCE_MAPS.with(|maps| maps.borrow_mut().insert(path, map));
     }
     let source = compiled.code;
     let body = match source.strip_prefix("#!") {

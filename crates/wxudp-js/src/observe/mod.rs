@@ -3,6 +3,9 @@
 //! (at exit: why the run ended, each page's final `data`, per-socket counts). All three
 //! see the traffic through the core's [`Tap`], one per socket.
 
+pub mod pcap;
+pub(crate) mod report;
+
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -15,7 +18,7 @@ use serde_json::{json, Value};
 use wxudp::frontend::{Datagram, Direction, Tap};
 use wxudp::SocketType;
 
-use crate::pcap::PcapWriter;
+use crate::observe::pcap::PcapWriter;
 use crate::RunOptions;
 
 /// Bytes of a datagram shown by `--trace`; the rest is counted.

@@ -2,24 +2,26 @@
 //! handle and raw JavaScript values. Nothing here throws: every failure is reported through the
 //! core engine as an `error` event (and `bind` returns 0).
 
+pub(crate) mod sockets;
+
 use rquickjs::function::{Opt, This};
 use rquickjs::{Atom, Class, Ctx, Exception, Function, Object, Value};
 use wxudp::frontend::Calls;
 use wxudp::options::parse_ttl;
 use wxudp::{Error, EventKind, Method, SocketType};
 
-use crate::convert::{
+use crate::runtime::convert::{
     address_port, object_ref, option_object, port_arg, type_name, with_send_options,
 };
-use crate::host::Shared;
-use crate::names::names;
-use crate::sockets::{handle_of, SocketHandle};
+use crate::runtime::host::Shared;
+use crate::runtime::names::names;
+use crate::wx::udp::sockets::{handle_of, SocketHandle};
 
 /// Adds the `udp*` natives to `n`. Each takes the socket's handle (see
 /// [`SocketHandle`]) and raw JavaScript values.
 pub(crate) fn install<'js>(ctx: &Ctx<'js>, n: &Object<'js>, host: &Shared) -> rquickjs::Result<()> {
     // Made now, while no other user data is borrowed (see `names`).
-    drop(crate::names::names(ctx)?);
+    drop(crate::runtime::names::names(ctx)?);
     let h = host.clone();
     n.set(
         "udpCreate",

@@ -31,7 +31,7 @@ use std::time::Duration;
 use rquickjs::{Ctx, Function, Object};
 use serde_json::{json, Value};
 
-use crate::host::Shared;
+use crate::runtime::host::Shared;
 use crate::Platform;
 
 /// The environment variable through which `wxudp lan` tells a host's runtime the path of
@@ -556,7 +556,7 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, n: &Object<'js>, host: &Shared) -> rq
             let args: Value = serde_json::from_str(&args).unwrap_or(Value::Null);
             let background = matches!(
                 h.borrow().stop.poll(),
-                crate::stop::Phase::Hiding { .. } | crate::stop::Phase::Done(_)
+                crate::runtime::stop::Phase::Hiding { .. } | crate::runtime::stop::Phase::Done(_)
             );
             let answer = call(&mut wifi.borrow_mut(), &op, &args, background, frequency);
             match answer {

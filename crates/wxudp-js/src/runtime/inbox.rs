@@ -17,7 +17,7 @@
 
 use std::collections::VecDeque;
 
-use crate::sockets::IdMap;
+use crate::wx::udp::sockets::IdMap;
 
 /// Events of one socket handed out in a row before the next socket's turn comes. Small,
 /// because rotating costs next to nothing: a datagram of a quiet socket waits for at

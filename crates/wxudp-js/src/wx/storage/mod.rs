@@ -15,6 +15,8 @@
 //! of values and never recurses: it splits the object into keys and raw JSON text, and
 //! measures each value's depth with a loop.
 
+pub(crate) mod natives;
+
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{Read, Write};

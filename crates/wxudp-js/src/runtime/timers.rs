@@ -7,10 +7,10 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
-use rquickjs::{Persistent, Value};
+use rquickjs::{Ctx, Function, Object, Persistent, Value};
 use tokio::time::Instant;
 
-use crate::host::JsFunction;
+use crate::runtime::host::{JsFunction, Shared};
 
 /// The longest delay a timer keeps, in milliseconds: 2^31-1 (about 24.8 days), as in
 /// Node.js and browsers. Longer delays mean 1 ms.
@@ -219,6 +219,42 @@ fn next_tick(due: Instant, every: Duration, now: Instant) -> Instant {
         // Hundreds of years behind: start a grid from now.
         Err(_) => now + every,
     }
+}
+
+/// Adds `N.setTimer(f, ms, repeat, args)` and `N.clearTimer(id)` (timers.js).
+pub(crate) fn install<'js>(ctx: &Ctx<'js>, n: &Object<'js>, host: &Shared) -> rquickjs::Result<()> {
+    let h = host.clone();
+    n.set(
+        "setTimer",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>,
+                  f: Function<'js>,
+                  ms: f64,
+                  repeat: bool,
+                  args: Vec<Value<'js>>|
+                  -> u64 {
+                let delay = crate::runtime::timers::delay(ms);
+                let args = args
+                    .into_iter()
+                    .map(|a| Persistent::save(&ctx, a))
+                    .collect();
+                h.borrow_mut()
+                    .timers
+                    .add(delay, repeat, Persistent::save(&ctx, f), args)
+            },
+        )?,
+    )?;
+    let h = host.clone();
+    n.set(
+        "clearTimer",
+        Function::new(ctx.clone(), move |id: f64| {
+            if id.fract() == 0.0 && id >= 1.0 {
+                h.borrow_mut().timers.remove(id as u64);
+            }
+        })?,
+    )?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,0 +1,9 @@
+//! What a run loads: the project folder (a script, a mini program or a mini game),
+//! module resolution and loading confined to the package, the TypeScript and ES module
+//! transform, and base library versions.
+
+pub(crate) mod modules;
+pub(crate) mod natives;
+pub(crate) mod project;
+pub(crate) mod transform;
+pub(crate) mod version;

@@ -1,0 +1,52 @@
+//! The `wx` global and the environment around it, one folder per API: each holds its
+//! native functions (an `install` that adds them to the natives object `N`) and its
+//! slice of the prelude, the JavaScript that gives them WeChat's shape.
+//!
+//! The prelude is one function `(N, global) => hooks`, assembled here from the slices in
+//! the order they build on one another: the console first (everything prints), then
+//! timers, the `wx` object and its shared helpers, then each API, the pages, the module
+//! loader and the hooks handed back to the event loop. The slices share one scope.
+
+use rquickjs::{Ctx, Object};
+
+use crate::runtime::host::Shared;
+
+pub(crate) mod console;
+pub(crate) mod pages;
+pub(crate) mod storage;
+pub(crate) mod system;
+pub(crate) mod text;
+pub(crate) mod udp;
+pub mod wifi;
+
+/// The prelude's source (see the module documentation).
+pub(crate) const PRELUDE: &str = concat!(
+    "(function (N, global) {\n'use strict';\n",
+    include_str!("console/console.js"),
+    include_str!("../runtime/timers.js"),
+    include_str!("wx.js"),
+    include_str!("text/text.js"),
+    include_str!("udp/udp.js"),
+    include_str!("system/system.js"),
+    include_str!("wifi/wifi.js"),
+    include_str!("storage/storage.js"),
+    include_str!("ui/ui.js"),
+    include_str!("pages/pages.js"),
+    include_str!("../package/modules.js"),
+    include_str!("../runtime/main.js"),
+    "})\n",
+);
+
+/// Adds every native the prelude uses to `n`.
+pub(crate) fn install<'js>(ctx: &Ctx<'js>, n: &Object<'js>, host: &Shared) -> rquickjs::Result<()> {
+    console::install(ctx, n)?;
+    crate::runtime::timers::install(ctx, n, host)?;
+    crate::runtime::exception::install(ctx, n, host)?;
+    text::install(ctx, n)?;
+    crate::package::natives::install(ctx, n, host)?;
+    system::install(ctx, n, host)?;
+    storage::natives::install(ctx, n, host)?;
+    pages::install(ctx, n, host)?;
+    wifi::install(ctx, n, host)?;
+    udp::install(ctx, n, host)
+}

@@ -1,0 +1,86 @@
+// Part of the prelude (wx/mod.rs assembles it): Wi-Fi: wx.startWifi and the rest over N.wifi (wx/wifi/mod.rs decides every errCode).
+// wx.startWifi and the rest over N.wifi (wx/wifi/mod.rs, which decides every errCode):
+// success/fail/complete or a Promise, results with errCode 0, failures as
+// { errMsg: 'connectWifi:fail password error Wi-Fi', errCode: 12002 }. In a LAN
+// (wxudp lan) connectWifi moves this host onto the network; onNetworkStatusChange and
+// onWifiConnected follow.
+const wifiConnected = listenerList();
+const wifiConnectedPartial = listenerList();
+const wifiList = listenerList();
+// WifiInfo with its fields in WeChat's order (the JSON from Rust has them sorted).
+function wifiInfo(w) {
+  const out = {};
+  ['SSID', 'BSSID', 'secure', 'signalStrength', 'frequency'].forEach(function (k) { if (k in w) out[k] = w[k]; });
+  return out;
+}
+function wifiCall(op, args) {
+  const answer = JSON.parse(N.wifi(op, JSON.stringify(args || {})));
+  const r = answer.result;
+  if (r && r.wifi) r.wifi = wifiInfo(r.wifi);
+  if (r && r.fullWifi) r.fullWifi = wifiInfo(r.fullWifi);
+  if (r && r.wifiList) r.wifiList = r.wifiList.map(wifiInfo);
+  return answer;
+}
+// `body(opts, done)` calls done with N.wifi's answer, now or later.
+function wifiApi(name, body) {
+  return function (options) {
+    const opts = options || {};
+    const promise = new Promise(function (resolve, reject) {
+      body(opts, function (answer) {
+        if (answer.errCode) reject({ errMsg: name + ':fail ' + answer.reason, errCode: answer.errCode });
+        else resolve(Object.assign({ errMsg: name + ':ok', errCode: 0 }, answer.result));
+      });
+    });
+    return settle(opts, promise);
+  };
+}
+wx.startWifi = wifiApi('startWifi', function (opts, done) { done(wifiCall('start')); });
+wx.stopWifi = wifiApi('stopWifi', function (opts, done) { done(wifiCall('stop')); });
+wx.getConnectedWifi = wifiApi('getConnectedWifi', function (opts, done) {
+  done(wifiCall('connected', { partialInfo: opts.partialInfo === true }));
+});
+// The list goes to the onGetWifiList listeners, after the success callback.
+wx.getWifiList = wifiApi('getWifiList', function (opts, done) {
+  const answer = wifiCall('list');
+  if (answer.errCode) return done(answer);
+  done({ result: {} });
+  setTimeout(function () { wifiList.emit({ wifiList: answer.result.wifiList }); }, 0);
+});
+// Checked at once (a second call before the answer is 12004), joined in a later turn
+// of the loop (the LAN controller moves the host meanwhile).
+wx.connectWifi = wifiApi('connectWifi', function (opts, done) {
+  const request = {
+    SSID: typeof opts.SSID === 'string' ? opts.SSID : undefined,
+    BSSID: typeof opts.BSSID === 'string' ? opts.BSSID : undefined,
+    password: opts.password === undefined || opts.password === null ? '' : String(opts.password),
+    partialInfo: opts.partialInfo === true,
+  };
+  const begun = wifiCall('connectBegin', request);
+  if (begun.errCode) return done(begun);
+  setTimeout(function () {
+    const answer = wifiCall('connectFinish', request);
+    if (answer.errCode) return done(answer);
+    // The events first, as the phone's network changes before the call returns.
+    const result = answer.result;
+    if (result.moved) networkStatus.emit({ isConnected: true, networkType: 'wifi' });
+    wifiConnected.emit({ wifi: result.fullWifi });
+    wifiConnectedPartial.emit({ wifi: { SSID: result.fullWifi.SSID } });
+    done({ result: result.wifi ? { wifi: result.wifi } : {} });
+  }, 0);
+});
+wx.onGetWifiList = wifiList.on;
+wx.offGetWifiList = wifiList.off;
+wx.onWifiConnected = wifiConnected.on;
+wx.offWifiConnected = wifiConnected.off;
+wx.onWifiConnectedWithPartialInfo = wifiConnectedPartial.on;
+wx.offWifiConnectedWithPartialInfo = wifiConnectedPartial.off;
+[['startWifi', '1.6.0'], ['stopWifi', '1.6.0'], ['getWifiList', '1.6.0'], ['onGetWifiList', '1.6.0'],
+  ['offGetWifiList', '2.9.3'], ['connectWifi', '1.6.0'], ['connectWifi.object.partialInfo', '2.22.0'],
+  ['getConnectedWifi', '1.6.0'], ['getConnectedWifi.object.partialInfo', '2.22.0'],
+  ['onWifiConnected', '1.6.0'], ['offWifiConnected', '2.9.3'],
+  ['onWifiConnectedWithPartialInfo', '2.22.0'], ['offWifiConnectedWithPartialInfo', '2.22.0'],
+].forEach(function (e) { canIUseTable[e[0]] = e[1]; });
+const systemSetting = wx.getSystemSetting;
+wx.getSystemSetting = function () {
+  return Object.assign(systemSetting(), { wifiEnabled: N.wifiEnabled });
+};

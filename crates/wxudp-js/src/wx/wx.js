@@ -1,0 +1,94 @@
+// Part of the prelude (wx/mod.rs assembles it): the `wx` object and what its APIs share: the success/fail/complete-or-Promise shape, listener lists, and wx.canIUse with its table of base-library versions.
+const versionAtLeast = N.versionAtLeast;
+
+const wx = {};
+
+global.wx = wx;
+
+// How WeChat's asynchronous APIs answer: through `success`/`fail`/`complete` when
+// any is given (and then nothing is returned), otherwise with the Promise itself.
+function settle(opts, promise) {
+  const hasCallback = ['success', 'fail', 'complete'].some(function (k) { return typeof opts[k] === 'function'; });
+  if (!hasCallback) return promise;
+  promise.then(function (res) {
+    if (typeof opts.success === 'function') opts.success(res);
+    if (typeof opts.complete === 'function') opts.complete(res);
+  }, function (err) {
+    if (typeof opts.fail === 'function') opts.fail(err);
+    if (typeof opts.complete === 'function') opts.complete(err);
+  }).catch(N.reportError);
+  return undefined;
+}
+
+// Runs `fn` the way WeChat's asynchronous APIs do: callbacks when any is given,
+// otherwise a Promise.
+function asyncApi(name, fn) {
+  return function (options) {
+    const opts = options || {};
+    const promise = new Promise(function (resolve, reject) {
+      let result;
+      try {
+        result = fn(opts);
+      } catch (e) {
+        // Errors that carry their own errMsg (`name:fail reason`) keep it.
+        const errMsg = e && typeof e.errMsg === 'string' ? e.errMsg
+          : name + ':fail ' + (e && e.message ? e.message : String(e));
+        reject({ errMsg: errMsg });
+        return;
+      }
+      resolve(Object.assign({ errMsg: name + ':ok' }, result));
+    });
+    return settle(opts, promise);
+  };
+}
+
+// [name, since]: what wx.canIUse answers true for.
+const CAN_I_USE = [
+  ['createUDPSocket', '2.7.0'], ['createUDPSocket.type', '2.18.0'],
+  ['UDPSocket', '2.7.0'], ['UDPSocket.bind', '2.7.0'], ['UDPSocket.bind.port', '2.9.0'],
+  ['UDPSocket.send', '2.7.0'], ['UDPSocket.send.object.address', '2.7.0'],
+  ['UDPSocket.send.object.port', '2.7.0'], ['UDPSocket.send.object.message', '2.7.0'],
+  ['UDPSocket.send.object.offset', '2.7.0'], ['UDPSocket.send.object.length', '2.7.0'],
+  ['UDPSocket.send.object.setBroadcast', '2.24.0'],
+  ['UDPSocket.connect', '2.15.0'], ['UDPSocket.write', '2.15.0'], ['UDPSocket.setTTL', '2.18.0'],
+  ['UDPSocket.close', '2.7.0'],
+  ['UDPSocket.onClose', '2.7.0'], ['UDPSocket.offClose', '2.7.0'],
+  ['UDPSocket.onError', '2.7.0'], ['UDPSocket.offError', '2.7.0'],
+  ['UDPSocket.onListening', '2.7.0'], ['UDPSocket.offListening', '2.7.0'],
+  ['UDPSocket.onMessage', '2.7.0'], ['UDPSocket.offMessage', '2.7.0'],
+  ['UDPSocket.onMessage.callback.localInfo', '2.18.0'],
+  ['canIUse', '1.1.1'], ['getLocalIPAddress', '2.20.1'], ['getSystemInfoSync', '1.0.0'],
+  ['getSystemInfo', '1.0.0'], ['getDeviceInfo', '2.20.1'], ['getWindowInfo', '2.20.1'],
+  ['getAppBaseInfo', '2.20.1'], ['getSystemSetting', '2.20.1'], ['getAppAuthorizeSetting', '2.20.1'],
+  ['navigateTo', '1.0.0'], ['redirectTo', '1.0.0'], ['navigateBack', '1.0.0'], ['reLaunch', '1.1.0'],
+  ['switchTab', '1.0.0'], ['getNetworkType', '1.0.0'], ['onNetworkStatusChange', '1.1.0'],
+  ['offNetworkStatusChange', '2.9.3'],
+  ['getStorageSync', '1.0.0'], ['setStorageSync', '1.0.0'], ['removeStorageSync', '1.0.0'],
+  ['clearStorageSync', '1.0.0'], ['getStorage', '1.0.0'], ['setStorage', '1.0.0'],
+  ['removeStorage', '1.0.0'], ['clearStorage', '1.0.0'],
+  ['showToast', '1.0.0'], ['showModal', '1.0.0'], ['showLoading', '1.1.0'], ['hideLoading', '1.1.0'],
+  ['hideToast', '1.0.0'],
+  ['onAppShow', '2.1.2'], ['onAppHide', '2.1.2'], ['offAppShow', '2.1.2'], ['offAppHide', '2.1.2'],
+  ['arrayBufferToBase64', '1.1.0'], ['base64ToArrayBuffer', '1.1.0'],
+];
+const canIUseTable = Object.create(null);
+CAN_I_USE.forEach(function (e) { canIUseTable[e[0]] = e[1]; });
+wx.canIUse = function (schema) {
+  const since = canIUseTable[String(schema).replace(/\.(success|fail|complete)$/, '')];
+  return since !== undefined && versionAtLeast(since);
+};
+
+function listenerList() {
+  const list = [];
+  return {
+    on: function (fn) { if (typeof fn === 'function') list.push(fn); },
+    off: function (fn) {
+      for (let i = list.length - 1; i >= 0; i--) if (fn === undefined || list[i] === fn) list.splice(i, 1);
+    },
+    emit: function (arg) {
+      list.slice().forEach(function (fn) {
+        try { fn(arg); } catch (e) { N.reportError(e); }
+      });
+    },
+  };
+}
