@@ -239,6 +239,10 @@ struct RunArgs {
     /// or `off`: Wi-Fi switched off (errCode 12005). Under `wxudp lan` the LAN answers.
     #[arg(long, value_name = "SSID|off", default_value = wxudp_js::wifi::DEFAULT_SSID)]
     wifi: String,
+    /// Print, on stderr, which file each require/import specifier and each
+    /// usingComponents path resolved to, and where WeChat would differ.
+    #[arg(long, short = 'v')]
+    verbose: bool,
 }
 
 fn main() -> ExitCode {
@@ -351,6 +355,7 @@ fn run_script(args: RunArgs) -> u8 {
         pcap: args.pcap,
         report: args.report,
         wifi: (args.wifi != "off").then_some(args.wifi),
+        verbose: args.verbose,
     };
     let code = wxudp_js::run(&args.file, &options);
     u8::try_from(code).unwrap_or(status::FAILURE)

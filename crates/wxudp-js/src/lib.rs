@@ -260,6 +260,10 @@ pub struct RunOptions {
     /// Wi-Fi is switched off (errCode 12005). Default [`wifi::DEFAULT_SSID`]. Under
     /// `wxudp lan` the LAN controller answers instead (docs/LAN.md).
     pub wifi: Option<String>,
+    /// Print, on stderr, which file each `require`/`import` specifier and each
+    /// `usingComponents` path resolved to, and where WeChat would not have found it the
+    /// same way (`--verbose`).
+    pub verbose: bool,
 }
 
 impl Default for RunOptions {
@@ -280,6 +284,7 @@ impl Default for RunOptions {
             pcap: None,
             report: None,
             wifi: Some(wifi::DEFAULT_SSID.to_owned()),
+            verbose: false,
         }
     }
 }
@@ -325,7 +330,11 @@ pub mod fuzzing {
     /// file in `dir`, in the package at `root`; `None` for anything missing, outside the
     /// package or not a regular file.
     pub fn resolve_module(root: &Path, dir: &Path, request: &str) -> Option<PathBuf> {
-        crate::package::modules::resolve(root, dir, request)
+        use crate::package::resolve::{Mode, Resolver};
+        Resolver::new(root, root, Vec::new())
+            .resolve(dir, request, Mode::Require)
+            .ok()
+            .map(|found| found.path)
     }
 
     /// The reader of `--storage` files: each key and its value's JSON text.

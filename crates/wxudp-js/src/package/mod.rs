@@ -2,8 +2,11 @@
 //! module resolution and loading confined to the package, the TypeScript and ES module
 //! transform, and base library versions.
 
+pub(crate) mod config;
+pub(crate) mod loader;
 pub(crate) mod modules;
 pub(crate) mod natives;
 pub(crate) mod project;
+pub(crate) mod resolve;
 pub(crate) mod transform;
 pub(crate) mod version;

@@ -1,10 +1,5 @@
-//! CommonJS `require`: module resolution and loading, confined to the package root.
-//!
-//! A module is found relative to the requiring file's folder (`./x`, `../x`), or for a
-//! bare name (`utils/udp.js`, as mini programs write it) there and then from the package
-//! root, trying the name itself, `.js`, `.json` and `/index.js` in turn. Absolute
-//! requests are refused: WeChat's documentation says `require` takes a path relative to
-//! the current file (or an npm module), not an absolute one.
+//! Reading module files, confined to the package root (package/resolve.rs finds them,
+//! package/loader.rs compiles them).
 //!
 //! Every candidate is checked after its symlinks are resolved (`canonicalize`): it must
 //! lie inside the package root and be a regular file. Anything else — a file outside
@@ -24,11 +19,6 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use nix::fcntl::OFlag;
-use rquickjs::{Ctx, Exception, Function, Object};
-
-use crate::runtime::convert::JsText;
-use crate::runtime::eval_named;
-use crate::runtime::host::Shared;
 
 /// The largest module file (`.js` or `.json`) `require` reads: 16 MiB. Larger files fail
 /// with `cannot load PATH: the file is larger than 16 MiB`.
@@ -71,37 +61,9 @@ pub(crate) fn package_root(main: &Path) -> PathBuf {
         .unwrap_or(folder)
 }
 
-/// The module `request` names, from a file in `dir`, in the package at `root`: its
-/// canonical path, or `None` when there is no such regular file inside the package.
-pub(crate) fn resolve(root: &Path, dir: &Path, request: &str) -> Option<PathBuf> {
-    if request.is_empty() || Path::new(request).is_absolute() {
-        return None;
-    }
-    let root = root.canonicalize().ok()?;
-    let relative = request.starts_with("./") || request.starts_with("../");
-    let bases: Vec<PathBuf> = if relative {
-        vec![dir.join(request)]
-    } else {
-        vec![dir.join(request), root.join(request)]
-    };
-    bases.into_iter().find_map(|base| {
-        let mut candidates = vec![base.clone()];
-        for ext in ["js", "json"] {
-            let mut name = base.clone().into_os_string();
-            name.push(".");
-            name.push(ext);
-            candidates.push(PathBuf::from(name));
-        }
-        candidates.push(base.join("index.js"));
-        candidates
-            .into_iter()
-            .find_map(|candidate| inside(&root, &candidate))
-    })
-}
-
 /// `path` with its symlinks resolved, if that is a regular file inside `root` (itself
 /// canonical).
-fn inside(root: &Path, path: &Path) -> Option<PathBuf> {
+pub(crate) fn inside(root: &Path, path: &Path) -> Option<PathBuf> {
     let real = path.canonicalize().ok()?;
     if !real.starts_with(root) {
         return None;
@@ -217,107 +179,21 @@ fn openat2_works(dir: &impl std::os::fd::AsFd) -> bool {
     state == WORKS
 }
 
-/// The JavaScript exception for a failed read of `path`.
-fn read_exception(ctx: &Ctx<'_>, path: &str, e: ReadError) -> rquickjs::Error {
-    match e {
-        ReadError::NotFound => {
-            Exception::throw_message(ctx, &format!("Cannot find module '{path}'"))
-        }
-        ReadError::TooLarge => Exception::throw_message(
-            ctx,
-            &format!("cannot load {path}: the file is larger than 16 MiB"),
-        ),
-        ReadError::Unreadable(e) => {
-            Exception::throw_message(ctx, &format!("cannot read {path}: {e}"))
-        }
-    }
-}
-
-/// Adds the module natives to `n`: `resolve(dir, request)`, `readFile(path)` and
-/// `compile(path)`. They trust nothing their caller says (a script can reach the
-/// prelude's own functions through `CallSite.getFunction`): a path is read only if it
-/// lies inside the package, or is the main script itself.
-pub(crate) fn install<'js>(ctx: &Ctx<'js>, n: &Object<'js>, host: &Shared) -> rquickjs::Result<()> {
-    let h = host.clone();
-    n.set(
-        "resolve",
-        Function::new(
-            ctx.clone(),
-            move |ctx: Ctx<'js>, JsText(dir): JsText, JsText(request): JsText| {
-                let root = h.borrow().root.clone();
-                resolve(&root, Path::new(&dir), &request)
-                    .map(|p| p.to_string_lossy().into_owned())
-                    .ok_or_else(|| {
-                        Exception::throw_message(
-                            &ctx,
-                            &format!("Cannot find module '{request}' from '{dir}'"),
-                        )
-                    })
-            },
-        )?,
-    )?;
-    let h = host.clone();
-    n.set(
-        "readFile",
-        Function::new(ctx.clone(), move |ctx: Ctx<'js>, path: String| {
-            read_module(&h, Path::new(&path)).map_err(|e| read_exception(&ctx, &path, e))
-        })?,
-    )?;
-    let h = host.clone();
-    n.set(
-        "compile",
-        Function::new(ctx.clone(), move |ctx: Ctx<'js>, path: String| {
-            let source =
-                read_module(&h, Path::new(&path)).map_err(|e| read_exception(&ctx, &path, e))?;
-            compile_module(&ctx, &path, source)
-        })?,
-    )?;
-    Ok(())
-}
-
-/// Reads a module for `readFile`/`compile`: the main script as the user named it, or
-/// a regular file inside the package.
-fn read_module(host: &Shared, path: &Path) -> Result<String, ReadError> {
-    let (root, main) = {
-        let h = host.borrow();
-        (h.root.clone(), h.main.clone())
-    };
-    let root = (path != main).then_some(root.as_path());
-    read_source(root, path)
-}
-
-/// Compiles a CommonJS module into its wrapper function, keeping line numbers: the
-/// wrapper opens on the module's first line.
-fn compile_module<'js>(
-    ctx: &Ctx<'js>,
-    path: &str,
-    source: String,
-) -> rquickjs::Result<Function<'js>> {
-    let compiled = crate::package::transform::compile(path, &source)
-        .map_err(|e| Exception::throw_syntax(ctx, &e))?;
-    if let Some(map) = compiled.map {
-        crate::package::transform::SOURCE_MAPS.with(|maps| maps.borrow_mut().insert(path, map));
-    }
-    let source = compiled.code;
-    let body = match source.strip_prefix("#!") {
-        // Keep the line so that line numbers do not move.
-        Some(rest) => format!("//{rest}"),
-        None => source,
-    };
-    let wrapped =
-        format!("(function (exports, require, module, __filename, __dirname) {{{body}\n}})");
-    let value = eval_named(ctx, &wrapped, path)?;
-    value
-        .into_function()
-        .ok_or_else(|| Exception::throw_type(ctx, "a module did not compile to a function"))
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
+    use crate::package::resolve::{Mode, Resolver};
     use std::os::unix::fs::symlink;
+
+    /// What `require(request)` finds from a file in `dir`, in the package at `root`.
+    fn resolve(root: &Path, dir: &Path, request: &str) -> Option<PathBuf> {
+        Resolver::new(root, root, Vec::new())
+            .resolve(dir, request, Mode::Require)
+            .ok()
+            .map(|found| found.path)
+    }
 
     /// A package folder and a folder outside it, in a temporary folder of their own.
     struct Tree {
@@ -387,10 +263,11 @@ mod tests {
             resolve(&t.pkg, &t.pkg, "utils/../../outside/secret.js"),
             None
         );
-        // Climbing out and back in is fine.
+        // Climbing out and back in climbs above the root on the way: nothing, as in
+        // the devtools' module engine ("can not find module").
         assert_eq!(
             resolve(&t.pkg, &t.pkg.join("utils"), "../../pkg/app.js"),
-            Some(t.pkg.join("app.js"))
+            None
         );
         assert!(matches!(
             read_source(Some(&t.pkg), &t.outside.join("secret.js")),

@@ -3,7 +3,8 @@
 //! root `require` and `import` may read from.
 //!
 //! A folder is read the way WeChat's developer tools read it: `project.config.json`'s
-//! `miniprogramRoot` names the folder of the code (it must lie inside the project
+//! `srcMiniprogramRoot` (the sources compiler plugins start from), else its
+//! `miniprogramRoot`, names the folder of the code (it must lie inside the project
 //! folder); there, `app.json` makes a mini program and `game.json` a mini game. The
 //! package root is that folder. A file is run as a script, as before: its package root
 //! is found by [`crate::package::modules::package_root`].
@@ -12,8 +13,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-/// The largest `app.json`, `game.json` or `project.config.json` read: 1 MiB.
-const MAX_CONFIG_BYTES: u64 = 1 << 20;
+use super::config::{read_json, Config};
 
 /// What kind of code a run runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +50,9 @@ pub(crate) struct Project {
     pub(crate) entry: Option<String>,
     /// Its query, as `--page` gave it (`k=v&k2=v2`, not decoded).
     pub(crate) query: String,
+    /// What project.config.json, tsconfig.json and app.json say (interop, aliases,
+    /// subpackages).
+    pub(crate) config: Config,
 }
 
 impl Project {
@@ -86,6 +89,12 @@ impl Project {
             .flatten()
             .map(|app| app_pages(&app))
             .unwrap_or_default();
+        let folder = root
+            .ancestors()
+            .find(|dir| dir.join("project.config.json").is_file())
+            .unwrap_or(&root)
+            .to_path_buf();
+        let config = Config::read(&folder, &root)?;
         Ok(Project {
             kind,
             main: absolute,
@@ -93,6 +102,7 @@ impl Project {
             pages,
             entry: None,
             query: String::new(),
+            config,
         })
     }
 
@@ -105,23 +115,29 @@ impl Project {
         if let Some(config) = read_json(&folder.join("project.config.json"))
             .map_err(|e| format!("cannot read {shown}/project.config.json: {e}"))?
         {
-            match config.get("miniprogramRoot") {
+            let key = if matches!(config.get("srcMiniprogramRoot"), Some(Value::String(s)) if !s.trim().is_empty())
+            {
+                "srcMiniprogramRoot"
+            } else {
+                "miniprogramRoot"
+            };
+            match config.get(key) {
                 None | Some(Value::Null) => {}
                 Some(Value::String(sub)) if !sub.trim().is_empty() => {
                     let inner = folder.join(sub.trim());
                     root = inner.canonicalize().map_err(|_| {
-                        format!("{shown}/project.config.json: miniprogramRoot {sub:?} is not a folder")
+                        format!("{shown}/project.config.json: {key} {sub:?} is not a folder")
                     })?;
                     if !root.starts_with(&folder) || !root.is_dir() {
                         return Err(format!(
-                            "{shown}/project.config.json: miniprogramRoot {sub:?} must be a folder inside the project folder"
+                            "{shown}/project.config.json: {key} {sub:?} must be a folder inside the project folder"
                         ));
                     }
                 }
                 Some(Value::String(_)) => {}
                 Some(_) => {
                     return Err(format!(
-                        "{shown}/project.config.json: miniprogramRoot must be a string (a folder inside the project)"
+                        "{shown}/project.config.json: {key} must be a string (a folder inside the project)"
                     ))
                 }
             }
@@ -129,7 +145,8 @@ impl Project {
         let app = read_json(&root.join("app.json"))
             .map_err(|e| format!("cannot read {}: {e}", root.join("app.json").display()))?;
         if let Some(app) = app {
-            return Self::mini_program(&root, &app, page);
+            let config = Config::read(&folder, &root)?;
+            return Self::mini_program(&root, &app, page, config);
         }
         let game = read_json(&root.join("game.json"))
             .map_err(|e| format!("cannot read {}: {e}", root.join("game.json").display()))?;
@@ -142,6 +159,7 @@ impl Project {
             let main = script_in(&root, "game").ok_or_else(|| {
                 format!("{shown} is a mini game (game.json) without game.js or game.ts")
             })?;
+            let config = Config::read(&folder, &root)?;
             return Ok(Project {
                 kind: Kind::MiniGame,
                 main,
@@ -149,6 +167,7 @@ impl Project {
                 pages: Vec::new(),
                 entry: None,
                 query: String::new(),
+                config,
             });
         }
         Err(format!(
@@ -161,7 +180,12 @@ impl Project {
         ))
     }
 
-    fn mini_program(root: &Path, app: &Value, page: Option<&str>) -> Result<Project, String> {
+    fn mini_program(
+        root: &Path,
+        app: &Value,
+        page: Option<&str>,
+        config: Config,
+    ) -> Result<Project, String> {
         let app_json = root.join("app.json");
         if !app.is_object() {
             return Err(format!("{}: not a JSON object", app_json.display()));
@@ -218,6 +242,7 @@ impl Project {
             pages,
             entry: Some(entry),
             query,
+            config,
         })
     }
 }
@@ -266,11 +291,13 @@ pub(crate) fn normalize_route(route: &str) -> String {
         .join("/")
 }
 
-/// `root/name.js`, else `root/name.ts`, if either is a regular file inside `root`.
+/// `root/name.ts`, else `root/name.js` (a `.ts` wins over the `.js` of the same name,
+/// as in the devtools), if either is a regular file inside `root`.
 fn script_in(root: &Path, name: &str) -> Option<PathBuf> {
-    ["js", "ts"]
+    let root = root.canonicalize().ok()?;
+    ["ts", "js"]
         .iter()
-        .find_map(|ext| crate::package::modules::resolve(root, root, &format!("./{name}.{ext}")))
+        .find_map(|ext| super::modules::inside(&root, &root.join(format!("{name}.{ext}"))))
 }
 
 /// The file of the page at `route`: `route.js` or `route.ts` inside `root`.
@@ -279,25 +306,6 @@ pub(crate) fn page_file(root: &Path, route: &str) -> Option<PathBuf> {
         return None;
     }
     script_in(root, route)
-}
-
-/// Reads a small JSON file: `Ok(None)` when there is no such file.
-fn read_json(path: &Path) -> Result<Option<Value>, String> {
-    let meta = match std::fs::metadata(path) {
-        Ok(meta) => meta,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e.to_string()),
-    };
-    if !meta.is_file() {
-        return Ok(None);
-    }
-    if meta.len() > MAX_CONFIG_BYTES {
-        return Err("larger than 1 MiB".into());
-    }
-    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
-    serde_json::from_str(&text)
-        .map(Some)
-        .map_err(|e| format!("not valid JSON: {e}"))
 }
 
 #[cfg(test)]

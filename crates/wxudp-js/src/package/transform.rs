@@ -4,11 +4,13 @@
 //!   transform, the code generator with a source map). The map is kept: stack traces
 //!   shown by the console and for uncaught exceptions point at the `.ts` lines
 //!   ([`SourceMaps::map_stack`]).
-//! * An ES module (`import`/`export`) is rewritten into CommonJS the way WeChat's
-//!   build compiles a project (Babel's interop): `exports.__esModule` is set; an
-//!   `import` becomes a `require` at the top of the module; `import x from` a CommonJS
-//!   module gets its `module.exports`, from an ES module its `default`; `require` of an
-//!   ES module gets its exports object (with `default`). Exports are live getters, and
+//! * An ES module (`import`/`export`) is rewritten into CommonJS the way the project's
+//!   compiler does ([`Interop`], package/config.rs): `exports.__esModule` is set; an
+//!   `import` becomes a `require` at the top of the module; `require` of an ES module
+//!   gets its exports object (with `default`). Under Babel (the devtools' build),
+//!   `import x from` a CommonJS module gets its `module.exports`, from an ES module its
+//!   `default`, and `import * as X` of CommonJS a namespace object; under tsc, what its
+//!   `esModuleInterop` setting gives. Babel refuses TypeScript's `export =`. Exports are live getters, and
 //!   references to imported names read the module's exports at each use, so cycles
 //!   work as in ES modules. The rewrite keeps every line where it was: what is added
 //!   goes on the first line, what is removed keeps its line breaks.
@@ -29,6 +31,8 @@ use oxc::parser::Parser;
 use oxc::semantic::SemanticBuilder;
 use oxc::span::{GetSpan, SourceType, Span};
 use oxc::transformer::{TransformOptions, Transformer};
+
+use super::config::Interop;
 
 /// A compiled module: its JavaScript, and for a `.ts` file the map back to it.
 pub(crate) struct Compiled {
@@ -142,19 +146,20 @@ impl SourceMaps {
 }
 
 /// Compiles the module at `path` (its name decides: `.ts`, `.mts` and `.cts` are
-/// TypeScript). A syntax error is returned as `path:line:col: message`.
-pub(crate) fn compile(path: &str, source: &str) -> Result<Compiled, String> {
+/// TypeScript, compiled with `ts_interop`; JavaScript always with Babel's). A syntax
+/// error is returned as `path:line:col: message`.
+pub(crate) fn compile(path: &str, source: &str, ts_interop: Interop) -> Result<Compiled, String> {
     let typescript = [".ts", ".mts", ".cts"]
         .iter()
         .any(|ext| path.ends_with(ext));
-    let (js, map) = if typescript {
-        let (code, map) = strip_types(path, source)?;
-        (code, Some(map))
+    let (js, map, interop) = if typescript {
+        let (code, map) = strip_types(path, source, ts_interop)?;
+        (code, Some(map), ts_interop)
     } else {
-        (source.to_string(), None)
+        (source.to_string(), None, Interop::Babel)
     };
     let code = if might_be_module(&js) {
-        match to_commonjs(path, &js) {
+        match to_commonjs(path, &js, interop) {
             Ok(Some(code)) => code,
             Ok(None) => js,
             // The parser's view of plain JavaScript is not the last word (QuickJS may
@@ -190,8 +195,10 @@ fn line_col(source: &str, offset: usize) -> (usize, usize) {
     (line, col)
 }
 
-/// TypeScript to JavaScript, with the map back.
-fn strip_types(path: &str, source: &str) -> Result<(String, LineMap), String> {
+/// TypeScript to JavaScript, with the map back. `import x = require()` becomes a
+/// `const`; `export =` becomes `module.exports =` under tsc and is refused under Babel,
+/// as `@babel/plugin-transform-typescript` refuses it.
+fn strip_types(path: &str, source: &str, interop: Interop) -> Result<(String, LineMap), String> {
     let allocator = Allocator::default();
     let source_type = SourceType::ts().with_unambiguous(true);
     let parsed = Parser::new(&allocator, source, source_type).parse();
@@ -199,6 +206,19 @@ fn strip_types(path: &str, source: &str) -> Result<(String, LineMap), String> {
         return Err(diagnostic(path, source, e));
     }
     let mut program = parsed.program;
+    if interop == Interop::Babel {
+        if let Some(Statement::TSExportAssignment(e)) = program
+            .body
+            .iter()
+            .find(|s| matches!(s, Statement::TSExportAssignment(_)))
+        {
+            let (line, col) = line_col(source, e.span.start as usize);
+            return Err(format!(
+                "{path}:{line}:{col}: `export =` is not supported by the devtools' TypeScript compiler (Babel): \
+                 use `module.exports = ...`, or compile with tsc (a tsconfig.json and no \"typescript\" compiler plugin)"
+            ));
+        }
+    }
     let semantic = SemanticBuilder::new().build(&program);
     if let Some(e) = semantic.errors.first() {
         return Err(diagnostic(path, source, e));
@@ -242,7 +262,7 @@ struct Edit {
 }
 
 /// The ES module `js` as CommonJS, or `None` when it has no module syntax.
-fn to_commonjs(path: &str, js: &str) -> Result<Option<String>, String> {
+fn to_commonjs(path: &str, js: &str, interop: Interop) -> Result<Option<String>, String> {
     let allocator = Allocator::default();
     let parsed = Parser::new(&allocator, js, SourceType::unambiguous()).parse();
     if let Some(e) = parsed.errors.first() {
@@ -267,7 +287,8 @@ fn to_commonjs(path: &str, js: &str) -> Result<Option<String>, String> {
         return Ok(None);
     }
     Ok(Some(
-        Rewriter::new(js, &program, &semantic.semantic).run(has_module_syntax, &dynamic_imports),
+        Rewriter::new(js, &program, &semantic.semantic, interop)
+            .run(has_module_syntax, &dynamic_imports),
     ))
 }
 
@@ -282,6 +303,8 @@ struct Rewriter<'s, 'a> {
     exports: Vec<(String, String)>,
     /// `export * from`: the module variables whose names are re-exported.
     stars: Vec<String>,
+    /// Whose interop the imports follow.
+    interop: Interop,
 }
 
 impl<'s, 'a> Rewriter<'s, 'a> {
@@ -289,6 +312,7 @@ impl<'s, 'a> Rewriter<'s, 'a> {
         js: &'s str,
         program: &'s Program<'a>,
         semantic: &'s oxc::semantic::Semantic<'a>,
+        interop: Interop,
     ) -> Self {
         Rewriter {
             js,
@@ -298,6 +322,34 @@ impl<'s, 'a> Rewriter<'s, 'a> {
             requires: Vec::new(),
             exports: Vec::new(),
             stars: Vec::new(),
+            interop,
+        }
+    }
+
+    /// What an `import x from` (the default import) of the module in `var` reads:
+    /// Babel's and tsc's `__importDefault` take `default` of an ES module and the
+    /// module itself otherwise; tsc without `esModuleInterop` takes `default` always.
+    fn default_reader(&self, var: &str) -> String {
+        match self.interop {
+            Interop::Tsc {
+                es_module_interop: false,
+            } => format!("{var}[\"default\"]"),
+            _ => format!("require.interop.default({var})"),
+        }
+    }
+
+    /// What an `import * as X from` of the module in `var` reads: Babel's
+    /// `interopRequireWildcard`, tsc's `__importStar`, or (tsc without
+    /// `esModuleInterop`) `module.exports` itself.
+    fn namespace_reader(&self, var: &str) -> String {
+        match self.interop {
+            Interop::Babel => format!("require.interop.namespace({var})"),
+            Interop::Tsc {
+                es_module_interop: true,
+            } => format!("require.interop.importStar({var})"),
+            Interop::Tsc {
+                es_module_interop: false,
+            } => var.to_string(),
         }
     }
 
@@ -379,7 +431,7 @@ impl<'s, 'a> Rewriter<'s, 'a> {
                         }
                         let name = s.imported.name();
                         let reader = if name == "default" {
-                            format!("require.interop.default({var})")
+                            self.default_reader(&var)
                         } else {
                             format!(
                                 "{var}[{}]",
@@ -389,10 +441,10 @@ impl<'s, 'a> Rewriter<'s, 'a> {
                         (&s.local, reader)
                     }
                     ImportDeclarationSpecifier::ImportDefaultSpecifier(s) => {
-                        (&s.local, format!("require.interop.default({var})"))
+                        (&s.local, self.default_reader(&var))
                     }
                     ImportDeclarationSpecifier::ImportNamespaceSpecifier(s) => {
-                        (&s.local, format!("require.interop.namespace({var})"))
+                        (&s.local, self.namespace_reader(&var))
                     }
                 };
                 let reader = format!("({reader})");
@@ -431,9 +483,7 @@ impl<'s, 'a> Rewriter<'s, 'a> {
                         let exported = export_name(&spec.exported);
                         let local = export_name(&spec.local);
                         let reader = match &var {
-                            Some(var) if local == "default" => {
-                                format!("require.interop.default({var})")
-                            }
+                            Some(var) if local == "default" => self.default_reader(var),
                             Some(var) => format!(
                                 "{var}[{}]",
                                 serde_json::to_string(&local).unwrap_or_default()
@@ -486,10 +536,9 @@ impl<'s, 'a> Rewriter<'s, 'a> {
                     }
                     let var = self.module_var(decl.source.value.as_str());
                     match &decl.exported {
-                        Some(name) => self.exports.push((
-                            export_name(name),
-                            format!("require.interop.namespace({var})"),
-                        )),
+                        Some(name) => self
+                            .exports
+                            .push((export_name(name), self.namespace_reader(&var))),
                         None => self.stars.push(var),
                     }
                 }
@@ -534,7 +583,11 @@ impl<'s, 'a> Rewriter<'s, 'a> {
             self.edits.push(Edit {
                 start: span.start,
                 end: span.end,
-                text: format!("require.interop.dynamic(require, {}", "\n".repeat(breaks)),
+                text: format!(
+                    "require.interop.dynamic(require, \"{}\", {}",
+                    self.interop.name(),
+                    "\n".repeat(breaks)
+                ),
             });
         }
     }

@@ -155,7 +155,7 @@ async fn turn_loop(
         rejections,
         ..
     } = *env;
-    let hooks = match context.with(|ctx| install(&ctx, host)) {
+    let hooks = match context.with(|ctx| install(&ctx, host, env.options)) {
         Ok(hooks) => hooks,
         Err(e) => {
             eprintln!("wxudp: cannot set up the runtime: {e}");
@@ -476,9 +476,9 @@ async fn wait_until(at: Option<Instant>) {
 }
 
 /// Creates the natives, runs the prelude, and returns its hooks.
-fn install(ctx: &Ctx<'_>, host: &Shared) -> rquickjs::Result<Hooks> {
+fn install(ctx: &Ctx<'_>, host: &Shared, options: &RunOptions) -> rquickjs::Result<Hooks> {
     let n = Object::new(ctx.clone())?;
-    crate::wx::install(ctx, &n, host)?;
+    crate::wx::install(ctx, &n, host, options)?;
     let prelude = super::eval_named(ctx, crate::wx::PRELUDE, "wxudp:internal/prelude.js")?
         .into_function()
         .ok_or_else(|| rquickjs::Exception::throw_type(ctx, "the prelude is not a function"))?;

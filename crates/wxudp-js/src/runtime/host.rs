@@ -3,7 +3,6 @@
 //! borrow is held while JavaScript runs.
 
 use std::cell::RefCell;
-use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -33,10 +32,6 @@ pub(crate) struct Host {
     /// 1 once an exception went unhandled; the run goes on and exits with it.
     pub(crate) exit_code: i32,
     pub(crate) base_library: crate::BaseLibrary,
-    /// Where the main script lives: bare `require('utils/x.js')` resolves from here too.
-    pub(crate) root: PathBuf,
-    /// The main script, the one file that may lie outside the package.
-    pub(crate) main: PathBuf,
     /// Ctrl-C and `--timeout`, which end a run even in the middle of JavaScript.
     pub(crate) stop: Stop,
     /// What the run runs: a script, a mini program or a mini game.
@@ -75,8 +70,6 @@ impl Host {
             storage: Storage::open(options.storage.clone())?,
             exit_code: 0,
             base_library: options.base_library,
-            root: project.root.clone(),
-            main: project.main.clone(),
             stop,
             project,
             observer,

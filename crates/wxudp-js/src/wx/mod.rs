@@ -10,6 +10,7 @@
 use rquickjs::{Ctx, Object};
 
 use crate::runtime::host::Shared;
+use crate::RunOptions;
 
 pub(crate) mod console;
 pub(crate) mod pages;
@@ -38,15 +39,20 @@ pub(crate) const PRELUDE: &str = concat!(
 );
 
 /// Adds every native the prelude uses to `n`.
-pub(crate) fn install<'js>(ctx: &Ctx<'js>, n: &Object<'js>, host: &Shared) -> rquickjs::Result<()> {
+pub(crate) fn install<'js>(
+    ctx: &Ctx<'js>,
+    n: &Object<'js>,
+    host: &Shared,
+    options: &RunOptions,
+) -> rquickjs::Result<()> {
     console::install(ctx, n)?;
     crate::runtime::timers::install(ctx, n, host)?;
     crate::runtime::exception::install(ctx, n, host)?;
     text::install(ctx, n)?;
-    crate::package::natives::install(ctx, n, host)?;
+    let loader = crate::package::natives::install(ctx, n, host, options.verbose)?;
     system::install(ctx, n, host)?;
     storage::natives::install(ctx, n, host)?;
-    pages::install(ctx, n, host)?;
+    pages::install(ctx, n, host, &loader)?;
     wifi::install(ctx, n, host)?;
     udp::install(ctx, n, host)
 }

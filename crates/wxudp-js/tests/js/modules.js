@@ -24,19 +24,23 @@ run(async function () {
   let err = null;
   try { require('./lib/missing.js'); } catch (e) { err = e; }
   assert(err && /Cannot find module '.\/lib\/missing.js'/.test(err.message), 'missing module: ' + err);
-  // Nothing outside the package loads, and the error is the missing-module one, word
-  // for word: a script learns nothing about files outside.
-  const here = __filename.slice(0, __filename.lastIndexOf('/'));
+  // Nothing outside the package loads, and the error is the missing-module one: it
+  // names the candidates tried inside the package (a leading '/' is the requiring
+  // file's folder, as in the devtools), never a file outside.
   for (const request of ['/etc/passwd', '/etc/shadow', '/proc/kmsg', '../../../../../../../../etc/passwd',
     '../../../../../../../../proc/self/environ', 'lib/../../../../../../../../../etc/hostname', __filename,
     './lib/missing.js', '/definitely/missing.js']) {
-    const expected = "Cannot find module '" + request + "' from '" + here + "'";
+    const prefix = "Cannot find module '" + request + "' from modules.js (tried: ";
     err = null;
     try { require(request); } catch (e) { err = e; }
-    eq(err && err.message, expected, 'require ' + request);
+    assert(err && err.message.indexOf(prefix) === 0, 'require ' + request + ': ' + (err && err.message));
+    eq(err.code, 'MODULE_NOT_FOUND', 'code');
+    const tried = err.message.slice(prefix.length);
+    assert(tried.indexOf('..') < 0 && !/(^|, )\//.test(tried), 'tried inside the package only: ' + tried);
+    const message = err.message;
     err = null;
     try { require.resolve(request); } catch (e) { err = e; }
-    eq(err && err.message, expected, 'require.resolve ' + request);
+    eq(err && err.message, message, 'require.resolve ' + request);
   }
   eq(require.resolve('./lib/counter'), counter.filename, 'require.resolve inside the package');
   err = null;

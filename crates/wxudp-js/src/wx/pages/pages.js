@@ -149,11 +149,25 @@ global.Page = function (options) { define('page', options); };
 global.Component = function (options) { define('component', options); };
 global.Behavior = function (options) { return options; };
 
+// Loads the files of the components the page or component at `file` lists in its
+// JSON's usingComponents (theirs first), each once, as WeChat registers them before the
+// page: their Component() calls define them, under their own path.
+function loadComponents(file) {
+  N.components(file).forEach(function (component) {
+    if (cache[component]) return;
+    loadComponents(component);
+    const outer = loadingRoute;
+    loadingRoute = 'component:' + routeOf(component);
+    try { load(component); } finally { loadingRoute = outer; }
+  });
+}
+
 // Loads the file of `route` (once) and makes a page of it; throws what loading throws.
 function makePage(route, query) {
   if (!definitions[route]) {
     const file = N.pageFile(route);
     if (!file) throw new Error('page "' + route + '" has no ' + route + '.js or .ts');
+    loadComponents(file);
     const outer = loadingRoute;
     loadingRoute = route;
     try { load(file); } finally { loadingRoute = outer; }
