@@ -12,35 +12,10 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::thread::JoinHandle;
 
-use common::{finish, wxudp, WAIT};
+use common::{finish, wxudp, Folder as Temp, WAIT};
 
 fn example_project() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/project")
-}
-
-/// A temporary folder of this test process, removed when dropped.
-struct Temp(PathBuf);
-
-impl Temp {
-    fn new(name: &str) -> Temp {
-        let dir = std::env::temp_dir().join(format!("wxudp-project-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Temp(dir)
-    }
-
-    fn file(&self, rel: &str, text: &str) -> PathBuf {
-        let p = self.0.join(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(&p, text).unwrap();
-        p
-    }
-}
-
-impl Drop for Temp {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 /// A device on loopback: answers the first probe it gets with its id and name, and

@@ -194,3 +194,25 @@ impl Script {
         }
     }
 }
+
+/// A temporary folder unique to this test (the first field is its path), removed when
+/// dropped.
+pub struct Folder(pub PathBuf, tempfile::TempDir);
+
+impl Folder {
+    pub fn new(tag: &str) -> Folder {
+        let keep = tempfile::Builder::new()
+            .prefix(&format!("wxudp-test-{tag}-"))
+            .tempdir()
+            .unwrap();
+        Folder(keep.path().canonicalize().unwrap(), keep)
+    }
+
+    /// Writes `text` to `rel` in the folder (its folders made first).
+    pub fn file(&self, rel: &str, text: &str) -> PathBuf {
+        let p = self.0.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+}

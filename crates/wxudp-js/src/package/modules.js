@@ -47,9 +47,10 @@ function resolveFrom(file, request, sync) {
     throw e;
   }
 }
-// require(path, callback, errorCallback) and require.async(path) (base library 2.11.2):
-// always asynchronous, the module's exports to the callback or the Promise, and
+// require(path, callback, errorCallback) and require.async(path) (base library 2.11.2;
+// before it, a callback is ignored and require.async is undefined): always asynchronous, the module's exports to the callback or the Promise, and
 // { mod, errMsg } to the error callback or the rejection.
+const ASYNC_REQUIRE = versionAtLeast('2.11.2');
 function requireAsync(file, request) {
   return Promise.resolve().then(function () {
     return load(resolveFrom(file, String(request), false));
@@ -119,7 +120,7 @@ function makeRequire(file) {
     if (typeof request !== 'string' || request === '') {
       throw new TypeError('require: the module name must be a non-empty string');
     }
-    if (typeof callback === 'function' || typeof errorCallback === 'function') {
+    if (ASYNC_REQUIRE && (typeof callback === 'function' || typeof errorCallback === 'function')) {
       requireAsync(file, request).then(function (exports) {
         if (typeof callback === 'function') callback(exports);
       }, function (err) {
@@ -130,7 +131,7 @@ function makeRequire(file) {
     }
     return load(resolveFrom(file, request, true));
   }
-  require.async = function (request) { return requireAsync(file, request); };
+  if (ASYNC_REQUIRE) require.async = function (request) { return requireAsync(file, request); };
   require.cache = cache;
   require.interop = INTEROP;
   require.resolve = function (request) { return resolveFrom(file, String(request), false); };
