@@ -243,6 +243,14 @@ struct RunArgs {
     /// usingComponents path resolved to, and where WeChat would differ.
     #[arg(long, short = 'v')]
     verbose: bool,
+    /// Certificates (PEM) wx.request trusts beside Mozilla's roots: a test server's
+    /// own CA. Certificate checks stay on.
+    #[arg(long, value_name = "FILE.pem")]
+    cacert: Option<std::path::PathBuf>,
+    /// The user data folder (wx.env.USER_DATA_PATH, wx.getFileSystemManager), kept
+    /// across runs; default a temporary folder removed at exit.
+    #[arg(long, value_name = "DIR")]
+    data: Option<std::path::PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -356,6 +364,8 @@ fn run_script(args: RunArgs) -> u8 {
         report: args.report,
         wifi: (args.wifi != "off").then_some(args.wifi),
         verbose: args.verbose,
+        cacert: args.cacert,
+        data: args.data,
     };
     let code = wxudp_js::run(&args.file, &options);
     u8::try_from(code).unwrap_or(status::FAILURE)

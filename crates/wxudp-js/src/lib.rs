@@ -264,6 +264,12 @@ pub struct RunOptions {
     /// `usingComponents` path resolved to, and where WeChat would not have found it the
     /// same way (`--verbose`).
     pub verbose: bool,
+    /// Certificates (a PEM file) `wx.request` trusts beside Mozilla's roots, for a test
+    /// server's own CA (`--cacert`). Certificate checks are always on.
+    pub cacert: Option<PathBuf>,
+    /// The user data folder of `wx.getFileSystemManager()` (`wx.env.USER_DATA_PATH`),
+    /// kept across runs (`--data DIR`); default a temporary folder removed at exit.
+    pub data: Option<PathBuf>,
 }
 
 impl Default for RunOptions {
@@ -285,6 +291,8 @@ impl Default for RunOptions {
             report: None,
             wifi: Some(wifi::DEFAULT_SSID.to_owned()),
             verbose: false,
+            cacert: None,
+            data: None,
         }
     }
 }

@@ -1,7 +1,7 @@
-//! Seeing what a run did: `--trace` (every datagram and error event on stderr, as it
-//! happens), `--pcap FILE` (the datagrams as a capture file) and `--report FILE.json`
-//! (at exit: why the run ended, each page's final `data`, per-socket counts). All three
-//! see the traffic through the core's [`Tap`], one per socket.
+//! Seeing what a run did: `--trace` (every datagram, error event and `wx.request` on
+//! stderr, as it happens), `--pcap FILE` (the datagrams as a capture file) and `--report
+//! FILE.json` (at exit: why the run ended, each page's final `data`, per-socket counts,
+//! the requests). The datagrams come through the core's [`Tap`], one per socket.
 
 pub mod pcap;
 pub(crate) mod report;
@@ -37,7 +37,20 @@ struct Counts {
     errors: BTreeMap<i32, u64>,
 }
 
+/// One `wx.request`, for the report.
+#[derive(Debug, Clone)]
+struct Request {
+    method: String,
+    url: String,
+    /// Seconds since the run started.
+    at: f64,
+    /// The status code, or the failure's reason.
+    outcome: Option<Result<(u16, u64), String>>,
+    ms: Option<f64>,
+}
+
 struct State {
+    requests: BTreeMap<u64, Request>,
     pcap: Option<(PathBuf, PcapWriter<BufWriter<File>>)>,
     pcap_error: Option<String>,
     sockets: BTreeMap<u64, Counts>,
@@ -76,6 +89,7 @@ impl Observer {
             taps: options.trace || options.pcap.is_some() || options.report.is_some(),
             start: Instant::now(),
             state: Mutex::new(State {
+                requests: BTreeMap::new(),
                 pcap,
                 pcap_error: None,
                 sockets: BTreeMap::new(),
@@ -117,6 +131,57 @@ impl Observer {
     /// Records what the run runs (for the report).
     pub(crate) fn set_project(&self, project: Value) {
         self.state().project = project;
+    }
+
+    /// A `wx.request` starts (`--trace` prints it; the report lists it).
+    pub(crate) fn request_started(&self, id: u64, method: &str, url: &str) {
+        let at = self.start.elapsed().as_secs_f64();
+        if self.report.is_some() {
+            self.state().requests.insert(
+                id,
+                Request {
+                    method: method.to_string(),
+                    url: url.to_string(),
+                    at,
+                    outcome: None,
+                    ms: None,
+                },
+            );
+        }
+        if self.trace {
+            let line = format!("[trace {at:>9.6}s] request#{id} {method} {url}\n");
+            let _ = std::io::stderr().lock().write_all(line.as_bytes());
+        }
+    }
+
+    /// A `wx.request` ends: its status and body length, or why it failed, after `ms`
+    /// milliseconds (NaN: aborted by the page, whenever that was).
+    pub(crate) fn request_ended(&self, id: u64, outcome: Result<(u16, u64), String>, ms: f64) {
+        if self.trace {
+            let what = match &outcome {
+                Ok((status, bytes)) => format!("{status} ({bytes} bytes)"),
+                Err(reason) => format!("request:fail {reason}"),
+            };
+            let took = if ms.is_nan() {
+                String::new()
+            } else {
+                format!(" in {ms:.1} ms")
+            };
+            let line = format!(
+                "[trace {:>9.6}s] request#{id} -> {what}{took}\n",
+                self.start.elapsed().as_secs_f64()
+            );
+            let _ = std::io::stderr().lock().write_all(line.as_bytes());
+        }
+        if self.report.is_some() {
+            let mut st = self.state();
+            if let Some(r) = st.requests.get_mut(&id) {
+                if r.outcome.is_none() {
+                    r.outcome = Some(outcome);
+                    r.ms = (!ms.is_nan()).then_some(ms);
+                }
+            }
+        }
     }
 
     /// Records each page's route, query and final data (a JSON array).
@@ -317,12 +382,35 @@ fn report(status: i32, st: &State) -> Value {
             })
         })
         .collect();
+    let requests: Vec<Value> = st
+        .requests
+        .iter()
+        .map(|(id, r)| {
+            let mut entry = json!({
+                "id": id,
+                "method": r.method,
+                "url": r.url,
+                "at": r.at,
+                "ms": r.ms,
+            });
+            match &r.outcome {
+                Some(Ok((status, bytes))) => {
+                    entry["statusCode"] = json!(status);
+                    entry["bytes"] = json!(bytes);
+                }
+                Some(Err(reason)) => entry["errMsg"] = json!(format!("request:fail {reason}")),
+                None => entry["errMsg"] = json!("unfinished"),
+            }
+            entry
+        })
+        .collect();
     json!({
         "status": status,
         "reason": reason(status),
         "project": st.project,
         "pages": st.pages,
         "sockets": sockets,
+        "requests": requests,
     })
 }
 

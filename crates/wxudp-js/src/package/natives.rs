@@ -100,6 +100,7 @@ fn wx_config(project: &Project, platform: Platform) -> Value {
         "resolveAlias": app.get("resolveAlias").cloned().unwrap_or(json!({})),
         "global": { "window": app.get("window").cloned().unwrap_or(json!({})) },
         "tabBar": app.get("tabBar").cloned().unwrap_or(Value::Null),
+        "networkTimeout": app.get("networkTimeout").cloned().unwrap_or(json!({})),
         "appLaunchInfo": { "scene": 1001, "path": launch_path, "query": {} },
     })
 }

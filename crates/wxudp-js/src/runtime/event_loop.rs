@@ -18,6 +18,7 @@ use crate::runtime::exception::{describe_exception, report_exception};
 use crate::runtime::host::{Host, JsFunction, Shared};
 use crate::runtime::rejections::Rejections;
 use crate::runtime::stop::{Cause, Input, Phase, Wake, Watchdog};
+use crate::runtime::tasks::{Completion, Tasks};
 use crate::runtime::timers::Callback;
 use crate::{RunOptions, EXIT_ERROR};
 
@@ -40,6 +41,25 @@ const SLICE: Duration = Duration::from_millis(10);
 
 /// A socket's events waiting for delivery.
 type Events = Inbox<Delivery>;
+
+/// What the loop waits on besides timers, signals and the OS: socket events, and the
+/// completions of work on tokio (runtime/tasks.rs).
+struct Inputs {
+    events: mpsc::UnboundedReceiver<(u64, Delivery)>,
+    done: mpsc::UnboundedReceiver<Completion>,
+}
+
+impl Inputs {
+    fn is_empty(&self) -> bool {
+        self.events.is_empty() && self.done.is_empty()
+    }
+}
+
+/// What woke the loop, taken from its channel.
+enum Woken {
+    Event((u64, Delivery)),
+    Done(Completion),
+}
 
 /// What the prelude hands back to the loop.
 struct Hooks {
@@ -77,12 +97,15 @@ pub(crate) async fn run(
             return EXIT_ERROR;
         }
     };
-    let (tx, mut rx) = mpsc::unbounded_channel::<(u64, Delivery)>();
+    let (tx, rx) = mpsc::unbounded_channel::<(u64, Delivery)>();
+    let (tasks, done) = Tasks::new();
+    let mut inputs = Inputs { events: rx, done };
     let host = match Host::new(
         options,
         project,
         observer.clone(),
         tx,
+        tasks,
         tokio::runtime::Handle::current(),
     ) {
         Ok(host) => host,
@@ -114,7 +137,7 @@ pub(crate) async fn run(
         rejections: &rejections,
         options,
     };
-    let code = turn_loop(&env, &main, &mut rx, &mut wake).await;
+    let code = turn_loop(&env, &main, &mut inputs, &mut wake).await;
 
     js.set_interrupt_handler(None);
     crate::observe::report::snapshot_pages(&js, &context, &host);
@@ -123,10 +146,11 @@ pub(crate) async fn run(
         let mut h = host.borrow_mut();
         h.close_all();
         h.timers.clear();
+        h.tasks.clear();
         rejections.borrow_mut().clear();
         h.sockets.clear();
     });
-    drop(rx);
+    drop(inputs);
     drop(watchdog);
     drop(signals);
     let failed = host.borrow().exit_code;
@@ -142,12 +166,7 @@ struct Env<'a> {
     options: &'a RunOptions,
 }
 
-async fn turn_loop(
-    env: &Env<'_>,
-    main: &Path,
-    rx: &mut mpsc::UnboundedReceiver<(u64, Delivery)>,
-    wake: &mut Wake,
-) -> i32 {
+async fn turn_loop(env: &Env<'_>, main: &Path, inputs: &mut Inputs, wake: &mut Wake) -> i32 {
     let Env {
         js,
         context,
@@ -205,10 +224,10 @@ async fn turn_loop(
         }
         let (idle, next_timer) = {
             let h = host.borrow();
-            let idle = h.timers.is_empty() && !h.has_open_socket();
+            let idle = h.timers.is_empty() && !h.has_open_socket() && h.tasks.is_empty();
             (idle, h.timers.next_due())
         };
-        if idle && rx.is_empty() && events.is_empty() && !js.is_job_pending() {
+        if idle && inputs.is_empty() && events.is_empty() && !js.is_job_pending() {
             return 0;
         }
         // Something to do already: read what the sockets hold (if a read is due, see
@@ -217,7 +236,7 @@ async fn turn_loop(
         // timer seen through it would look empty or not due, and the loop would go on
         // reading instead of delivering.
         let ready = !events.is_empty()
-            || !rx.is_empty()
+            || !inputs.is_empty()
             || next_timer.is_some_and(|due| due <= Instant::now());
         let woken_by = if ready {
             if reads.due() {
@@ -233,10 +252,12 @@ async fn turn_loop(
         } else {
             let timer_due = timer_due(&mut alarm, next_timer);
             let io_progress = poll_fn(|cx| io.poll(cx));
+            let Inputs { events: rx, done } = &mut *inputs;
             let channel = poll_fn(|cx| match rx.try_recv() {
                 Ok(event) => Poll::Ready(Some(event)),
                 Err(_) => rx.poll_recv(cx),
             });
+            let completion = poll_fn(|cx| done.poll_recv(cx));
             tokio::select! {
                 // Socket I/O first, so that what it reads is seen by the channel branch
                 // in the same turn.
@@ -245,12 +266,21 @@ async fn turn_loop(
                 // A signal or the deadline: the top of the loop reads the stop conditions.
                 () = wake.recv() => continue,
                 () = wait_until(deadline) => continue,
-                Some(event) = channel => Some(event),
+                Some(event) = channel => Some(Woken::Event(event)),
+                Some(completion) = completion => Some(Woken::Done(completion)),
                 () = timer_due => None,
             }
         };
         // Whatever woke the loop, the turn gives socket events and timers their share.
-        timers_took = turn(js, context, host, rx, &mut events, woken_by, timers_took);
+        timers_took = turn(
+            js,
+            context,
+            host,
+            inputs,
+            &mut events,
+            woken_by,
+            timers_took,
+        );
         // Let the runtime poll the OS (sockets, signals) before the next turn, however
         // busy the loop is: nothing else would make it look while events or timers keep
         // the loop ready.
@@ -325,15 +355,15 @@ fn turn(
     js: &Runtime,
     context: &Context,
     host: &Shared,
-    rx: &mut mpsc::UnboundedReceiver<(u64, Delivery)>,
+    inputs: &mut Inputs,
     events: &mut Events,
-    first: Option<(u64, Delivery)>,
+    first: Option<Woken>,
     timers_took: Duration,
 ) -> Duration {
     // Timers set from here on count from the turn's start, then from the timer phase's
     // start (see `Timers::set_clock`).
     host.borrow_mut().timers.set_clock(Some(Instant::now()));
-    let took = turn_phases(js, context, host, rx, events, first, timers_took);
+    let took = turn_phases(js, context, host, inputs, events, first, timers_took);
     host.borrow_mut().timers.set_clock(None);
     took
 }
@@ -343,20 +373,37 @@ fn turn_phases(
     js: &Runtime,
     context: &Context,
     host: &Shared,
-    rx: &mut mpsc::UnboundedReceiver<(u64, Delivery)>,
+    inputs: &mut Inputs,
     events: &mut Events,
-    first: Option<(u64, Delivery)>,
+    first: Option<Woken>,
     timers_took: Duration,
 ) -> Duration {
-    if let Some((id, delivery)) = first {
-        events.push(id, delivery);
+    // Only what is queued now: callbacks add to the channels meanwhile, and that waits.
+    let mut completions = Vec::with_capacity(inputs.done.len() + 1);
+    match first {
+        Some(Woken::Event((id, delivery))) => events.push(id, delivery),
+        Some(Woken::Done(completion)) => completions.push(completion),
+        None => {}
     }
-    // Only what is queued now: listeners add to the channel meanwhile, and that waits.
-    for _ in 0..rx.len() {
-        let Ok((id, delivery)) = rx.try_recv() else {
+    for _ in 0..inputs.events.len() {
+        let Ok((id, delivery)) = inputs.events.try_recv() else {
             break;
         };
         events.push(id, delivery);
+    }
+    for _ in 0..inputs.done.len() {
+        let Ok(completion) = inputs.done.try_recv() else {
+            break;
+        };
+        completions.push(completion);
+    }
+    // The work that finished (HTTP answers, mDNS results), in the order it finished.
+    for completion in completions {
+        context.with(|ctx| deliver_completion(&ctx, host, completion));
+        drain_jobs(js, host);
+        if host.borrow().stop.reason().is_some() {
+            return Duration::ZERO;
+        }
     }
     let started = Instant::now();
     let slice = SLICE.max(timers_took);
@@ -569,6 +616,22 @@ fn dispatch(ctx: &Ctx<'_>, host: &Shared, id: u64, delivery: Delivery) {
         }
     }
     host.borrow_mut().sockets.settle(ctx, &handle);
+}
+
+/// Calls the callback of a completed piece of work with the value it built.
+fn deliver_completion(ctx: &Ctx<'_>, host: &Shared, completion: Completion) {
+    let callback = host.borrow_mut().tasks.take(completion.id, completion.last);
+    let Some(f) = callback.and_then(|f| f.restore(ctx).ok()) else {
+        return;
+    };
+    match (completion.make)(ctx).catch(ctx) {
+        Ok(value) => {
+            if let Err(e) = f.call::<_, ()>((value,)).catch(ctx) {
+                report_caught(ctx, host, e);
+            }
+        }
+        Err(e) => report_caught(ctx, host, e),
+    }
 }
 
 /// Runs a timer's callback with its arguments.

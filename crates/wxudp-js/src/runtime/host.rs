@@ -14,6 +14,7 @@ use wxudp::Limits;
 use crate::observe::Observer;
 use crate::package::project::Project;
 use crate::runtime::stop::Stop;
+use crate::runtime::tasks::Tasks;
 use crate::runtime::timers::Timers;
 use crate::wx::storage::Storage;
 use crate::wx::udp::sockets::Sockets;
@@ -28,6 +29,8 @@ pub(crate) type JsFunction = Persistent<Function<'static>>;
 pub(crate) struct Host {
     pub(crate) sockets: Sockets,
     pub(crate) timers: Timers,
+    /// Callbacks waiting for work on tokio (HTTP requests, mDNS searches).
+    pub(crate) tasks: Tasks,
     pub(crate) storage: Storage,
     /// 1 once an exception went unhandled; the run goes on and exits with it.
     pub(crate) exit_code: i32,
@@ -51,6 +54,7 @@ impl Host {
         project: Project,
         observer: Arc<Observer>,
         events: UnboundedSender<(u64, Delivery)>,
+        tasks: Tasks,
         runtime: tokio::runtime::Handle,
     ) -> Result<Self, String> {
         let stop = Stop::new(options.timeout);
@@ -67,6 +71,7 @@ impl Host {
         Ok(Host {
             sockets,
             timers: Timers::default(),
+            tasks,
             storage: Storage::open(options.storage.clone())?,
             exit_code: 0,
             base_library: options.base_library,

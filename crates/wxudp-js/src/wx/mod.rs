@@ -13,7 +13,9 @@ use crate::runtime::host::Shared;
 use crate::RunOptions;
 
 pub(crate) mod console;
+pub(crate) mod fs;
 pub(crate) mod pages;
+pub(crate) mod request;
 pub(crate) mod storage;
 pub(crate) mod system;
 pub(crate) mod text;
@@ -28,9 +30,11 @@ pub(crate) const PRELUDE: &str = concat!(
     include_str!("wx.js"),
     include_str!("text/text.js"),
     include_str!("udp/udp.js"),
+    include_str!("request/request.js"),
     include_str!("system/system.js"),
     include_str!("wifi/wifi.js"),
     include_str!("storage/storage.js"),
+    include_str!("fs/fs.js"),
     include_str!("ui/ui.js"),
     include_str!("pages/pages.js"),
     include_str!("../package/modules.js"),
@@ -54,5 +58,20 @@ pub(crate) fn install<'js>(
     storage::natives::install(ctx, n, host)?;
     pages::install(ctx, n, host, &loader)?;
     wifi::install(ctx, n, host)?;
+    let http = {
+        let h = host.borrow();
+        std::rc::Rc::new(request::Http::new(
+            options.cacert.clone(),
+            h.observer.clone(),
+            tokio::runtime::Handle::current(),
+        ))
+    };
+    request::install(ctx, n, host, &http)?;
+    let files = {
+        let h = host.borrow();
+        fs::Files::new(options.data.as_deref(), &h.project.root)
+            .map_err(|e| rquickjs::Exception::throw_message(ctx, &e))?
+    };
+    fs::natives::install(ctx, n, &std::rc::Rc::new(files))?;
     udp::install(ctx, n, host)
 }

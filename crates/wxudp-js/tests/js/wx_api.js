@@ -6,8 +6,9 @@ run(async function () {
   assert(wx.canIUse('getLocalIPAddress'), 'canIUse getLocalIPAddress');
   assert(wx.canIUse('UDPSocket.send.object.setBroadcast'), 'canIUse setBroadcast');
   assert(wx.canIUse('getNetworkType.success'), 'canIUse x.success');
-  assert(!wx.canIUse('request'), 'canIUse of an API the runtime lacks');
-  eq(typeof wx.request, 'undefined', 'a missing API is undefined, as on an old base library');
+  assert(!wx.canIUse('connectSocket'), 'canIUse of an API the runtime lacks');
+  eq(typeof wx.connectSocket, 'undefined', 'a missing API is undefined, as on an old base library');
+  assert(wx.canIUse('request') && wx.canIUse('RequestTask.onChunkReceived'), 'canIUse request');
 
   // getSystemInfoSync / getSystemInfo.
   const info = wx.getSystemInfoSync();
