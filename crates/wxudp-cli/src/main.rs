@@ -92,6 +92,9 @@ Examples:
     /// Internal: how `wxudp lan` starts a host in its namespace.
     #[command(hide = true)]
     LanExec(lan::ExecArgs),
+    /// Internal: how `wxudp lan` advertises a host's mDNS services.
+    #[command(hide = true)]
+    LanMdns(lan::MdnsArgs),
     /// Print every datagram received on PORT (nc -ul PORT).
     #[command(after_help = concat!(
         "Examples:\n",
@@ -251,6 +254,14 @@ struct RunArgs {
     /// across runs; default a temporary folder removed at exit.
     #[arg(long, value_name = "DIR")]
     data: Option<std::path::PathBuf>,
+    /// The user's answers to prompts: a JSON object of queues per API (showModal,
+    /// showActionSheet, authorize, getUserProfile, openSetting, checkSession).
+    #[arg(long, value_name = "FILE.json")]
+    answers: Option<std::path::PathBuf>,
+    /// A scope the user refuses (wx.authorize, and on Android wx.getWifiList's
+    /// scope.userLocation); may be repeated.
+    #[arg(long, value_name = "SCOPE")]
+    deny: Vec<String>,
 }
 
 fn main() -> ExitCode {
@@ -260,6 +271,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run_script(args),
         Command::Lan(args) => lan::lan(args),
         Command::LanExec(args) => lan::exec(args),
+        Command::LanMdns(args) => lan::advertise(args),
         Command::Bench(args) => bench::bench(&args).map_or_else(|f| f.report(), |()| status::OK),
         Command::Listen(args) => in_runtime(serve::listen(args)),
         Command::Echo(args) => in_runtime(serve::echo(args)),
@@ -366,6 +378,8 @@ fn run_script(args: RunArgs) -> u8 {
         verbose: args.verbose,
         cacert: args.cacert,
         data: args.data,
+        answers: args.answers,
+        deny: args.deny,
     };
     let code = wxudp_js::run(&args.file, &options);
     u8::try_from(code).unwrap_or(status::FAILURE)

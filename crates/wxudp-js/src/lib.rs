@@ -270,6 +270,12 @@ pub struct RunOptions {
     /// The user data folder of `wx.getFileSystemManager()` (`wx.env.USER_DATA_PATH`),
     /// kept across runs (`--data DIR`); default a temporary folder removed at exit.
     pub data: Option<PathBuf>,
+    /// The user's answers to prompts (`--answers FILE.json`): `showModal`,
+    /// `showActionSheet`, `authorize`, `getUserProfile`, `openSetting`, `checkSession`,
+    /// each a queue; once a queue is empty, the default (confirm, the first item, allow).
+    pub answers: Option<PathBuf>,
+    /// Scopes the user refuses (`--deny scope.userLocation`).
+    pub deny: Vec<String>,
 }
 
 impl Default for RunOptions {
@@ -293,6 +299,8 @@ impl Default for RunOptions {
             verbose: false,
             cacert: None,
             data: None,
+            answers: None,
+            deny: Vec::new(),
         }
     }
 }

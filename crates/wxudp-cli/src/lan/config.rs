@@ -82,6 +82,19 @@ struct HostSpec {
     ready: Option<String>,
     #[serde(default)]
     env: BTreeMap<String, String>,
+    #[serde(default)]
+    mdns: Vec<MdnsSpec>,
+}
+
+/// A service a host advertises by mDNS: `{ type = "_lamp._udp.", name = "Desk lamp",
+/// port = 4210 }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MdnsSpec {
+    #[serde(rename = "type")]
+    ty: String,
+    name: String,
+    port: u16,
 }
 
 /// A checked LAN file.
@@ -189,6 +202,9 @@ pub struct Host {
     /// Start the next hosts once this one printed a line holding this text.
     pub ready: Option<String>,
     pub env: BTreeMap<String, String>,
+    /// The mDNS services it advertises, as `wxudp lan-mdns --service` takes them
+    /// (`TYPE|NAME|PORT`).
+    pub mdns: Vec<String>,
 }
 
 /// A name that can be part of a namespace name: `a-z`, `0-9`, `-`, 1 to 15 characters,
@@ -353,12 +369,22 @@ impl Lan {
             if h.main {
                 main.push(i);
             }
+            let mut mdns = Vec::new();
+            for m in h.mdns {
+                if m.name.contains('|') || m.ty.contains('|') {
+                    return Err(format!("host {:?}: mdns: '|' in a type or name", h.name));
+                }
+                let service = format!("{}|{}|{}", m.ty, m.name, m.port);
+                super::mdns::parse(&service).map_err(|e| format!("host {:?}: mdns: {e}", h.name))?;
+                mdns.push(service);
+            }
             hosts.push(Host {
                 name: h.name,
                 what,
                 attach,
                 ready: h.ready.filter(|r| !r.is_empty()),
                 env: h.env,
+                mdns,
             });
         }
         let main = match main.as_slice() {

@@ -70,6 +70,9 @@ pub fn spawn(
         .spawn()
         .map_err(|e| format!("cannot start host {}: {e}", host.name))?;
     let pid = i32::try_from(child.id()).unwrap_or(i32::MAX);
+    if !host.mdns.is_empty() {
+        advertise(&exe, netns, pid, h, host, out)?;
+    }
     let ready = host
         .ready
         .clone()
@@ -102,6 +105,53 @@ pub fn spawn(
         }
     });
     Ok(pid)
+}
+
+/// Starts `wxudp lan-mdns` for host `h`'s services, in its namespace and in its process
+/// group (`pgid`), so that it ends with the host's processes when the LAN ends. Its
+/// lines are the host's.
+fn advertise(
+    exe: &Path,
+    netns: &Path,
+    pgid: i32,
+    h: usize,
+    host: &super::config::Host,
+    out: &Output,
+) -> Result<(), String> {
+    let mut cmd = Command::new(exe);
+    cmd.arg("lan-exec")
+        .arg("--netns")
+        .arg(netns)
+        .arg("--parent")
+        .arg(std::process::id().to_string())
+        .arg("--")
+        .arg(exe)
+        .arg("lan-mdns")
+        .arg("--host")
+        .arg(&host.name);
+    for service in &host.mdns {
+        cmd.arg("--service").arg(service);
+    }
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    std::os::unix::process::CommandExt::process_group(&mut cmd, pgid);
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| format!("cannot advertise the services of host {}: {e}", host.name))?;
+    let (done, _) = mpsc::channel();
+    let (events, _) = mpsc::channel();
+    for (stream, err) in [
+        (child.stdout.take().map(|s| Box::new(s) as Box<dyn Read + Send>), false),
+        (child.stderr.take().map(|s| Box::new(s) as Box<dyn Read + Send>), true),
+    ] {
+        if let Some(stream) = stream {
+            read_lines(stream, h, err, out, None, &events, done.clone());
+        }
+    }
+    // Reaped when it ends (the LAN kills its group at the end).
+    std::thread::spawn(move || child.wait());
+    Ok(())
 }
 
 /// Prints each line of `from` with host `h`'s prefix, and reports its `ready` text.

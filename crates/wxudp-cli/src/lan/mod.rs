@@ -20,11 +20,13 @@ mod config;
 mod control;
 mod exec;
 mod hosts;
+mod mdns;
 mod netns;
 mod output;
 mod userns;
 
 pub use exec::{exec, ExecArgs};
+pub use mdns::{advertise, MdnsArgs};
 
 use config::Lan;
 use hosts::Event;

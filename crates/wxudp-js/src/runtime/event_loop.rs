@@ -80,6 +80,13 @@ pub(crate) async fn run(
         }
     };
     let main = project.main.clone();
+    let prepared = match crate::wx::Prepared::new(options, &project.root) {
+        Ok(prepared) => prepared,
+        Err(e) => {
+            eprintln!("wxudp: {e}");
+            return EXIT_ERROR;
+        }
+    };
     let js = match Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -137,7 +144,7 @@ pub(crate) async fn run(
         rejections: &rejections,
         options,
     };
-    let code = turn_loop(&env, &main, &mut inputs, &mut wake).await;
+    let code = turn_loop(&env, &main, prepared, &mut inputs, &mut wake).await;
 
     js.set_interrupt_handler(None);
     crate::observe::report::snapshot_pages(&js, &context, &host);
@@ -166,7 +173,13 @@ struct Env<'a> {
     options: &'a RunOptions,
 }
 
-async fn turn_loop(env: &Env<'_>, main: &Path, inputs: &mut Inputs, wake: &mut Wake) -> i32 {
+async fn turn_loop(
+    env: &Env<'_>,
+    main: &Path,
+    prepared: crate::wx::Prepared,
+    inputs: &mut Inputs,
+    wake: &mut Wake,
+) -> i32 {
     let Env {
         js,
         context,
@@ -174,7 +187,7 @@ async fn turn_loop(env: &Env<'_>, main: &Path, inputs: &mut Inputs, wake: &mut W
         rejections,
         ..
     } = *env;
-    let hooks = match context.with(|ctx| install(&ctx, host, env.options)) {
+    let hooks = match context.with(|ctx| install(&ctx, host, env.options, prepared)) {
         Ok(hooks) => hooks,
         Err(e) => {
             eprintln!("wxudp: cannot set up the runtime: {e}");
@@ -523,9 +536,14 @@ async fn wait_until(at: Option<Instant>) {
 }
 
 /// Creates the natives, runs the prelude, and returns its hooks.
-fn install(ctx: &Ctx<'_>, host: &Shared, options: &RunOptions) -> rquickjs::Result<Hooks> {
+fn install(
+    ctx: &Ctx<'_>,
+    host: &Shared,
+    options: &RunOptions,
+    prepared: crate::wx::Prepared,
+) -> rquickjs::Result<Hooks> {
     let n = Object::new(ctx.clone())?;
-    crate::wx::install(ctx, &n, host, options)?;
+    crate::wx::install(ctx, &n, host, options, prepared)?;
     let prelude = super::eval_named(ctx, crate::wx::PRELUDE, "wxudp:internal/prelude.js")?
         .into_function()
         .ok_or_else(|| rquickjs::Exception::throw_type(ctx, "the prelude is not a function"))?;

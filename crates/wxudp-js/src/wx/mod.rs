@@ -14,12 +14,14 @@ use crate::RunOptions;
 
 pub(crate) mod console;
 pub(crate) mod fs;
+pub(crate) mod mdns;
 pub(crate) mod pages;
 pub(crate) mod request;
 pub(crate) mod storage;
 pub(crate) mod system;
 pub(crate) mod text;
 pub(crate) mod udp;
+pub(crate) mod ui;
 pub mod wifi;
 
 /// The prelude's source (see the module documentation).
@@ -31,16 +33,36 @@ pub(crate) const PRELUDE: &str = concat!(
     include_str!("text/text.js"),
     include_str!("udp/udp.js"),
     include_str!("request/request.js"),
+    include_str!("mdns/mdns.js"),
     include_str!("system/system.js"),
+    include_str!("ui/ui.js"),
+    include_str!("auth/auth.js"),
     include_str!("wifi/wifi.js"),
     include_str!("storage/storage.js"),
     include_str!("fs/fs.js"),
-    include_str!("ui/ui.js"),
     include_str!("pages/pages.js"),
     include_str!("../package/modules.js"),
     include_str!("../runtime/main.js"),
     "})\n",
 );
+
+/// What the APIs need from outside before the run starts, read (and checked) before any
+/// JavaScript runs, so that a bad file is a clear error: the answers file and the user
+/// data folder.
+pub(crate) struct Prepared {
+    answers: String,
+    files: fs::Files,
+}
+
+impl Prepared {
+    /// The errors are whole sentences for the user.
+    pub(crate) fn new(options: &RunOptions, root: &std::path::Path) -> Result<Prepared, String> {
+        Ok(Prepared {
+            answers: ui::load(options.answers.as_deref(), &options.deny)?,
+            files: fs::Files::new(options.data.as_deref(), root)?,
+        })
+    }
+}
 
 /// Adds every native the prelude uses to `n`.
 pub(crate) fn install<'js>(
@@ -48,8 +70,10 @@ pub(crate) fn install<'js>(
     n: &Object<'js>,
     host: &Shared,
     options: &RunOptions,
+    prepared: Prepared,
 ) -> rquickjs::Result<()> {
     console::install(ctx, n)?;
+    n.set("answersJson", prepared.answers)?;
     crate::runtime::timers::install(ctx, n, host)?;
     crate::runtime::exception::install(ctx, n, host)?;
     text::install(ctx, n)?;
@@ -67,11 +91,7 @@ pub(crate) fn install<'js>(
         ))
     };
     request::install(ctx, n, host, &http)?;
-    let files = {
-        let h = host.borrow();
-        fs::Files::new(options.data.as_deref(), &h.project.root)
-            .map_err(|e| rquickjs::Exception::throw_message(ctx, &e))?
-    };
-    fs::natives::install(ctx, n, &std::rc::Rc::new(files))?;
+    mdns::install(ctx, n, host)?;
+    fs::natives::install(ctx, n, &std::rc::Rc::new(prepared.files))?;
     udp::install(ctx, n, host)
 }

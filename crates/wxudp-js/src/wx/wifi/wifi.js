@@ -40,7 +40,12 @@ wx.getConnectedWifi = wifiApi('getConnectedWifi', function (opts, done) {
   done(wifiCall('connected', { partialInfo: opts.partialInfo === true }));
 });
 // The list goes to the onGetWifiList listeners, after the success callback.
+// On Android, the list needs scope.userLocation (asked the first time, as WeChat does);
+// refused, the call fails with 12010 and the reason.
 wx.getWifiList = wifiApi('getWifiList', function (opts, done) {
+  if (JSON.parse(SYSTEM_INFO).platform === 'android' && !promptScope('scope.userLocation')) {
+    return done({ errCode: 12010, reason: 'auth deny' });
+  }
   const answer = wifiCall('list');
   if (answer.errCode) return done(answer);
   done({ result: {} });
