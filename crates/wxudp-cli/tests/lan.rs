@@ -180,6 +180,67 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     not(wxudp_ci),
     ignore = "needs root and iproute2 (network namespaces); runs under CI=true or with --include-ignored"
 )]
+fn the_mdns_example_finds_the_lamp_provisions_it_and_registers_it_over_http() {
+    let before = lan_links_here();
+    let file = examples().join("mdns/lan.toml");
+    let (out, pid) = lan(&[file.to_str().unwrap()]);
+    let all = both(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    let stdout = text(&out.stdout);
+    for line in [
+        " lamp | advertising Desk lamp (_lamp._udp.local.) on port 4210",
+        "phone | found Desk lamp at 192.168.1.20:4210",
+        " lamp | got the credentials of HomeWiFi from 192.168.1.2",
+        "cloud | registered lamp-5ccf7f for https://servicewechat.com/touristappid/0/page-frame.html",
+        r#"phone | the cloud answered 201: {"registered":true,"deviceId":"lamp-5ccf7f","token":"t-42"}"#,
+        "phone | saved wxfile://usr/provision.log: provisioned lamp-5ccf7f token t-42",
+    ] {
+        assert!(stdout.contains(line), "no {line:?} in\n{all}");
+    }
+    let stderr = text(&out.stderr);
+    for line in [
+        r#"phone | [wx.showModal] HomeWiFi: The Wi-Fi password (editable, "password") -> confirm, content "correct-horse-battery""#,
+        "phone | [wx.showToast] 配网成功",
+        "wxudp lan: phone exited with status 0",
+    ] {
+        assert!(stderr.contains(line), "no {line:?} in\n{all}");
+    }
+    assert_torn_down(pid, &before);
+}
+
+/// The same page when the user cancels the password prompt: it stops there, before any
+/// network (so it runs without a LAN).
+#[test]
+fn the_mdns_example_takes_its_cancel_branch_with_the_cancel_answers() {
+    let dir = examples().join("mdns");
+    let report = LanFile::new("mdns-cancel", "");
+    let path = report.dir.join("report.json");
+    let out = common::run(&[
+        "run",
+        dir.join("app").to_str().unwrap(),
+        "--answers",
+        dir.join("answers/cancel.json").to_str().unwrap(),
+        "--report",
+        path.to_str().unwrap(),
+        "--timeout",
+        "30",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    assert_eq!(text(&out.stdout), "the user cancelled\n");
+    assert!(text(&out.stderr).contains("-> cancel"), "{}", both(&out));
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let data = &r["pages"][0]["data"];
+    assert_eq!(data["status"], "cancelled");
+    assert_eq!(data["lamp"], serde_json::Value::Null);
+    assert_eq!(r["requests"], serde_json::json!([]));
+}
+
+#[test]
+#[cfg_attr(
+    not(wxudp_ci),
+    ignore = "needs root and iproute2 (network namespaces); runs under CI=true or with --include-ignored"
+)]
 fn the_softap_example_provisions_the_lamp_and_captures_each_network() {
     let before = lan_links_here();
     let pcap = LanFile::new("softap-pcap", "");

@@ -37,6 +37,23 @@ fn example(name: &str) -> PathBuf {
 }
 
 #[test]
+fn file_system_manager() {
+    fixture("fs.js");
+}
+
+#[test]
+fn prompts_take_their_answers_from_the_answers_file() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/js");
+    fixture_with(
+        "prompts.js",
+        RunOptions {
+            answers: Some(dir.join("prompts.answers.json")),
+            ..RunOptions::default()
+        },
+    );
+}
+
+#[test]
 fn udp_basics() {
     fixture("udp_basics.js");
 }

@@ -375,7 +375,8 @@ impl Lan {
                     return Err(format!("host {:?}: mdns: '|' in a type or name", h.name));
                 }
                 let service = format!("{}|{}|{}", m.ty, m.name, m.port);
-                super::mdns::parse(&service).map_err(|e| format!("host {:?}: mdns: {e}", h.name))?;
+                super::mdns::parse(&service)
+                    .map_err(|e| format!("host {:?}: mdns: {e}", h.name))?;
                 mdns.push(service);
             }
             hosts.push(Host {

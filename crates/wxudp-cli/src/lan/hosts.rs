@@ -142,8 +142,20 @@ fn advertise(
     let (done, _) = mpsc::channel();
     let (events, _) = mpsc::channel();
     for (stream, err) in [
-        (child.stdout.take().map(|s| Box::new(s) as Box<dyn Read + Send>), false),
-        (child.stderr.take().map(|s| Box::new(s) as Box<dyn Read + Send>), true),
+        (
+            child
+                .stdout
+                .take()
+                .map(|s| Box::new(s) as Box<dyn Read + Send>),
+            false,
+        ),
+        (
+            child
+                .stderr
+                .take()
+                .map(|s| Box::new(s) as Box<dyn Read + Send>),
+            true,
+        ),
     ] {
         if let Some(stream) = stream {
             read_lines(stream, h, err, out, None, &events, done.clone());

@@ -42,9 +42,16 @@ fn run(args: &MdnsArgs) -> Result<(), String> {
         .map_err(|e| format!("cannot start mDNS: {e}"))?;
     for service in &args.services {
         let (ty, name, port) = parse(service)?;
-        let info = ServiceInfo::new(&ty, &name, &format!("{}.local.", args.host), "", port, None::<std::collections::HashMap<String, String>>)
-            .map_err(|e| format!("{service}: {e}"))?
-            .enable_addr_auto();
+        let info = ServiceInfo::new(
+            &ty,
+            &name,
+            &format!("{}.local.", args.host),
+            "",
+            port,
+            None::<std::collections::HashMap<String, String>>,
+        )
+        .map_err(|e| format!("{service}: {e}"))?
+        .enable_addr_auto();
         daemon
             .register(info)
             .map_err(|e| format!("cannot advertise {service}: {e}"))?;
@@ -65,7 +72,8 @@ pub fn parse(service: &str) -> Result<(String, String, u16), String> {
         .parse()
         .map_err(|_| format!("{service:?}: the port is not a number from 0 to 65535"))?;
     let ty = ty.trim_end_matches('.');
-    if !ty.starts_with('_') || !(ty.ends_with("._udp") || ty.ends_with("._tcp")) || name.is_empty() {
+    if !ty.starts_with('_') || !(ty.ends_with("._udp") || ty.ends_with("._tcp")) || name.is_empty()
+    {
         return Err(format!(
             "{service:?}: the type is _NAME._udp. or _NAME._tcp. and the name is not empty"
         ));

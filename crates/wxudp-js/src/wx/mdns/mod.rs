@@ -58,7 +58,11 @@ fn instance(fullname: &str, domain: &str) -> String {
 }
 
 impl Mdns {
-    fn start(&self, service_type: &str, events: crate::runtime::tasks::Sender) -> Result<(), String> {
+    fn start(
+        &self,
+        service_type: &str,
+        events: crate::runtime::tasks::Sender,
+    ) -> Result<(), String> {
         if self.daemon.borrow().is_none() {
             let daemon = ServiceDaemon::new().map_err(|e| e.to_string())?;
             *self.daemon.borrow_mut() = Some(daemon);
@@ -149,7 +153,10 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, n: &Object<'js>, host: &Shared) -> rq
         "mdnsStart",
         Function::new(
             ctx.clone(),
-            move |ctx: Ctx<'js>, JsText(service_type): JsText, callback: Function<'js>| -> rquickjs::Result<()> {
+            move |ctx: Ctx<'js>,
+                  JsText(service_type): JsText,
+                  callback: Function<'js>|
+                  -> rquickjs::Result<()> {
                 let sender = h.borrow_mut().tasks.register(&ctx, callback);
                 let id = sender.id();
                 m.start(&service_type, sender).map_err(|e| {
@@ -175,7 +182,10 @@ mod tests {
         assert_eq!(domain("_http._tcp."), "_http._tcp.local.");
         assert_eq!(domain("_lamp._udp"), "_lamp._udp.local.");
         assert_eq!(domain("_lamp._udp.local."), "_lamp._udp.local.");
-        assert_eq!(instance("Desk lamp._lamp._udp.local.", "_lamp._udp.local."), "Desk lamp");
+        assert_eq!(
+            instance("Desk lamp._lamp._udp.local.", "_lamp._udp.local."),
+            "Desk lamp"
+        );
         assert_eq!(instance("v1\\.2._x._tcp.local.", "_x._tcp.local."), "v1.2");
     }
 }

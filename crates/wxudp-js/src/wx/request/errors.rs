@@ -43,23 +43,12 @@ impl NetError {
         if e.is_timeout() {
             return NetError::Timeout;
         }
-        let mut cause: Option<&(dyn std::error::Error + 'static)> = e.source();
+        if let Some(found) = e.source().and_then(dig) {
+            return found;
+        }
         let mut text = e.to_string();
+        let mut cause = e.source();
         while let Some(c) = cause {
-            if let Some(tls) = c.downcast_ref::<rustls::Error>() {
-                return tls_error(tls);
-            }
-            if let Some(io) = c.downcast_ref::<std::io::Error>() {
-                if let Some(found) = io
-                    .get_ref()
-                    .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-                {
-                    return tls_error(found);
-                }
-                if let Some(found) = io_error(io) {
-                    return found;
-                }
-            }
             text.push_str(": ");
             text.push_str(&c.to_string());
             cause = c.source();
@@ -79,6 +68,26 @@ impl NetError {
             NetError::Net(-2, "ERR_FAILED")
         }
     }
+}
+
+/// A TLS or socket error in `e` or what it wraps: an `io::Error` hides what it wraps
+/// from `source()` (it answers for the wrapped error's own source), so `get_ref` is
+/// followed too.
+fn dig(e: &(dyn std::error::Error + 'static)) -> Option<NetError> {
+    if let Some(tls) = e.downcast_ref::<rustls::Error>() {
+        return Some(tls_error(tls));
+    }
+    if let Some(io) = e.downcast_ref::<std::io::Error>() {
+        if let Some(inner) = io.get_ref() {
+            if let Some(found) = dig(inner) {
+                return Some(found);
+            }
+        }
+        if let Some(found) = io_error(io) {
+            return Some(found);
+        }
+    }
+    e.source().and_then(dig)
 }
 
 fn io_error(io: &std::io::Error) -> Option<NetError> {

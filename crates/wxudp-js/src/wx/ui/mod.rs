@@ -27,25 +27,30 @@ const MAX_ANSWERS_BYTES: u64 = 1 << 20;
 /// Reads and checks an answers file, with `deny` (the `--deny` scopes) added; the JSON
 /// text ui.js and auth.js read. Every mistake is named with where it is.
 pub(crate) fn load(path: Option<&Path>, deny: &[String]) -> Result<String, String> {
-    let mut answers = match path {
-        None => Map::new(),
-        Some(path) => {
-            let shown = path.display();
-            let meta = std::fs::metadata(path).map_err(|e| format!("cannot read the answers file {shown}: {e}"))?;
-            if meta.len() > MAX_ANSWERS_BYTES {
-                return Err(format!("the answers file {shown} is larger than 1 MiB"));
-            }
-            let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read the answers file {shown}: {e}"))?;
-            match serde_json::from_str(&text) {
-                Ok(Value::Object(map)) => {
-                    check(&map).map_err(|e| format!("{shown}: {e}"))?;
-                    map
+    let mut answers =
+        match path {
+            None => Map::new(),
+            Some(path) => {
+                let shown = path.display();
+                let meta = std::fs::metadata(path)
+                    .map_err(|e| format!("cannot read the answers file {shown}: {e}"))?;
+                if meta.len() > MAX_ANSWERS_BYTES {
+                    return Err(format!("the answers file {shown} is larger than 1 MiB"));
                 }
-                Ok(_) => return Err(format!("{shown}: the answers must be a JSON object (an API name to its answers)")),
-                Err(e) => return Err(format!("{shown}: not valid JSON: {e}")),
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read the answers file {shown}: {e}"))?;
+                match serde_json::from_str(&text) {
+                    Ok(Value::Object(map)) => {
+                        check(&map).map_err(|e| format!("{shown}: {e}"))?;
+                        map
+                    }
+                    Ok(_) => return Err(format!(
+                        "{shown}: the answers must be a JSON object (an API name to its answers)"
+                    )),
+                    Err(e) => return Err(format!("{shown}: not valid JSON: {e}")),
+                }
             }
-        }
-    };
+        };
     if !deny.is_empty() {
         let scopes = answers.entry("authorize").or_insert_with(|| json!({}));
         if let Value::Object(scopes) = scopes {
@@ -53,7 +58,10 @@ pub(crate) fn load(path: Option<&Path>, deny: &[String]) -> Result<String, Strin
                 scopes.insert(scope.clone(), json!("deny"));
             }
         } else {
-            return Err("--deny cannot be used with an answers file whose authorize answers are a queue".into());
+            return Err(
+                "--deny cannot be used with an answers file whose authorize answers are a queue"
+                    .into(),
+            );
         }
     }
     Ok(Value::Object(answers).to_string())
@@ -109,14 +117,20 @@ fn check(map: &Map<String, Value>) -> Result<(), String> {
 fn words(a: &Value, allowed: &[&str]) -> Result<(), String> {
     match a.as_str() {
         Some(s) if allowed.contains(&s) => Ok(()),
-        _ => Err(allowed.iter().map(|w| format!("\"{w}\"")).collect::<Vec<_>>().join(" or ")),
+        _ => Err(allowed
+            .iter()
+            .map(|w| format!("\"{w}\""))
+            .collect::<Vec<_>>()
+            .join(" or ")),
     }
 }
 
 /// Checks each answer of a queue (an array).
 fn each(api: &str, value: &Value, ok: impl Fn(&Value) -> Result<(), String>) -> Result<(), String> {
     let Value::Array(queue) = value else {
-        return Err(format!("{api}: a list of answers, in the order of the prompts"));
+        return Err(format!(
+            "{api}: a list of answers, in the order of the prompts"
+        ));
     };
     for (i, a) in queue.iter().enumerate() {
         ok(a).map_err(|e| format!("{api}[{i}]: {e}"))?;
@@ -139,9 +153,11 @@ mod tests {
 
     #[test]
     fn answers_are_checked_and_deny_is_added() {
-        let (_d, p) = file(r#"{"showModal": ["cancel", {"confirm": true, "content": "pw"}], "showActionSheet": [1, "cancel"],
+        let (_d, p) = file(
+            r#"{"showModal": ["cancel", {"confirm": true, "content": "pw"}], "showActionSheet": [1, "cancel"],
             "authorize": {"scope.userLocation": "deny"}, "getUserProfile": ["deny"], "checkSession": ["expired"],
-            "openSetting": [{"scope.userLocation": true}]}"#);
+            "openSetting": [{"scope.userLocation": true}]}"#,
+        );
         let text = load(Some(&p), &["scope.bluetooth".into()]).unwrap();
         let v: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(v["authorize"]["scope.bluetooth"], "deny");
@@ -150,7 +166,10 @@ mod tests {
         for (bad, says) in [
             (r#"{"showModal": ["yes"]}"#, "showModal[0]"),
             (r#"{"showActionSheet": [9]}"#, "tapIndex from 0 to 5"),
-            (r#"{"authorize": {"location": "deny"}}"#, "authorize.location"),
+            (
+                r#"{"authorize": {"location": "deny"}}"#,
+                "authorize.location",
+            ),
             (r#"{"showToast": []}"#, "no such prompt"),
             (r#"{"showModal": "confirm"}"#, "a list of answers"),
             ("[]", "must be a JSON object"),
@@ -161,6 +180,8 @@ mod tests {
             assert!(e.contains(says), "{bad}: {e}");
         }
         let (_d, p) = file(r#"{"authorize": ["deny"]}"#);
-        assert!(load(Some(&p), &["scope.x".into()]).unwrap_err().contains("--deny"));
+        assert!(load(Some(&p), &["scope.x".into()])
+            .unwrap_err()
+            .contains("--deny"));
     }
 }
