@@ -286,15 +286,41 @@ function canIUse(schema) {
  * Adds `createUDPSocket` to an existing `wx` object (the global one a Jest setup file or
  * miniprogram-simulate provides, say) and makes its `canIUse` answer for it; anything
  * else `canIUse` is asked goes to the `canIUse` it had, if any. Returns `wx`.
+ *
+ * `options.answers` (an object, or the path of a JSON file, as `wxudp run --answers`
+ * takes) also installs the prompts a page shows, answered from it: `showModal`,
+ * `showActionSheet`, `authorize`, `getSetting`, `openSetting`, `login`, `checkSession`,
+ * `getUserProfile` (prompts.js, shared with `wxudp run`); each prompt is printed on
+ * stderr with its answer.
  */
-function install(wx) {
+function install(wx, options) {
   if (wx === null || (typeof wx !== 'object' && typeof wx !== 'function')) {
     throw new TypeError('wxudp.install(wx): wx must be an object');
   }
+  const opts = options === undefined || options === null ? {} : options;
+  if (typeof opts !== 'object') throw new TypeError('wxudp.install(wx, options): options must be an object');
   const before = typeof wx.canIUse === 'function' ? wx.canIUse : null;
+  const extra = new Set();
+  if (opts.answers !== undefined) {
+    let answers = opts.answers;
+    let source = 'install(wx, { answers })';
+    if (typeof answers === 'string') {
+      source = answers;
+      answers = JSON.parse(require('fs').readFileSync(answers, 'utf8'));
+    }
+    const prompts = require('./prompts.js')({
+      answers: answers,
+      source: source,
+      print: function (line) { process.stderr.write(line + '\n'); },
+      versionAtLeast: function () { return true; },
+      reportError: function (error) { process.nextTick(function () { throw error; }); },
+    });
+    Object.assign(wx, prompts.api);
+    prompts.since.forEach(function (e) { extra.add(e[0]); });
+  }
   wx.createUDPSocket = createUDPSocket;
   wx.canIUse = function (schema) {
-    if (canIUse(schema)) return true;
+    if (canIUse(schema) || extra.has(String(schema).replace(/\.(success|fail|complete)$/, ''))) return true;
     return before !== null ? before.apply(this, arguments) : false;
   };
   return wx;

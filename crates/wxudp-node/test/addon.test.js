@@ -31,6 +31,25 @@ test('install adds createUDPSocket and answers canIUse for it, deferring the res
   assert.throws(() => wxudp.install(null), TypeError);
 });
 
+test('install with answers adds the prompts, answered from them, shared with wxudp run', async () => {
+  const wx = wxudp.install({}, {
+    answers: { showModal: [{ confirm: true, content: 'hunter22' }, 'cancel'], showActionSheet: [1], authorize: { 'scope.userLocation': 'deny' } },
+  });
+  let r = await wx.showModal({ title: 'Wi-Fi', editable: true });
+  assert.deepStrictEqual([r.confirm, r.content], [true, 'hunter22']);
+  r = await wx.showModal({ title: 'Sure?' });
+  assert.deepStrictEqual([r.errMsg, r.cancel], ['showModal:ok', true]);
+  r = await wx.showActionSheet({ itemList: ['a', 'b'] });
+  assert.strictEqual(r.tapIndex, 1);
+  const e = await wx.authorize({ scope: 'scope.userLocation' }).catch((x) => x);
+  assert.strictEqual(e.errMsg, 'authorize:fail auth deny');
+  assert.deepStrictEqual((await wx.getSetting()).authSetting, { 'scope.userLocation': false });
+  assert.ok(wx.canIUse('showModal.object.editable') && wx.canIUse('createUDPSocket'));
+  await new Promise((resolve) => wx.login({ success: (res) => { assert.strictEqual(res.errMsg, 'login:ok'); resolve(); } }));
+  assert.throws(() => wxudp.install({}, { answers: { showModal: ['maybe'] } }),
+    /install\(wx, \{ answers \}\): showModal\[0\]: "confirm", "cancel"/);
+});
+
 test('an open socket keeps the process alive until it is closed', () => {
   // The socket closes itself from a datagram it sends itself after a timer: if the
   // process ended while it was open, 'closed' would never be printed.

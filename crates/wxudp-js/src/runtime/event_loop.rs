@@ -189,8 +189,12 @@ async fn turn_loop(
     } = *env;
     let hooks = match context.with(|ctx| install(&ctx, host, env.options, prepared)) {
         Ok(hooks) => hooks,
-        Err(e) => {
+        Err(SetupError::Engine(e)) => {
             eprintln!("wxudp: cannot set up the runtime: {e}");
+            return EXIT_ERROR;
+        }
+        Err(SetupError::Refused(message)) => {
+            eprintln!("wxudp: {message}");
             return EXIT_ERROR;
         }
     };
@@ -535,19 +539,40 @@ async fn wait_until(at: Option<Instant>) {
     }
 }
 
+/// Why the runtime could not be set up.
+enum SetupError {
+    /// QuickJS failed (out of memory...).
+    Engine(rquickjs::Error),
+    /// The prelude refused what the run gave it (an answers file), in its words.
+    Refused(String),
+}
+
+impl From<rquickjs::Error> for SetupError {
+    fn from(e: rquickjs::Error) -> Self {
+        SetupError::Engine(e)
+    }
+}
+
 /// Creates the natives, runs the prelude, and returns its hooks.
 fn install(
     ctx: &Ctx<'_>,
     host: &Shared,
     options: &RunOptions,
     prepared: crate::wx::Prepared,
-) -> rquickjs::Result<Hooks> {
+) -> Result<Hooks, SetupError> {
     let n = Object::new(ctx.clone())?;
     crate::wx::install(ctx, &n, host, options, prepared)?;
     let prelude = super::eval_named(ctx, crate::wx::PRELUDE, "wxudp:internal/prelude.js")?
         .into_function()
         .ok_or_else(|| rquickjs::Exception::throw_type(ctx, "the prelude is not a function"))?;
-    let hooks: Object<'_> = prelude.call((n, ctx.globals()))?;
+    // What the prelude refuses (an answers file it cannot use) is said as it says it.
+    let hooks: Object<'_> = match prelude.call((n, ctx.globals())).catch(ctx) {
+        Ok(hooks) => hooks,
+        Err(rquickjs::CaughtError::Exception(e)) => {
+            return Err(SetupError::Refused(e.message().unwrap_or_default()))
+        }
+        Err(e) => return Err(SetupError::Refused(e.to_string())),
+    };
     Ok(Hooks {
         run_main: Persistent::save(ctx, hooks.get::<_, Function<'_>>("runMain")?),
         app_hide: Persistent::save(ctx, hooks.get::<_, Function<'_>>("appHide")?),

@@ -29,6 +29,9 @@ pub(crate) const PRELUDE: &str = concat!(
     "(function (N, global) {\n'use strict';\n",
     include_str!("console/console.js"),
     include_str!("../runtime/timers.js"),
+    "const makePrompts = (function (module) {\n",
+    include_str!("../../../wxudp-node/prompts.js"),
+    "return module.exports;\n})({});\n",
     include_str!("wx.js"),
     include_str!("text/text.js"),
     include_str!("udp/udp.js"),
@@ -36,7 +39,6 @@ pub(crate) const PRELUDE: &str = concat!(
     include_str!("mdns/mdns.js"),
     include_str!("system/system.js"),
     include_str!("ui/ui.js"),
-    include_str!("auth/auth.js"),
     include_str!("wifi/wifi.js"),
     include_str!("storage/storage.js"),
     include_str!("fs/fs.js"),
@@ -50,7 +52,7 @@ pub(crate) const PRELUDE: &str = concat!(
 /// JavaScript runs, so that a bad file is a clear error: the answers file and the user
 /// data folder.
 pub(crate) struct Prepared {
-    answers: String,
+    answers: ui::Answers,
     files: fs::Files,
 }
 
@@ -73,7 +75,8 @@ pub(crate) fn install<'js>(
     prepared: Prepared,
 ) -> rquickjs::Result<()> {
     console::install(ctx, n)?;
-    n.set("answersJson", prepared.answers)?;
+    n.set("answersJson", prepared.answers.json)?;
+    n.set("answersSource", prepared.answers.source)?;
     crate::runtime::timers::install(ctx, n, host)?;
     crate::runtime::exception::install(ctx, n, host)?;
     text::install(ctx, n)?;

@@ -5,42 +5,17 @@ const wx = {};
 
 global.wx = wx;
 
-// How WeChat's asynchronous APIs answer: through `success`/`fail`/`complete` when
-// any is given (and then nothing is returned), otherwise with the Promise itself.
-function settle(opts, promise) {
-  const hasCallback = ['success', 'fail', 'complete'].some(function (k) { return typeof opts[k] === 'function'; });
-  if (!hasCallback) return promise;
-  promise.then(function (res) {
-    if (typeof opts.success === 'function') opts.success(res);
-    if (typeof opts.complete === 'function') opts.complete(res);
-  }, function (err) {
-    if (typeof opts.fail === 'function') opts.fail(err);
-    if (typeof opts.complete === 'function') opts.complete(err);
-  }).catch(N.reportError);
-  return undefined;
-}
-
-// Runs `fn` the way WeChat's asynchronous APIs do: callbacks when any is given,
-// otherwise a Promise.
-function asyncApi(name, fn) {
-  return function (options) {
-    const opts = options || {};
-    const promise = new Promise(function (resolve, reject) {
-      let result;
-      try {
-        result = fn(opts);
-      } catch (e) {
-        // Errors that carry their own errMsg (`name:fail reason`) keep it.
-        const errMsg = e && typeof e.errMsg === 'string' ? e.errMsg
-          : name + ':fail ' + (e && e.message ? e.message : String(e));
-        reject({ errMsg: errMsg });
-        return;
-      }
-      resolve(Object.assign({ errMsg: name + ':ok' }, result));
-    });
-    return settle(opts, promise);
-  };
-}
+// The prompts and the answers to them, and WeChat's callbacks-or-Promise shape, are
+// shared with the Node package (crates/wxudp-node/prompts.js, evaluated just above).
+const PROMPTS = makePrompts({
+  answers: JSON.parse(N.answersJson),
+  source: N.answersSource,
+  print: function (line) { N.print('ui', line); },
+  versionAtLeast: versionAtLeast,
+  reportError: N.reportError,
+});
+const settle = PROMPTS.settle;
+const asyncApi = PROMPTS.asyncApi;
 
 // [name, since]: what wx.canIUse answers true for.
 const CAN_I_USE = [

@@ -43,7 +43,7 @@ wx.getConnectedWifi = wifiApi('getConnectedWifi', function (opts, done) {
 // On Android, the list needs scope.userLocation (asked the first time, as WeChat does);
 // refused, the call fails with 12010 and the reason.
 wx.getWifiList = wifiApi('getWifiList', function (opts, done) {
-  if (JSON.parse(SYSTEM_INFO).platform === 'android' && !promptScope('scope.userLocation')) {
+  if (JSON.parse(SYSTEM_INFO).platform === 'android' && !PROMPTS.promptScope('scope.userLocation')) {
     return done({ errCode: 12010, reason: 'auth deny' });
   }
   const answer = wifiCall('list');
