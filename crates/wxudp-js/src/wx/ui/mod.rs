@@ -11,6 +11,7 @@ use serde_json::{json, Map, Value};
 const MAX_ANSWERS_BYTES: u64 = 1 << 20;
 
 /// The answers as prompts.js takes them.
+#[derive(Debug)]
 pub(crate) struct Answers {
     /// The JSON text (an object, `{}` without a file).
     pub(crate) json: String,
