@@ -248,7 +248,25 @@ fn compile_module<'js>(
         None => source,
     };
     let wrapped = format!("(function (exports, require, module, __filename, __dirname, {WECHAT_UNDEFINED}) {{{body}\n}})");
-    let value = eval_named(ctx, &wrapped, path)?;
+    let value = match eval_named(ctx, &wrapped, path) {
+        Ok(value) => value,
+        Err(rquickjs::Error::Exception) => {
+            // QuickJS's parser stops at its stack limit: say so in the file's name.
+            let e = ctx.catch();
+            let overflow = e
+                .as_exception()
+                .and_then(rquickjs::Exception::message)
+                .is_some_and(|m| m.contains("Maximum call stack size exceeded"));
+            if overflow {
+                return Err(Exception::throw_syntax(
+                    ctx,
+                    &format!("{path}: nesting too deep for the parser"),
+                ));
+            }
+            return Err(ctx.throw(e));
+        }
+        Err(e) => return Err(e),
+    };
     value
         .into_function()
         .ok_or_else(|| Exception::throw_type(ctx, "a module did not compile to a function"))

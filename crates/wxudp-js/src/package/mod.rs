@@ -3,6 +3,7 @@
 //! transform, and base library versions.
 
 pub(crate) mod config;
+pub(crate) mod depth;
 pub(crate) mod loader;
 pub(crate) mod modules;
 pub(crate) mod natives;

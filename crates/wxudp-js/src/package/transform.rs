@@ -152,6 +152,37 @@ pub(crate) fn compile(path: &str, source: &str, ts_interop: Interop) -> Result<C
     let typescript = [".ts", ".mts", ".cts"]
         .iter()
         .any(|ext| path.ends_with(ext));
+    if !typescript && !might_be_module(source) {
+        // QuickJS parses it, with a stack limit of its own.
+        return Ok(Compiled {
+            code: source.to_string(),
+            map: None,
+        });
+    }
+    if let Some((line, col)) = super::depth::too_deep(source, typescript) {
+        return Err(format!(
+            "{path}:{line}:{col}: nesting too deep (more than {} levels)",
+            super::depth::MAX_NESTING
+        ));
+    }
+    // The parser recurses once per level: on a thread with a stack of known size.
+    let (path_owned, source_owned) = (path.to_string(), source.to_string());
+    std::thread::Builder::new()
+        .name("wxudp-transform".into())
+        .stack_size(super::depth::TRANSFORM_STACK)
+        .spawn(move || transform(&path_owned, &source_owned, typescript, ts_interop))
+        .map_err(|e| format!("{path}: cannot start the transform: {e}"))?
+        .join()
+        .unwrap_or_else(|_| Err(format!("{path}: the transform failed")))
+}
+
+/// TypeScript stripped, then module syntax rewritten (see [`compile`]).
+fn transform(
+    path: &str,
+    source: &str,
+    typescript: bool,
+    ts_interop: Interop,
+) -> Result<Compiled, String> {
     let (js, map, interop) = if typescript {
         let (code, map) = strip_types(path, source, ts_interop)?;
         (code, Some(map), ts_interop)
@@ -670,5 +701,29 @@ fn pattern_names(kind: &BindingPatternKind<'_>, names: &mut Vec<String>) {
             }
         }
         BindingPatternKind::AssignmentPattern(a) => pattern_names(&a.left.kind, names),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The transform thread's stack holds what the depth check lets through with room to
+    /// spare: the raw scan's bound (20 x MAX_NESTING levels) in a debug build.
+    #[test]
+    fn the_transform_thread_holds_the_deepest_source_the_check_allows() {
+        let n = 20 * super::super::depth::MAX_NESTING;
+        let source = format!(
+            "export const x: number = {}1{};\n",
+            "(".repeat(n),
+            ")".repeat(n)
+        );
+        let compiled = std::thread::Builder::new()
+            .stack_size(super::super::depth::TRANSFORM_STACK)
+            .spawn(move || transform("deep.ts", &source, true, Interop::Babel).map(|c| c.code))
+            .unwrap_or_else(|e| panic!("{e}"))
+            .join()
+            .unwrap_or_else(|_| panic!("the transform panicked"));
+        assert!(compiled.is_ok(), "{compiled:?}");
     }
 }

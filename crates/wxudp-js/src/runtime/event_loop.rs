@@ -87,16 +87,16 @@ pub(crate) async fn run(
             return EXIT_ERROR;
         }
     };
-    let js = match Runtime::new() {
+    // Beyond --js-memory an allocation throws "out of memory" in the script, as a phone
+    // would run out of memory, instead of the machine running out of it (memory.rs).
+    let (allocator, budget) = super::memory::Budgeted::new(options.js_memory);
+    let js = match Runtime::new_with_alloc(allocator) {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("wxudp: cannot start QuickJS: {e}");
             return EXIT_ERROR;
         }
     };
-    // Beyond it an allocation throws "out of memory" in the script, as a phone would
-    // run out of memory, instead of the machine running out of it.
-    js.set_memory_limit(options.js_memory);
     let context = match Context::full(&js) {
         Ok(c) => c,
         Err(e) => {
@@ -107,7 +107,7 @@ pub(crate) async fn run(
     let (tx, rx) = mpsc::unbounded_channel::<(u64, Delivery)>();
     let (tasks, done) = Tasks::new();
     let mut inputs = Inputs { events: rx, done };
-    let host = match Host::new(
+    let mut host = match Host::new(
         options,
         project,
         observer.clone(),
@@ -121,6 +121,7 @@ pub(crate) async fn run(
             return EXIT_ERROR;
         }
     };
+    host.stop.watch_memory(budget.flag());
     let host: Shared = Rc::new(RefCell::new(host));
     let rejections = Rc::new(RefCell::new(Rejections::default()));
     track_rejections(&js, &rejections);
@@ -495,6 +496,10 @@ fn end(env: &Env<'_>, hooks: &Hooks, phase: Phase) -> i32 {
                 Cause::SecondSignal { second, .. } => eprintln!(
                     "wxudp: a second signal ({}): the run ends without waiting for the hide hooks",
                     second.name()
+                ),
+                Cause::OutOfMemory => eprintln!(
+                    "Uncaught InternalError: out of memory (the script went on allocating past --js-memory {} bytes)",
+                    options.js_memory
                 ),
                 Cause::Signal(_) => {}
             }

@@ -7,6 +7,7 @@ pub(crate) mod event_loop;
 pub(crate) mod exception;
 pub(crate) mod host;
 mod inbox;
+pub(crate) mod memory;
 pub(crate) mod names;
 pub(crate) mod rejections;
 pub(crate) mod stop;

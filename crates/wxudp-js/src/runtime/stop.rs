@@ -76,6 +76,8 @@ pub(crate) enum Cause {
     SecondSignal { first: Signal, second: Signal },
     /// `--timeout`.
     Timeout,
+    /// The script went on allocating past `--js-memory` and its grace (runtime/memory.rs).
+    OutOfMemory,
 }
 
 impl Cause {
@@ -85,6 +87,7 @@ impl Cause {
         match self {
             Cause::Signal(signal) | Cause::SecondSignal { first: signal, .. } => signal.status(),
             Cause::Timeout => EXIT_TIMEOUT,
+            Cause::OutOfMemory => crate::EXIT_ERROR,
         }
     }
 }
@@ -107,6 +110,8 @@ pub(crate) enum Input {
     Signal(Signal),
     /// The `--timeout` deadline passed.
     Deadline,
+    /// The script's memory is exhausted for good.
+    OutOfMemory,
     /// The hide hooks start.
     HooksStart,
     /// The hide hooks (and the promise jobs they queued) are done.
@@ -119,6 +124,7 @@ impl Phase {
         match (self, input) {
             (Phase::Done(_), _) => self,
             (_, Input::Deadline) => Phase::Done(Cause::Timeout),
+            (_, Input::OutOfMemory) => Phase::Done(Cause::OutOfMemory),
             (Phase::Running, Input::Signal(signal)) => Phase::Hiding {
                 signal,
                 hooks: false,
@@ -155,6 +161,8 @@ pub(crate) struct Stop {
     /// Set by the signal handlers (one per [`Signal::ALL`]), even while JavaScript runs;
     /// taken by [`Stop::poll`] and the interrupt handler.
     flags: [Arc<AtomicBool>; 3],
+    /// Set by the JavaScript allocator when the script's memory is exhausted for good.
+    memory: Arc<AtomicBool>,
     phase: Rc<Cell<Phase>>,
 }
 
@@ -164,8 +172,14 @@ impl Stop {
             // A timeout beyond what the clock can represent is no deadline.
             deadline: timeout.and_then(|t| Instant::now().checked_add(t)),
             flags: Default::default(),
+            memory: Arc::default(),
             phase: Rc::new(Cell::new(Phase::Running)),
         }
+    }
+
+    /// Ends the run when `exhausted` is set (the JavaScript allocator's flag).
+    pub(crate) fn watch_memory(&mut self, exhausted: Arc<AtomicBool>) {
+        self.memory = exhausted;
     }
 
     pub(crate) fn deadline(&self) -> Option<Instant> {
@@ -175,7 +189,7 @@ impl Stop {
     /// Takes in the signals that came and checks the deadline; returns the phase after
     /// them.
     pub(crate) fn poll(&self) -> Phase {
-        poll(&self.phase, &self.flags, self.deadline)
+        poll(&self.phase, &self.flags, &self.memory, self.deadline)
     }
 
     /// Moves to the phase after `input`; returns it.
@@ -195,8 +209,13 @@ impl Stop {
     /// The JavaScript engine's interrupt handler, which it calls now and then while
     /// JavaScript runs: true cuts the running script short.
     pub(crate) fn interrupts(&self) -> impl FnMut() -> bool + 'static {
-        let (phase, flags, deadline) = (self.phase.clone(), self.flags.clone(), self.deadline);
-        move || poll(&phase, &flags, deadline).cutting().is_some()
+        let (phase, flags, memory, deadline) = (
+            self.phase.clone(),
+            self.flags.clone(),
+            self.memory.clone(),
+            self.deadline,
+        );
+        move || poll(&phase, &flags, &memory, deadline).cutting().is_some()
     }
 
     /// Whether the run must end without waiting any more: a signal came that the loop
@@ -223,8 +242,16 @@ impl Stop {
     }
 }
 
-fn poll(phase: &Cell<Phase>, flags: &[Arc<AtomicBool>; 3], deadline: Option<Instant>) -> Phase {
+fn poll(
+    phase: &Cell<Phase>,
+    flags: &[Arc<AtomicBool>; 3],
+    memory: &AtomicBool,
+    deadline: Option<Instant>,
+) -> Phase {
     let mut now = phase.get();
+    if memory.load(Ordering::Relaxed) {
+        now = now.next(Input::OutOfMemory);
+    }
     for (signal, flag) in Signal::ALL.iter().zip(flags) {
         if flag.swap(false, Ordering::SeqCst) {
             now = now.next(Input::Signal(*signal));
