@@ -240,7 +240,7 @@ struct RunArgs {
     js_memory: usize,
     /// The Wi-Fi network the phone is connected to (wx.getConnectedWifi, wx.getWifiList),
     /// or `off`: Wi-Fi switched off (errCode 12005). Under `wxudp lan` the LAN answers.
-    #[arg(long, value_name = "SSID|off", default_value = wxudp_js::wifi::DEFAULT_SSID)]
+    #[arg(long, value_name = "SSID|off", default_value = wxudp_js::wifi::DEFAULT_SSID, value_parser = parse_ssid)]
     wifi: String,
     /// Print, on stderr, which file each require/import specifier and each
     /// usingComponents path resolved to, and where WeChat would differ.
@@ -399,6 +399,19 @@ fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
             Ok(std::time::Duration::from_secs_f64(secs).max(std::time::Duration::from_nanos(1)))
         }
         _ => Err(format!("must be {BOUNDS}")),
+    }
+}
+
+/// Parses `--wifi`: `off`, or an SSID of 1 to 32 bytes (IEEE 802.11's limit).
+fn parse_ssid(text: &str) -> Result<String, String> {
+    match text.len() {
+        1..=32 => Ok(text.to_string()),
+        0 => Err(
+            "an SSID has 1 to 32 bytes (IEEE 802.11); this one is empty (`off`: Wi-Fi off)".into(),
+        ),
+        n => Err(format!(
+            "an SSID has 1 to 32 bytes (IEEE 802.11); this one has {n}"
+        )),
     }
 }
 

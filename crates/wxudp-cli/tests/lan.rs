@@ -208,6 +208,59 @@ fn the_mdns_example_finds_the_lamp_provisions_it_and_registers_it_over_http() {
     assert_torn_down(pid, &before);
 }
 
+#[test]
+#[cfg_attr(
+    not(wxudp_ci),
+    ignore = "needs root and iproute2 (network namespaces); runs under CI=true or with --include-ignored"
+)]
+fn the_controller_refuses_oversized_and_malformed_requests_and_keeps_running() {
+    let before = lan_links_here();
+    let file = LanFile::new(
+        "frames",
+        r#"
+[[network]]
+name = "home"
+subnet = "192.168.1.0/24"
+wifi = { ssid = "HomeWiFi", password = "correct-horse-battery" }
+
+[[host]]
+name = "raw"
+command = ["python3", "-u", "raw.py"]
+networks = ["home"]
+"#,
+    );
+    file.file(
+        "raw.py",
+        r#"
+import os, socket
+def ask(data):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(os.environ["WXUDP_LAN_CONTROL"])
+    try:
+        s.sendall(data)
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # the controller stopped reading: its answer is there
+    answer = s.makefile("rb").readline()
+    s.close()
+    return answer.decode().strip()
+print("long:", ask(b'{"op":"connect","SSID":"HomeWiFi","password":"' + b"x" * 10_000_000 + b'"}\n'))
+print("bad:", ask(b'{"op":"format"}\n'))
+print("scan:", ask(b'{"op":"scan"}\n')[:30])
+"#,
+    );
+    let (out, pid) = lan(&[file.arg()]);
+    let all = both(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains(r#"raw | long: {"errCode":12010,"ok":false,"reason":"the request is too long for the LAN controller"}"#), "{all}");
+    assert!(stdout.contains(r#"raw | bad: {"errCode":12010,"ok":false,"reason":"the LAN controller cannot read the request: "#), "{all}");
+    assert!(
+        stdout.contains(r#"raw | scan: {"networks":[{"BSSID":"#),
+        "{all}"
+    );
+    assert_torn_down(pid, &before);
+}
+
 /// The same page when the user cancels the password prompt: it stops there, before any
 /// network (so it runs without a LAN).
 #[test]

@@ -215,7 +215,7 @@ pub struct RunOptions {
     /// End the run after this long (exit status [`EXIT_TIMEOUT`]), at once in any phase:
     /// in the middle of the script, a listener, a timer or the hide hooks. A run stuck
     /// where no JavaScript runs (a write to a full pipe) is ended by a watchdog thread
-    /// two seconds later, which exits the process. A timeout too long for the clock is
+    /// a second later, which writes the report and exits the process. A timeout too long for the clock is
     /// no timeout.
     pub timeout: Option<Duration>,
     /// Keep `wx` storage in this JSON file across runs (default: in memory).
@@ -351,6 +351,55 @@ pub mod fuzzing {
             .resolve(dir, request, Mode::Require)
             .ok()
             .map(|found| found.path)
+    }
+
+    /// A module's compilation (the TypeScript and ES module transform, after the depth
+    /// check): its JavaScript, or the syntax error. `interop` is `babel`, `tsc` or
+    /// `tsc-interop`.
+    pub fn compile_module(path: &str, source: &str, interop: &str) -> Result<String, String> {
+        use crate::package::config::Interop;
+        let interop = match interop {
+            "tsc" => Interop::Tsc {
+                es_module_interop: false,
+            },
+            "tsc-interop" => Interop::Tsc {
+                es_module_interop: true,
+            },
+            _ => Interop::Babel,
+        };
+        crate::package::transform::compile(path, source, interop).map(|c| c.code)
+    }
+
+    /// `setData(data)` on a page whose data is `{ list: [1], a: { b: 1 } }`, with the
+    /// prelude's own setData (`data` is a JSON object, path to value): the page's data
+    /// as JSON afterwards, or the error setData threw. Errors of the harness itself (the
+    /// input is not JSON, the script ran out of time) are `Err` too. Checks that no path
+    /// reached `Object.prototype`.
+    pub fn set_data(data: &str) -> Result<String, String> {
+        const HARNESS: &str = r#"
+            (function (input) {
+              const page = { data: { list: [1], a: { b: 1 } }, setData: setData };
+              let outcome;
+              try { page.setData(JSON.parse(input)); outcome = JSON.stringify(page.data); }
+              catch (e) { outcome = 'threw: ' + e.message; }
+              if (({}).polluted !== undefined || Object.prototype.list !== undefined) throw new Error('Object.prototype was reached');
+              return outcome;
+            })"#;
+        let rt = Runtime::new().map_err(|e| e.to_string())?;
+        rt.set_memory_limit(SCRIPT_MEMORY);
+        let deadline = Instant::now() + SCRIPT_TIME;
+        rt.set_interrupt_handler(Some(Box::new(move || Instant::now() > deadline)));
+        let context = Context::full(&rt).map_err(|e| e.to_string())?;
+        context.with(|ctx| {
+            let script = format!(
+                "const N = {{ print: function () {{}} }}; function setTimeout() {{}}\n{}\n{HARNESS}",
+                crate::wx::SET_DATA
+            );
+            let f: rquickjs::Function<'_> = ctx.eval(script).catch(&ctx).map_err(|e| e.to_string())?;
+            f.call::<_, String>((data,))
+                .catch(&ctx)
+                .map_err(|e| e.to_string())
+        })
     }
 
     /// The reader of `--storage` files: each key and its value's JSON text.

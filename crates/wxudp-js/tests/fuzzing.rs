@@ -76,3 +76,51 @@ fn resolve_module_stays_in_the_package() {
         None
     );
 }
+
+#[test]
+fn compile_module_strips_types_rewrites_modules_and_refuses_deep_sources() {
+    use wxudp_js::fuzzing::compile_module;
+    let js = compile_module(
+        "m.ts",
+        "import x from './x';\nexport const y: number = x;\n",
+        "babel",
+    )
+    .unwrap();
+    assert!(
+        js.contains("require(\"./x\")") && !js.contains(": number"),
+        "{js}"
+    );
+    let tsc = compile_module(
+        "m.ts",
+        "import * as x from './x';\nexport const y = x;\n",
+        "tsc",
+    )
+    .unwrap();
+    assert!(!tsc.contains("interop.namespace"), "{tsc}");
+    let deep = format!(
+        "export const y = {}1{};",
+        "(".repeat(5000),
+        ")".repeat(5000)
+    );
+    assert!(compile_module("m.js", &deep, "babel")
+        .unwrap_err()
+        .contains("nesting too deep"));
+}
+
+#[test]
+fn set_data_applies_within_the_limit_and_refuses_beyond_it() {
+    use wxudp_js::fuzzing::set_data;
+    assert_eq!(
+        set_data(r#"{"list[2]": "x", "a.c": {"d": 1}}"#).unwrap(),
+        r#"{"list":[1,null,"x"],"a":{"b":1,"c":{"d":1}}}"#
+    );
+    assert!(set_data(r#"{"list[100000000]": 1}"#)
+        .unwrap()
+        .starts_with("threw: setData: the data is far over 1024 KB"));
+    // A path through __proto__ is ignored; nothing reaches Object.prototype.
+    assert_eq!(
+        set_data(r#"{"__proto__.polluted": 1, "a.constructor.prototype.list": 2}"#).unwrap(),
+        r#"{"list":[1],"a":{"b":1}}"#
+    );
+    assert!(set_data("not json").unwrap().starts_with("threw: "));
+}

@@ -11,7 +11,7 @@
 //! `wxudp_js::wifi`.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufReader, Write};
 use std::net::Ipv4Addr;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::Path;
@@ -180,9 +180,14 @@ impl Wiring {
     }
 
     /// `connectWifi` of host `h`.
-    fn connect(&mut self, h: usize, request: &Value, out: &Output) -> Result<Value, Refused> {
-        let text = |k: &str| request.get(k).and_then(Value::as_str).unwrap_or_default();
-        let (ssid, bssid, password) = (text("SSID"), text("BSSID"), text("password"));
+    fn connect(
+        &mut self,
+        h: usize,
+        ssid: &str,
+        bssid: &str,
+        password: &str,
+        out: &Output,
+    ) -> Result<Value, Refused> {
         let n = self
             .lan
             .network_of_ssid(ssid)
@@ -271,26 +276,33 @@ pub fn serve(listener: UnixListener, h: usize, wiring: Arc<Mutex<Wiring>>, out: 
 }
 
 fn answer(stream: UnixStream, h: usize, wiring: &Mutex<Wiring>, out: &Output) {
+    use wxudp_js::wifi::protocol::{frame, read_frame, FrameError, Request};
     let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-    let mut line = String::new();
-    let mut reader = BufReader::new(&stream);
-    if reader.read_line(&mut line).is_err() {
-        return;
-    }
-    let request: Value = serde_json::from_str(&line).unwrap_or(Value::Null);
-    let mut w = wiring.lock().unwrap_or_else(PoisonError::into_inner);
-    let reply = match request.get("op").and_then(Value::as_str) {
-        Some("scan") => w.scan(),
-        Some("status") => w.status(h),
-        Some("connect") => w.connect(h, &request, out).unwrap_or_else(
-            |Refused(code, reason)| json!({ "ok": false, "errCode": code, "reason": reason }),
-        ),
-        _ => json!({ "ok": false, "errCode": 12010, "reason": "unknown request" }),
+    let refuse = |reason: &str| json!({ "ok": false, "errCode": 12010, "reason": reason });
+    let reply = match read_frame(&mut BufReader::new(&stream)) {
+        Err(FrameError::Io(_)) => return,
+        Err(FrameError::TooLong) => refuse("the request is too long for the LAN controller"),
+        Ok(line) => match serde_json::from_slice::<Request>(&line) {
+            Err(e) => refuse(&format!("the LAN controller cannot read the request: {e}")),
+            Ok(request) => {
+                let mut w = wiring.lock().unwrap_or_else(PoisonError::into_inner);
+                match request {
+                    Request::Scan => w.scan(),
+                    Request::Status => w.status(h),
+                    Request::Connect {
+                        ssid,
+                        bssid,
+                        password,
+                    } => w.connect(h, &ssid, &bssid, &password, out).unwrap_or_else(
+                        |Refused(code, reason)| json!({ "ok": false, "errCode": code, "reason": reason }),
+                    ),
+                }
+            }
+        },
     };
-    drop(w);
-    let mut text = reply.to_string();
-    text.push('\n');
-    let _ = (&stream).write_all(text.as_bytes());
+    let reply = frame(&reply)
+        .unwrap_or_else(|| frame(&refuse("the answer is too long")).unwrap_or_default());
+    let _ = (&stream).write_all(&reply);
 }
 
 /// Binds host `h`'s control socket in `dir`.

@@ -50,6 +50,8 @@ struct Request {
 }
 
 struct State {
+    /// The status [`Observer::finish`] ended with, once it has (it runs once).
+    finished: Option<i32>,
     requests: BTreeMap<u64, Request>,
     pcap: Option<(PathBuf, PcapWriter<BufWriter<File>>)>,
     pcap_error: Option<String>,
@@ -89,6 +91,7 @@ impl Observer {
             taps: options.trace || options.pcap.is_some() || options.report.is_some(),
             start: Instant::now(),
             state: Mutex::new(State {
+                finished: None,
                 requests: BTreeMap::new(),
                 pcap,
                 pcap_error: None,
@@ -195,6 +198,10 @@ impl Observer {
     pub(crate) fn finish(&self, status: i32) -> i32 {
         let mut failed = false;
         let mut st = self.state();
+        // Once: the run's own end and the watchdog's may both come here.
+        if let Some(done) = st.finished {
+            return done;
+        }
         if let Some((path, pcap)) = st.pcap.as_mut() {
             if let Err(e) = pcap.flush() {
                 eprintln!(
@@ -216,11 +223,13 @@ impl Observer {
                 failed = true;
             }
         }
-        if failed && status == crate::EXIT_OK {
+        let status = if failed && status == crate::EXIT_OK {
             crate::EXIT_ERROR
         } else {
             status
-        }
+        };
+        st.finished = Some(status);
+        status
     }
 
     fn datagram(&self, id: u64, d: &Datagram<'_>) {

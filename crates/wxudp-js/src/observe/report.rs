@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use crate::runtime::host::Shared;
 
 /// How long describing the pages may take (a getter in `data` could spin): well
-/// within the two seconds the watchdog gives a run that has timed out.
+/// within the second the watchdog gives a run that has timed out.
 const SNAPSHOT_TIME: Duration = Duration::from_millis(500);
 
 /// Hands the observer the project and the pages, and lets go of the prelude's

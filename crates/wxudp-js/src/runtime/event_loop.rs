@@ -133,7 +133,7 @@ pub(crate) async fn run(
         eprintln!("wxudp: cannot catch signals: {e}");
     }
     let mut wake = Wake::new();
-    let watchdog = Watchdog::start(host.borrow().stop.deadline());
+    let watchdog = Watchdog::start(&host.borrow().stop, observer.clone());
     if let Err(e) = &watchdog {
         eprintln!("wxudp: cannot start the watchdog: {e}");
     }

@@ -22,9 +22,9 @@ use tokio::signal::unix::SignalKind;
 use crate::{EXIT_HANGUP, EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_TIMEOUT};
 
 /// How long the [`Watchdog`] lets a run that should end (a second signal, or past its
-/// deadline) take before it ends the process itself. More than the time `close()` may
-/// take to flush what was sent.
-pub(crate) const HARD_STOP_GRACE: Duration = Duration::from_secs(2);
+/// deadline) take before it writes the report and ends the process itself. Once the
+/// run must end, `close()` does not wait for the kernel.
+pub(crate) const HARD_STOP_GRACE: Duration = Duration::from_secs(1);
 
 /// A signal that ends a run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -310,7 +310,8 @@ async fn next_signal(streams: &mut [tokio::signal::unix::Signal]) -> usize {
 }
 
 /// A thread that ends the process when a run should have ended but has not: more than
-/// [`HARD_STOP_GRACE`] after its deadline, or after a second signal. The run normally
+/// [`HARD_STOP_GRACE`] after its deadline or a second signal, or after a first signal
+/// the JS thread has not taken by then (the hide hooks run once it has). The run normally
 /// ends long before, from the JS thread; this is for a run stuck where JavaScript does
 /// not run, such as a write to a full pipe. Dropping it (when the run is over) stops
 /// the thread.
@@ -321,7 +322,11 @@ pub(crate) struct Watchdog {
 
 impl Watchdog {
     /// Starts watching; the signals are caught by the time it returns.
-    pub(crate) fn start(deadline: Option<Instant>) -> std::io::Result<Watchdog> {
+    pub(crate) fn start(
+        stop: &Stop,
+        observer: std::sync::Arc<crate::observe::Observer>,
+    ) -> std::io::Result<Watchdog> {
+        let (deadline, flags) = (stop.deadline, stop.flags.clone());
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
@@ -335,7 +340,9 @@ impl Watchdog {
         let (over, over_rx) = tokio::sync::oneshot::channel();
         let thread = std::thread::Builder::new()
             .name("wxudp-watchdog".into())
-            .spawn(move || runtime.block_on(watch(deadline, streams, over_rx)))?;
+            .spawn(move || {
+                runtime.block_on(watch(deadline, &flags, streams, over_rx, &observer))
+            })?;
         Ok(Watchdog {
             over: Some(over),
             thread: Some(thread),
@@ -354,8 +361,10 @@ impl Drop for Watchdog {
 
 async fn watch(
     deadline: Option<Instant>,
+    flags: &[Arc<AtomicBool>; 3],
     streams: Vec<(Signal, tokio::signal::unix::Signal)>,
     mut over: tokio::sync::oneshot::Receiver<()>,
+    observer: &crate::observe::Observer,
 ) {
     let (kinds, mut streams): (Vec<Signal>, Vec<_>) = streams.into_iter().unzip();
     let mut first = None;
@@ -363,7 +372,24 @@ async fn watch(
     let mut end = deadline
         .and_then(|d| d.checked_add(HARD_STOP_GRACE))
         .map(|at| (at, EXIT_TIMEOUT));
+    // A first signal the JS thread has not taken a second later: it is stuck where
+    // JavaScript does not run (the hide hooks could not even start), and the run ends.
+    let mut unseen: Option<(Instant, usize)> = None;
     loop {
+        if let Some((at, i)) = unseen {
+            if Instant::now() >= at {
+                unseen = None;
+                if flags[i].load(Ordering::SeqCst) {
+                    end = Some((Instant::now(), kinds[i].status()));
+                }
+            }
+        }
+        let check = async {
+            match unseen {
+                Some((at, _)) => tokio::time::sleep_until(at.into()).await,
+                None => std::future::pending().await,
+            }
+        };
         let hard_stop = async {
             match end {
                 Some((at, _)) => tokio::time::sleep_until(at.into()).await,
@@ -372,8 +398,12 @@ async fn watch(
         };
         tokio::select! {
             _ = &mut over => return,
+            () = check => {}
             i = next_signal(&mut streams) => match first {
-                None => first = Some(kinds[i]),
+                None => {
+                    first = Some(kinds[i]);
+                    unseen = Some((Instant::now() + HARD_STOP_GRACE, i));
+                }
                 Some(first) => {
                     let at = Instant::now() + HARD_STOP_GRACE;
                     if end.is_none_or(|(t, _)| at < t) {
@@ -383,6 +413,11 @@ async fn watch(
             },
             () = hard_stop => {
                 let status = end.map_or(EXIT_TIMEOUT, |(_, status)| status);
+                // The report, as far as it is known (the pages' data needs the stuck
+                // JS thread); a report the JS thread is writing now is finished first.
+                let stuck = "wxudp: the run did not end in time (stuck in native work): it ends now";
+                let _ = std::io::Write::write_all(&mut std::io::stderr(), format!("{stuck}\n").as_bytes());
+                let status = observer.finish(status);
                 // _exit: stdout may be locked by the stuck thread, so no flushing.
                 signal_hook::low_level::exit(status);
             }

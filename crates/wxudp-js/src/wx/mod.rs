@@ -42,6 +42,7 @@ pub(crate) const PRELUDE: &str = concat!(
     include_str!("wifi/wifi.js"),
     include_str!("storage/storage.js"),
     include_str!("fs/fs.js"),
+    include_str!("pages/data.js"),
     include_str!("pages/pages.js"),
     include_str!("../package/modules.js"),
     include_str!("../runtime/main.js"),
@@ -65,6 +66,9 @@ impl Prepared {
         })
     }
 }
+
+/// The slice of the prelude with setData (evaluated alone by the `set_data` fuzz target).
+pub(crate) const SET_DATA: &str = include_str!("pages/data.js");
 
 /// Adds every native the prelude uses to `n`.
 pub(crate) fn install<'js>(

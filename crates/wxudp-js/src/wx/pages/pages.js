@@ -2,36 +2,6 @@
 // Enough of the framework for page and app files copied from a project to run: the
 // registration functions, `this.data`/`setData`, and the lifecycle (launch, load, show,
 // ready; hide and unload on Ctrl-C).
-// A data path may not name what leads out of the data: `__proto__` (the prototype),
-// `constructor` and `prototype` (through them, Object.prototype). Such a path is
-// ignored with a warning, as WeChat ignores what setData cannot apply; the rest of the
-// setData call goes on. Only own properties are walked.
-const FORBIDDEN_SEGMENTS = ['__proto__', 'constructor', 'prototype'];
-const hasOwn = Object.prototype.hasOwnProperty;
-function setPath(target, path, value) {
-  const keys = [];
-  path.replace(/[^.[\]]+|\[(\d+)\]/g, function (m, index) { keys.push(index !== undefined ? Number(index) : m); });
-  const bad = keys.filter(function (k) { return FORBIDDEN_SEGMENTS.indexOf(k) >= 0; })[0];
-  if (bad !== undefined || keys.length === 0) {
-    N.print('warn', "setData: ignored the path '" + path + "'" +
-      (bad !== undefined ? ": '" + bad + "' cannot be set" : ': it names nothing'));
-    return;
-  }
-  let obj = target;
-  for (let i = 0; i < keys.length - 1; i++) {
-    const next = hasOwn.call(obj, keys[i]) ? obj[keys[i]] : undefined;
-    if (next === null || typeof next !== 'object') {
-      obj[keys[i]] = typeof keys[i + 1] === 'number' ? [] : {};
-    }
-    obj = obj[keys[i]];
-  }
-  obj[keys[keys.length - 1]] = value;
-}
-function setData(data, callback) {
-  const self = this;
-  Object.keys(data || {}).forEach(function (path) { setPath(self.data, path, data[path]); });
-  if (typeof callback === 'function') setTimeout(function () { callback.call(self); }, 0);
-}
 function call(obj, name, arg) {
   if (obj && typeof obj[name] === 'function') {
     try { obj[name](arg); } catch (e) { N.reportError(e); }
@@ -260,10 +230,15 @@ function hideAll() {
 }
 
 // --report: every page made, its route, query, state and data, as JSON text.
+// A page's data over 8 MiB is not written (the report stays readable, and quick).
+const REPORT_DATA_LIMIT = 8 * 1024 * 1024;
 N.setPagesReporter(function () {
   return JSON.stringify(everyPage.map(function (p) {
     let data;
-    try { data = JSON.parse(JSON.stringify(p.data === undefined ? null : p.data)); } catch (e) { data = '<cannot be written as JSON: ' + e.message + '>'; }
+    try {
+      const value = p.data === undefined ? null : p.data;
+      data = jsonSize(value, REPORT_DATA_LIMIT) > REPORT_DATA_LIMIT ? '<more than 8 MiB: not written>' : JSON.parse(JSON.stringify(value));
+    } catch (e) { data = '<cannot be written as JSON: ' + e.message + '>'; }
     return { route: p.route, query: p.options, state: p.__state, inStack: stack.indexOf(p) >= 0, data: data };
   }));
 });

@@ -1,5 +1,4 @@
 // Part of the prelude (wx/mod.rs assembles it): TextEncoder / TextDecoder (UTF-8) and wx's base64 helpers.
-const UTF8_LABELS = ['utf-8', 'utf8', 'unicode-1-1-utf-8'];
 class TextEncoder {
   get encoding() { return 'utf-8'; }
   encode(input) { return new Uint8Array(N.utf8Encode(input === undefined ? '' : String(input))); }
@@ -10,19 +9,32 @@ class TextEncoder {
     return { read: String(input).length, written: n };
   }
 }
+// The WHATWG Encoding standard's TextDecoder (encoding_rs: utf-8, utf-16le, gbk,
+// gb18030, big5...): `fatal`, `ignoreBOM`, and `decode(bytes, { stream: true })`, whose
+// split character waits for the next call.
+const decoderStreams = typeof FinalizationRegistry === 'function'
+  ? new FinalizationRegistry(function (id) { N.textDecoderFree(id); }) : null;
 class TextDecoder {
   constructor(label, options) {
-    const name = String(label === undefined ? 'utf-8' : label).trim().toLowerCase();
-    if (UTF8_LABELS.indexOf(name) < 0) {
-      throw new RangeError('The "' + label + '" encoding is not supported');
-    }
-    this.fatal = !!(options && options.fatal);
-    this.ignoreBOM = !!(options && options.ignoreBOM);
+    const name = N.textEncoding(String(label === undefined ? 'utf-8' : label));
+    if (name === undefined) throw new RangeError('The "' + label + '" encoding is not supported');
+    Object.defineProperty(this, '__state', {
+      value: { encoding: name, fatal: !!(options && options.fatal), ignoreBOM: !!(options && options.ignoreBOM), id: 0, stream: false },
+    });
   }
-  get encoding() { return 'utf-8'; }
-  decode(input) {
-    if (input === undefined) return '';
-    return N.utf8Decode(input, this.fatal, this.ignoreBOM);
+  get encoding() { return this.__state.encoding; }
+  get fatal() { return this.__state.fatal; }
+  get ignoreBOM() { return this.__state.ignoreBOM; }
+  decode(input, options) {
+    const st = this.__state;
+    const stream = !!(options && options.stream);
+    if (stream && st.id === 0) {
+      st.id = N.textDecoderId();
+      if (decoderStreams) decoderStreams.register(this, st.id);
+    }
+    st.stream = stream;
+    if (input === undefined) input = new ArrayBuffer(0);
+    return N.textDecode(input, st);
   }
 }
 global.TextEncoder = TextEncoder;

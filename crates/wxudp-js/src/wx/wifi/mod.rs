@@ -21,8 +21,10 @@
 //! `{"SSID","BSSID","security":"open|wep|wpa|wpa2|wpa3","signalStrength":0..100,"frequency"}`
 //! (signal 0: known but out of range).
 
+pub mod protocol;
+
 use std::cell::RefCell;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufReader, Write};
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::rc::Rc;
@@ -245,25 +247,33 @@ impl LanClient {
         LanClient { path }
     }
 
-    fn ask(&self, request: &Value) -> Result<Value, Fail> {
+    fn ask(&self, request: &protocol::Request) -> Result<Value, Fail> {
         let unreachable = |e: std::io::Error| {
             Fail::new(
                 code::SYSTEM,
                 format!("cannot reach the LAN controller: {e}"),
             )
         };
+        let frame = protocol::frame(request).ok_or_else(|| {
+            Fail::new(
+                code::SYSTEM,
+                "the request is too long for the LAN controller",
+            )
+        })?;
         let mut stream = UnixStream::connect(&self.path).map_err(unreachable)?;
         stream
             .set_read_timeout(Some(CONTROL_WAIT))
             .map_err(unreachable)?;
-        let mut line = request.to_string();
-        line.push('\n');
-        stream.write_all(line.as_bytes()).map_err(unreachable)?;
-        let mut answer = String::new();
-        match BufReader::new(stream).read_line(&mut answer) {
-            Ok(0) => return Err(unreachable(std::io::ErrorKind::UnexpectedEof.into())),
-            Ok(_) => {}
-            Err(e)
+        stream.write_all(&frame).map_err(unreachable)?;
+        let answer = match protocol::read_frame(&mut BufReader::new(stream)) {
+            Ok(answer) => answer,
+            Err(protocol::FrameError::TooLong) => {
+                return Err(Fail::new(
+                    code::SYSTEM,
+                    "the LAN controller's answer is too long",
+                ))
+            }
+            Err(protocol::FrameError::Io(e))
                 if matches!(
                     e.kind(),
                     std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
@@ -271,9 +281,9 @@ impl LanClient {
             {
                 return Err(Fail::new(code::TIMEOUT, "connection timeout"))
             }
-            Err(e) => return Err(unreachable(e)),
-        }
-        let v: Value = serde_json::from_str(&answer).map_err(|e| {
+            Err(protocol::FrameError::Io(e)) => return Err(unreachable(e)),
+        };
+        let v: Value = serde_json::from_slice(&answer).map_err(|e| {
             Fail::new(
                 code::SYSTEM,
                 format!("the LAN controller answered nonsense: {e}"),
@@ -297,7 +307,7 @@ impl LanClient {
 
 impl Backend for LanClient {
     fn scan(&mut self) -> Result<Vec<Ap>, Fail> {
-        let v = self.ask(&json!({ "op": "scan" }))?;
+        let v = self.ask(&protocol::Request::Scan)?;
         Ok(v.get("networks")
             .and_then(Value::as_array)
             .map(|list| list.iter().filter_map(Ap::from_json).collect())
@@ -305,17 +315,16 @@ impl Backend for LanClient {
     }
 
     fn connected(&mut self) -> Result<Option<Ap>, Fail> {
-        let v = self.ask(&json!({ "op": "status" }))?;
+        let v = self.ask(&protocol::Request::Status)?;
         Ok(v.get("connected").and_then(Ap::from_json))
     }
 
     fn join(&mut self, ap: &Ap, password: &str) -> Result<Joined, Fail> {
-        let v = self.ask(&json!({
-            "op": "connect",
-            "SSID": ap.ssid,
-            "BSSID": ap.bssid,
-            "password": password,
-        }))?;
+        let v = self.ask(&protocol::Request::Connect {
+            ssid: ap.ssid.clone(),
+            bssid: ap.bssid.clone(),
+            password: password.to_string(),
+        })?;
         Ok(Joined {
             moved: v.get("moved").and_then(Value::as_bool).unwrap_or(false),
         })
