@@ -252,10 +252,10 @@ print("scan:", ask(b'{"op":"scan"}\n')[:30])
     let all = both(&out);
     assert_eq!(out.status.code(), Some(0), "{all}");
     let stdout = text(&out.stdout);
-    assert!(stdout.contains(r#"raw | long: {"errCode":12010,"ok":false,"reason":"the request is too long for the LAN controller"}"#), "{all}");
-    assert!(stdout.contains(r#"raw | bad: {"errCode":12010,"ok":false,"reason":"the LAN controller cannot read the request: "#), "{all}");
+    assert!(stdout.contains(r#"raw | long: {"ok":false,"errCode":12010,"reason":"the request is too long for the LAN controller"}"#), "{all}");
+    assert!(stdout.contains(r#"raw | bad: {"ok":false,"errCode":12010,"reason":"the LAN controller cannot read the request: "#), "{all}");
     assert!(
-        stdout.contains(r#"raw | scan: {"networks":[{"BSSID":"#),
+        stdout.contains(r#"raw | scan: {"ok":true,"networks":[{"SSID""#),
         "{all}"
     );
     assert_torn_down(pid, &before);

@@ -32,11 +32,11 @@ mod package;
 mod runtime;
 mod wx;
 
-pub use observe::pcap;
 pub use package::version::BaseLibrary;
 pub use runtime::timerfd;
 pub use wx::system::platform::Platform;
 pub use wx::wifi;
+pub use wxudp_lan::pcap;
 
 /// Exit status: the script ran and nothing went uncaught.
 ///

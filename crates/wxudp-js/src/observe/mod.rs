@@ -3,7 +3,6 @@
 //! FILE.json` (at exit: why the run ended, each page's final `data`, per-socket counts,
 //! the requests). The datagrams come through the core's [`Tap`], one per socket.
 
-pub mod pcap;
 pub(crate) mod report;
 
 use std::collections::BTreeMap;
@@ -18,8 +17,8 @@ use serde_json::{json, Value};
 use wxudp::frontend::{Datagram, Direction, Tap};
 use wxudp::SocketType;
 
-use crate::observe::pcap::PcapWriter;
 use crate::RunOptions;
+use wxudp_lan::pcap::PcapWriter;
 
 /// Bytes of a datagram shown by `--trace`; the rest is counted.
 pub(crate) const TRACE_PREVIEW: usize = 64;

@@ -13,15 +13,19 @@ function wifiInfo(w) {
   ['SSID', 'BSSID', 'secure', 'signalStrength', 'frequency'].forEach(function (k) { if (k in w) out[k] = w[k]; });
   return out;
 }
-function wifiCall(op, args) {
-  const answer = JSON.parse(N.wifi(op, JSON.stringify(args || {})));
-  const r = answer.result;
-  if (r && r.wifi) r.wifi = wifiInfo(r.wifi);
-  if (r && r.fullWifi) r.fullWifi = wifiInfo(r.fullWifi);
-  if (r && r.wifiList) r.wifiList = r.wifiList.map(wifiInfo);
-  return answer;
+// N.wifi answers later (wx/wifi/mod.rs: the run's Wi-Fi worker, which may ask the LAN
+// controller), in the order of the calls.
+function wifiCall(op, args, then) {
+  N.wifi(op, JSON.stringify(args || {}), function (text) {
+    const answer = JSON.parse(text);
+    const r = answer.result;
+    if (r && r.wifi) r.wifi = wifiInfo(r.wifi);
+    if (r && r.fullWifi) r.fullWifi = wifiInfo(r.fullWifi);
+    if (r && r.wifiList) r.wifiList = r.wifiList.map(wifiInfo);
+    then(answer);
+  });
 }
-// `body(opts, done)` calls done with N.wifi's answer, now or later.
+// `body(opts, done)` calls done with N.wifi's answer.
 function wifiApi(name, body) {
   return function (options) {
     const opts = options || {};
@@ -34,10 +38,10 @@ function wifiApi(name, body) {
     return settle(opts, promise);
   };
 }
-wx.startWifi = wifiApi('startWifi', function (opts, done) { done(wifiCall('start')); });
-wx.stopWifi = wifiApi('stopWifi', function (opts, done) { done(wifiCall('stop')); });
+wx.startWifi = wifiApi('startWifi', function (opts, done) { wifiCall('start', {}, done); });
+wx.stopWifi = wifiApi('stopWifi', function (opts, done) { wifiCall('stop', {}, done); });
 wx.getConnectedWifi = wifiApi('getConnectedWifi', function (opts, done) {
-  done(wifiCall('connected', { partialInfo: opts.partialInfo === true }));
+  wifiCall('connected', { partialInfo: opts.partialInfo === true }, done);
 });
 // The list goes to the onGetWifiList listeners, after the success callback.
 // On Android, the list needs scope.userLocation (asked the first time, as WeChat does);
@@ -46,13 +50,14 @@ wx.getWifiList = wifiApi('getWifiList', function (opts, done) {
   if (JSON.parse(SYSTEM_INFO).platform === 'android' && !PROMPTS.promptScope('scope.userLocation')) {
     return done({ errCode: 12010, reason: 'auth deny' });
   }
-  const answer = wifiCall('list');
-  if (answer.errCode) return done(answer);
-  done({ result: {} });
-  setTimeout(function () { wifiList.emit({ wifiList: answer.result.wifiList }); }, 0);
+  wifiCall('list', {}, function (answer) {
+    if (answer.errCode) return done(answer);
+    done({ result: {} });
+    setTimeout(function () { wifiList.emit({ wifiList: answer.result.wifiList }); }, 0);
+  });
 });
-// Checked at once (a second call before the answer is 12004), joined in a later turn
-// of the loop (the LAN controller moves the host meanwhile).
+// Checked first (a second call before the answer is 12004), then joined (the LAN
+// controller moves the host meanwhile).
 wx.connectWifi = wifiApi('connectWifi', function (opts, done) {
   const request = {
     SSID: typeof opts.SSID === 'string' ? opts.SSID : undefined,
@@ -60,18 +65,18 @@ wx.connectWifi = wifiApi('connectWifi', function (opts, done) {
     password: opts.password === undefined || opts.password === null ? '' : String(opts.password),
     partialInfo: opts.partialInfo === true,
   };
-  const begun = wifiCall('connectBegin', request);
-  if (begun.errCode) return done(begun);
-  setTimeout(function () {
-    const answer = wifiCall('connectFinish', request);
-    if (answer.errCode) return done(answer);
-    // The events first, as the phone's network changes before the call returns.
-    const result = answer.result;
-    if (result.moved) networkStatus.emit({ isConnected: true, networkType: 'wifi' });
-    wifiConnected.emit({ wifi: result.fullWifi });
-    wifiConnectedPartial.emit({ wifi: { SSID: result.fullWifi.SSID } });
-    done({ result: result.wifi ? { wifi: result.wifi } : {} });
-  }, 0);
+  wifiCall('connectBegin', request, function (begun) {
+    if (begun.errCode) return done(begun);
+    wifiCall('connectFinish', request, function (answer) {
+      if (answer.errCode) return done(answer);
+      // The events first, as the phone's network changes before the call returns.
+      const result = answer.result;
+      if (result.moved) networkStatus.emit({ isConnected: true, networkType: 'wifi' });
+      wifiConnected.emit({ wifi: result.fullWifi });
+      wifiConnectedPartial.emit({ wifi: { SSID: result.fullWifi.SSID } });
+      done({ result: result.wifi ? { wifi: result.wifi } : {} });
+    });
+  });
 });
 wx.onGetWifiList = wifiList.on;
 wx.offGetWifiList = wifiList.off;

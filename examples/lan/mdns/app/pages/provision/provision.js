@@ -67,7 +67,7 @@ Page({
         console.log('saved ' + LOG + ': ' + fs.readFileSync(LOG, 'utf8'));
         page.setData({
           cloud: { statusCode: res.statusCode, data: res.data, cookies: res.cookies },
-          log: fs.readFileSync(LOG, 'utf8'),
+          log: String(fs.readFileSync(LOG, 'utf8')),
           status: 'registered',
         });
         wx.showToast({ title: '配网成功' });

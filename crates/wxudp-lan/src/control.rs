@@ -8,7 +8,7 @@
 //!
 //! Every host has a control socket of its own (`HOST.sock` in the controller's
 //! temporary folder, passed as `WXUDP_LAN_CONTROL`); the protocol is in
-//! `wxudp_js::wifi`.
+//! `crate::protocol`.
 
 use std::collections::BTreeMap;
 use std::io::{BufReader, Write};
@@ -18,12 +18,15 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
-use wxudp_js::wifi::Security;
+use serde_json::Value;
 
-use super::config::{Lan, Leases};
-use super::netns::ip_batch;
-use super::output::Output;
+use crate::protocol::{
+    frame, parse_request, read_frame, Answer, Ap, FrameError, Request, Security,
+};
+
+use crate::config::{Lan, Leases};
+use crate::netns::ip_batch;
+use crate::output::Output;
 
 /// The name of the bridge of network `n`.
 fn bridge(n: usize) -> String {
@@ -161,22 +164,28 @@ impl Wiring {
     }
 
     /// Every access point, for `getWifiList`.
-    fn scan(&self) -> Value {
-        let list: Vec<Value> = self
+    fn scan(&self) -> Answer {
+        let list: Vec<Ap> = self
             .lan
             .networks
             .iter()
-            .filter_map(|n| n.ap.as_ref().map(|(ap, _)| ap.to_json()))
+            .filter_map(|n| n.ap.as_ref().map(|(ap, _)| ap.clone()))
             .collect();
-        json!({ "ok": true, "networks": list })
+        Answer {
+            networks: Some(list),
+            ..Answer::ok()
+        }
     }
 
     /// The access point of the network `wlan0` of host `h` is on.
-    fn status(&self, h: usize) -> Value {
+    fn status(&self, h: usize) -> Answer {
         let ap = self.wlan[h]
             .and_then(|n| self.lan.networks[n].ap.as_ref())
-            .map(|(ap, _)| ap.to_json());
-        json!({ "ok": true, "connected": ap })
+            .map(|(ap, _)| ap.clone());
+        Answer {
+            connected: Some(ap),
+            ..Answer::ok()
+        }
     }
 
     /// `connectWifi` of host `h`.
@@ -187,7 +196,7 @@ impl Wiring {
         bssid: &str,
         password: &str,
         out: &Output,
-    ) -> Result<Value, Refused> {
+    ) -> Result<Answer, Refused> {
         let n = self
             .lan
             .network_of_ssid(ssid)
@@ -225,12 +234,12 @@ impl Wiring {
                 .map_err(|e| Refused(12010, e))?
         };
         let prefix = self.lan.networks[n].subnet.prefix;
-        Ok(json!({
-            "ok": true,
-            "connected": ap.to_json(),
-            "moved": moved,
-            "address": format!("{ip}/{prefix}"),
-        }))
+        Ok(Answer {
+            connected: Some(Some(ap)),
+            moved: Some(moved),
+            address: Some(format!("{ip}/{prefix}")),
+            ..Answer::ok()
+        })
     }
 }
 
@@ -276,14 +285,14 @@ pub fn serve(listener: UnixListener, h: usize, wiring: Arc<Mutex<Wiring>>, out: 
 }
 
 fn answer(stream: UnixStream, h: usize, wiring: &Mutex<Wiring>, out: &Output) {
-    use wxudp_js::wifi::protocol::{frame, read_frame, FrameError, Request};
     let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-    let refuse = |reason: &str| json!({ "ok": false, "errCode": 12010, "reason": reason });
     let reply = match read_frame(&mut BufReader::new(&stream)) {
         Err(FrameError::Io(_)) => return,
-        Err(FrameError::TooLong) => refuse("the request is too long for the LAN controller"),
-        Ok(line) => match serde_json::from_slice::<Request>(&line) {
-            Err(e) => refuse(&format!("the LAN controller cannot read the request: {e}")),
+        Err(FrameError::TooLong) => {
+            Answer::refused(12010, "the request is too long for the LAN controller")
+        }
+        Ok(line) => match parse_request(&line) {
+            Err(reason) => Answer::refused(12010, reason),
             Ok(request) => {
                 let mut w = wiring.lock().unwrap_or_else(PoisonError::into_inner);
                 match request {
@@ -293,15 +302,16 @@ fn answer(stream: UnixStream, h: usize, wiring: &Mutex<Wiring>, out: &Output) {
                         ssid,
                         bssid,
                         password,
-                    } => w.connect(h, &ssid, &bssid, &password, out).unwrap_or_else(
-                        |Refused(code, reason)| json!({ "ok": false, "errCode": code, "reason": reason }),
-                    ),
+                    } => w
+                        .connect(h, &ssid, &bssid, &password, out)
+                        .unwrap_or_else(|Refused(code, reason)| Answer::refused(code, reason)),
                 }
             }
         },
     };
     let reply = frame(&reply)
-        .unwrap_or_else(|| frame(&refuse("the answer is too long")).unwrap_or_default());
+        .or_else(|| frame(&Answer::refused(12010, "the answer is too long")))
+        .unwrap_or_default();
     let _ = (&stream).write_all(&reply);
 }
 

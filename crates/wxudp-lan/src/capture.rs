@@ -15,15 +15,15 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime};
 
+use crate::pcap::{PcapWriter, LINKTYPE_ETHERNET};
 use nix::sched::{setns, CloneFlags};
 use nix::sys::socket::{
     recvfrom, setsockopt, socket, sockopt, AddressFamily, LinkAddr, SockFlag, SockProtocol,
     SockType,
 };
 use nix::sys::time::TimeVal;
-use wxudp_js::pcap::{PcapWriter, LINKTYPE_ETHERNET};
 
-use super::control::Ports;
+use crate::control::Ports;
 
 /// PACKET_OUTGOING: a frame the interface sends.
 const PACKET_OUTGOING: u8 = 4;

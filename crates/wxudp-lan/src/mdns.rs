@@ -7,20 +7,12 @@ use std::time::Duration;
 
 use mdns_sd::{ServiceDaemon, ServiceInfo};
 
-/// Arguments of `wxudp lan-mdns` (internal: `wxudp lan` runs it through `lan-exec`).
-#[derive(Debug, clap::Args)]
-pub struct MdnsArgs {
-    /// The host's name (its mDNS host name is NAME.local.).
-    #[arg(long)]
-    host: String,
-    /// A service: TYPE|NAME|PORT (`_lamp._udp.|Desk lamp|4210`); may be repeated.
-    #[arg(long = "service", value_name = "TYPE|NAME|PORT", required = true)]
-    services: Vec<String>,
-}
-
 /// Runs `wxudp lan-mdns` until it is killed; returns only on failure.
-pub fn advertise(args: MdnsArgs) -> u8 {
-    match run(&args) {
+///
+/// `host` is the host's name (its mDNS host name is `NAME.local.`), each of `services`
+/// `TYPE|NAME|PORT` (`_lamp._udp.|Desk lamp|4210`).
+pub fn advertise(host: &str, services: &[String]) -> u8 {
+    match run(host, services) {
         Ok(()) => 0,
         Err(e) => {
             eprintln!("wxudp lan-mdns: {e}");
@@ -29,7 +21,7 @@ pub fn advertise(args: MdnsArgs) -> u8 {
     }
 }
 
-fn run(args: &MdnsArgs) -> Result<(), String> {
+fn run(host: &str, services: &[String]) -> Result<(), String> {
     let daemon = ServiceDaemon::new().map_err(|e| format!("cannot start mDNS: {e}"))?;
     // Addresses change when the host joins another network: look every second.
     daemon
@@ -40,12 +32,12 @@ fn run(args: &MdnsArgs) -> Result<(), String> {
     daemon
         .disable_interface(mdns_sd::IfKind::IPv6)
         .map_err(|e| format!("cannot start mDNS: {e}"))?;
-    for service in &args.services {
+    for service in services {
         let (ty, name, port) = parse(service)?;
         let info = ServiceInfo::new(
             &ty,
             &name,
-            &format!("{}.local.", args.host),
+            &format!("{host}.local."),
             "",
             port,
             None::<std::collections::HashMap<String, String>>,

@@ -15,43 +15,21 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid;
 
-mod capture;
-mod config;
-mod control;
-mod exec;
-mod hosts;
-mod mdns;
-mod netns;
-mod output;
-mod userns;
+use crate::config::Lan;
+use crate::hosts::Event;
+use crate::output::Output;
+use crate::{capture, control, hosts, netns, userns};
 
-pub use exec::{exec, ExecArgs};
-pub use mdns::{advertise, MdnsArgs};
-
-use config::Lan;
-use hosts::Event;
-use output::Output;
-
-/// Arguments of `wxudp lan`.
-#[derive(Debug, clap::Args)]
-pub struct LanArgs {
-    /// The LAN file (TOML): its networks and hosts (see docs/LAN.md).
-    #[arg(value_name = "FILE.toml", required_unless_present = "cleanup")]
-    file: Option<PathBuf>,
-    /// End the LAN after this many seconds (exit status 124); the file's `timeout`
-    /// otherwise, else no limit.
-    #[arg(long, value_name = "SECONDS", value_parser = crate::parse_timeout)]
-    timeout: Option<Duration>,
-    /// Capture every network into DIR/NETWORK.pcap (Ethernet frames; Wireshark, tcpdump -r).
-    #[arg(long, value_name = "DIR")]
-    pcap: Option<PathBuf>,
-    /// Remove what LANs killed with SIGKILL left behind (their namespaces, links and
-    /// processes), then exit; with --all, every LAN's, running or not.
-    #[arg(long, conflicts_with_all = ["file", "timeout", "pcap"])]
-    cleanup: bool,
-    /// With --cleanup: every LAN's namespaces, also those of LANs still running.
-    #[arg(long, requires = "cleanup")]
-    all: bool,
+/// What `wxudp lan FILE` runs.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The LAN file (TOML): its networks and hosts (docs/LAN.md).
+    pub file: PathBuf,
+    /// End the LAN after this long (exit status 124); the file's `timeout` otherwise,
+    /// else no limit.
+    pub timeout: Option<Duration>,
+    /// Capture every network into DIR/NETWORK.pcap.
+    pub pcap: Option<PathBuf>,
 }
 
 /// How long hosts get to end after SIGTERM before SIGKILL.
@@ -60,14 +38,8 @@ const GRACE: Duration = Duration::from_secs(3);
 /// Runs `wxudp lan` and returns its exit status: the main host's, 124 after the timeout,
 /// 130/143/129 after SIGINT/SIGTERM/SIGHUP, 1 when the LAN cannot be made, 2 for a bad
 /// file.
-pub fn lan(args: LanArgs) -> u8 {
-    if args.cleanup {
-        return cleanup(args.all);
-    }
-    let Some(file) = args.file else {
-        return 2;
-    };
-    let lan = match Lan::load(&file) {
+pub fn run(options: Options) -> u8 {
+    let lan = match Lan::load(&options.file) {
         Ok(lan) => lan,
         Err(e) => {
             eprintln!("wxudp lan: {e}");
@@ -86,14 +58,14 @@ pub fn lan(args: LanArgs) -> u8 {
         eprintln!("wxudp lan: needs ip (iproute2): apt-get install iproute2");
         return 1;
     }
-    let timeout = args.timeout.or(lan.timeout);
+    let timeout = options.timeout.or(lan.timeout);
     let (tx, rx) = mpsc::channel();
     if let Err(e) = catch_signals(&tx) {
         eprintln!("wxudp lan: cannot catch signals: {e}");
         return 1;
     }
     let mut namespaces = netns::Namespaces::default();
-    let code = match Controller::start(lan, args.pcap, timeout, tx, &rx, &mut namespaces) {
+    let code = match Controller::start(lan, options.pcap, timeout, tx, &rx, &mut namespaces) {
         Ok(mut c) => {
             let code = c.wait(&rx);
             c.stop_hosts(&rx);
@@ -117,7 +89,9 @@ pub fn lan(args: LanArgs) -> u8 {
     }
 }
 
-fn cleanup(all: bool) -> u8 {
+/// `wxudp lan --cleanup`: removes what LANs killed with SIGKILL left behind (with
+/// `all`, every LAN's namespaces, also of LANs still running); the exit status.
+pub fn cleanup(all: bool) -> u8 {
     let (removed, failed) = netns::cleanup(all);
     for name in &removed {
         eprintln!("wxudp lan: removed {name}");

@@ -7,8 +7,8 @@ use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::protocol::{bssid_for, Ap, Security};
 use serde::Deserialize;
-use wxudp_js::wifi::{bssid_for, Ap, Security};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -375,7 +375,7 @@ impl Lan {
                     return Err(format!("host {:?}: mdns: '|' in a type or name", h.name));
                 }
                 let service = format!("{}|{}|{}", m.ty, m.name, m.port);
-                super::mdns::parse(&service)
+                crate::mdns::parse(&service)
                     .map_err(|e| format!("host {:?}: mdns: {e}", h.name))?;
                 mdns.push(service);
             }

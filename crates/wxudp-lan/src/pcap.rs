@@ -29,7 +29,7 @@ pub struct PcapWriter<W: Write> {
 
 impl<W: Write> PcapWriter<W> {
     /// Writes the file header, for IP packets ([`LINKTYPE_RAW`]).
-    pub(crate) fn new(out: W) -> io::Result<Self> {
+    pub fn new(out: W) -> io::Result<Self> {
         PcapWriter::with_link_type(out, LINKTYPE_RAW)
     }
 
@@ -49,7 +49,7 @@ impl<W: Write> PcapWriter<W> {
     }
 
     /// Writes one datagram from `src` to `dst`, stamped `when`.
-    pub(crate) fn datagram(
+    pub fn datagram(
         &mut self,
         when: SystemTime,
         src: SocketAddr,

@@ -10,8 +10,8 @@ use std::sync::mpsc::{self, Sender};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::config::{Lan, What};
-use super::output::Output;
+use crate::config::{Lan, What};
+use crate::output::Output;
 
 /// What the controller waits for.
 #[derive(Debug)]
@@ -59,7 +59,7 @@ pub fn spawn(
         .arg("--")
         .args(&argv)
         .current_dir(&lan.dir)
-        .env(wxudp_js::wifi::CONTROL_ENV, control)
+        .env(crate::protocol::CONTROL_ENV, control)
         .env("WXUDP_LAN_HOST", &host.name)
         .envs(&host.env)
         .stdin(Stdio::null())
@@ -115,7 +115,7 @@ fn advertise(
     netns: &Path,
     pgid: i32,
     h: usize,
-    host: &super::config::Host,
+    host: &crate::config::Host,
     out: &Output,
 ) -> Result<(), String> {
     let mut cmd = Command::new(exe);
