@@ -30,7 +30,7 @@ const collected = new FinalizationRegistry(function (id) { native.release(id); }
 
 // The option names the native side reads, in its order (convert.rs, Key): strings the
 // engine has interned, so that a read does not look a name up each time.
-const KEYS = ['address', 'port', 'message', 'offset', 'length', 'setBroadcast', 'buffer', 'byteOffset', 'byteLength'];
+const KEYS = native.optionKeys();
 
 // Where native.next writes the event it hands over: its numbers, and its other values.
 const nums = new Float64Array(10);
@@ -186,15 +186,11 @@ function on(self, kind, listener) {
   native.on(st.id, kind, slot);
 }
 
+// What goes is the core's rule (wxudp::frontend::off): everything without a listener,
+// else that same function's registrations.
 function off(self, kind, listener) {
   const st = stateOf(self);
-  let slots = null;
-  if (listener !== undefined) {
-    // By identity: a fresh function removes nothing.
-    slots = [];
-    for (let i = 0; i < st.fns.length; i++) if (st.fns[i] === listener) slots.push(i);
-  }
-  const removed = native.off(st.id, kind, slots);
+  const removed = native.off(st.id, kind, listener, st.fns);
   for (let i = 0; i < removed.length; i++) {
     st.fns[removed[i]] = undefined;
     st.free.push(removed[i]);
@@ -262,24 +258,9 @@ function createUDPSocket(type) {
   return socket;
 }
 
-// What wx.canIUse answers true for: the UDP API of the newest base library (docs/
-// CONTRACT.md §6), which this package implements whole.
-const CAN_I_USE = [
-  'createUDPSocket', 'createUDPSocket.type',
-  'UDPSocket', 'UDPSocket.bind', 'UDPSocket.bind.port',
-  'UDPSocket.send', 'UDPSocket.send.object.address', 'UDPSocket.send.object.port',
-  'UDPSocket.send.object.message', 'UDPSocket.send.object.offset',
-  'UDPSocket.send.object.length', 'UDPSocket.send.object.setBroadcast',
-  'UDPSocket.connect', 'UDPSocket.write', 'UDPSocket.setTTL', 'UDPSocket.close',
-  'UDPSocket.onClose', 'UDPSocket.offClose', 'UDPSocket.onError', 'UDPSocket.offError',
-  'UDPSocket.onListening', 'UDPSocket.offListening', 'UDPSocket.onMessage',
-  'UDPSocket.offMessage', 'UDPSocket.onMessage.callback.localInfo',
-];
-const ours = new Set(CAN_I_USE);
-
-/** Whether `schema` names a part of the UDP API this package provides. */
+/** Whether `schema` names a part of the UDP API, which this package provides whole (the core's table). */
 function canIUse(schema) {
-  return ours.has(String(schema).replace(/\.(success|fail|complete)$/, ''));
+  return native.canIUse(String(schema));
 }
 
 /**
@@ -320,7 +301,7 @@ function install(wx, options) {
   }
   wx.createUDPSocket = createUDPSocket;
   wx.canIUse = function (schema) {
-    if (canIUse(schema) || extra.has(String(schema).replace(/\.(success|fail|complete)$/, ''))) return true;
+    if (canIUse(schema) || extra.has(native.canIUseKey(String(schema)))) return true;
     return before !== null ? before.apply(this, arguments) : false;
   };
   return wx;

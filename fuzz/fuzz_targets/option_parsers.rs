@@ -4,7 +4,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use wxudp::options::{parse_index, parse_ttl, Destination, PortArg};
+use wxudp::frontend::{parse_index, parse_ttl};
+use wxudp::options::{Destination, PortArg};
 use wxudp::{Method, SendOptions, SocketType};
 
 fuzz_target!(|data: &[u8]| {

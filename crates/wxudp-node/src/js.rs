@@ -8,7 +8,7 @@
 //! what else it relies on.
 //!
 //! No reference into memory JavaScript owns outlives a function here: bytes are copied
-//! by [`Cx::with_bytes`] while no JavaScript runs, and never kept.
+//! by [`Cx::with_buffer`] while no JavaScript runs, and never kept.
 
 #![allow(unsafe_code)]
 
@@ -16,6 +16,7 @@ use std::ffi::{c_void, CStr};
 use std::ptr;
 
 use napi::sys;
+use wxudp::frontend::Kind;
 
 /// The environment of one call from JavaScript.
 #[derive(Clone, Copy)]
@@ -24,21 +25,6 @@ pub(crate) struct Cx(sys::napi_env);
 /// A JavaScript value, valid during the call it was given to or made in.
 #[derive(Clone, Copy)]
 pub(crate) struct Val(sys::napi_value);
-
-/// What a value is, as far as the socket's arguments care.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
-    Undefined,
-    Null,
-    Boolean,
-    Number,
-    String,
-    Symbol,
-    Object,
-    Function,
-    BigInt,
-    Other,
-}
 
 /// Where the bytes of a buffer or view are.
 pub(crate) enum Bytes {
@@ -61,11 +47,12 @@ impl Cx {
         Val(v)
     }
 
+    /// What `v` is, in the rulebook's terms (an ArrayBuffer is an object).
     pub(crate) fn kind(self, v: Val) -> Kind {
         let mut t = 0;
         // SAFETY: a valid env and value; `t` is an out-pointer.
         if unsafe { sys::napi_typeof(self.0, v.0, &mut t) } != sys::Status::napi_ok {
-            return Kind::Other;
+            return Kind::Object;
         }
         match t {
             sys::ValueType::napi_undefined => Kind::Undefined,
@@ -74,10 +61,11 @@ impl Cx {
             sys::ValueType::napi_number => Kind::Number,
             sys::ValueType::napi_string => Kind::String,
             sys::ValueType::napi_symbol => Kind::Symbol,
+            sys::ValueType::napi_object if self.is_array(v) => Kind::Array,
             sys::ValueType::napi_object => Kind::Object,
             sys::ValueType::napi_function => Kind::Function,
             sys::ValueType::napi_bigint => Kind::BigInt,
-            _ => Kind::Other,
+            _ => Kind::Object,
         }
     }
 
@@ -185,6 +173,22 @@ impl Cx {
 
     /// `arr[i]` of an array this addon was given, without running user code on a plain
     /// array; `None` if it is not there.
+    /// An array's length (0 for anything else); no JavaScript runs.
+    pub(crate) fn array_length(self, arr: Val) -> u32 {
+        let mut n = 0u32;
+        if !self.is_array(arr) {
+            return 0;
+        }
+        // SAFETY: a valid env and an array value; `n` is an out-pointer.
+        let ok =
+            unsafe { sys::napi_get_array_length(self.0, arr.0, &mut n) } == sys::Status::napi_ok;
+        if ok {
+            n
+        } else {
+            0
+        }
+    }
+
     pub(crate) fn element(self, arr: Val, i: u32) -> Option<Val> {
         let mut v = ptr::null_mut();
         // SAFETY: a valid env and value; out-pointer.
@@ -209,6 +213,15 @@ impl Cx {
     }
 
     /// JavaScript's `Boolean(v)`: runs no JavaScript.
+    /// `a === b` (no JavaScript runs).
+    pub(crate) fn strict_equals(self, a: Val, b: Val) -> bool {
+        let mut out = false;
+        // SAFETY: a valid env and two values; `out` is an out-pointer.
+        let ok =
+            unsafe { sys::napi_strict_equals(self.0, a.0, b.0, &mut out) } == sys::Status::napi_ok;
+        ok && out
+    }
+
     pub(crate) fn truthy(self, v: Val) -> bool {
         let mut b = ptr::null_mut();
         let mut out = false;
@@ -224,7 +237,7 @@ impl Cx {
 
     /// Where the bytes of an ArrayBuffer, a typed array or a DataView are now, from
     /// their internal slots (no getter runs); `None` for anything else.
-    pub(crate) fn buffer_bytes(self, v: Val) -> Option<Bytes> {
+    fn buffer_bytes(self, v: Val) -> Option<Bytes> {
         let mut data: *mut c_void = ptr::null_mut();
         if self.is_array_buffer(v) {
             if self.is_detached(v) {
@@ -285,24 +298,39 @@ impl Cx {
         Some(Bytes::Here(data.cast(), len))
     }
 
-    /// Runs `read` on `len` bytes at `start` found by [`buffer_bytes`](Cx::buffer_bytes)
-    /// in this same call, with no JavaScript run since: the memory can neither move nor
-    /// shrink meanwhile. `read` must not call JavaScript; the slice does not outlive it.
-    pub(crate) fn with_bytes<R>(
+    /// Runs `read` on the bytes `v` covers now (an ArrayBuffer's whole, a typed array's
+    /// or DataView's window, or `window` of `v` when given), found from internal slots
+    /// (no getter runs) and read at once: no JavaScript runs between finding the memory
+    /// and the end of `read`, so it can neither move nor shrink meanwhile. `read` must
+    /// not call JavaScript; the slice does not outlive it.
+    pub(crate) fn with_buffer<R>(
         self,
-        bytes: (*const u8, usize),
+        v: Val,
+        window: Option<(usize, usize)>,
         read: impl FnOnce(&[u8]) -> R,
-    ) -> R {
-        let (start, len) = bytes;
+    ) -> Result<R, wxudp::frontend::ViewError> {
+        use wxudp::frontend::ViewError;
+        let (start, total) = match self.buffer_bytes(v) {
+            Some(Bytes::Here(start, total)) => (start, total),
+            Some(Bytes::Detached) => return Err(ViewError::Detached),
+            None => return Err(ViewError::NotBuffer),
+        };
+        let (skip, len) = match window {
+            None => (0, total),
+            Some((offset, length)) => match offset.checked_add(length) {
+                Some(end) if end <= total => (offset, length),
+                _ => return Err(ViewError::OutOfRange),
+            },
+        };
         if len == 0 {
-            return read(&[]);
+            return Ok(read(&[]));
         }
-        // SAFETY: `start..start + len` is the backing store of a live ArrayBuffer (or
-        // the window of a view on one), as Node-API reported it in this call, and no
-        // JavaScript has run since (the caller read every option first), so nothing
-        // detached, resized or freed it; `read` runs no JavaScript either.
-        let slice = unsafe { std::slice::from_raw_parts(start, len) };
-        read(slice)
+        // SAFETY: `start..start + total` is the backing store of a live ArrayBuffer (or
+        // the window of a view on one), as Node-API reported it just now, and
+        // `skip + len` lies within it (checked above). No JavaScript has run since, so
+        // nothing detached, resized or freed it; `read` runs no JavaScript either.
+        let slice = unsafe { std::slice::from_raw_parts(start.add(skip), len) };
+        Ok(read(slice))
     }
 
     /// Copies `values` to the start of the `Float64Array` `array` (as many as fit); no

@@ -41,9 +41,10 @@ use napi::bindgen_prelude::{Function, Unknown};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::Env;
 use napi_derive::napi;
-use wxudp::frontend::{Delivery, Engine, Registry};
-use wxudp::{Error, Event, EventKind, Limits, Method, Policy, SocketType};
+use wxudp::frontend::{self, Delivery, Engine, Off, Registry};
+use wxudp::{Event, EventKind, Limits, Method, Policy, SocketType};
 
+use crate::convert::Napi;
 use crate::js::{Cx, Val};
 
 /// The threadsafe function that wakes the loop thread: it calls the loader's `dispatch`.
@@ -286,14 +287,7 @@ pub fn keep_alive(
 #[napi]
 pub fn create(env: Env, host: u32, ty: Unknown<'_>) -> napi::Result<u32> {
     let cx = Cx::new(&env);
-    let v = Val::from_unknown(&ty);
-    let parsed = match cx.kind(v) {
-        js::Kind::Undefined | js::Kind::Null => Ok(SocketType::Udp4),
-        js::Kind::String => SocketType::parse(&cx.string(v)),
-        _ => Err(Error::InvalidType {
-            given: convert::type_name(cx, v).into(),
-        }),
-    };
+    let parsed = frontend::socket_type(&Napi::new(cx), &Val::from_unknown(&ty));
     let made = with_addon(|a| {
         let queue = a.hosts.get(&host)?.queue.clone();
         let id = a.id();
@@ -345,14 +339,13 @@ pub fn bind(env: Env, id: u32, port: Unknown<'_>) -> u32 {
     let port = Val::from_unknown(&port);
     engine
         .invoke(Method::Bind, |calls| {
-            let mut text = String::new();
-            calls.bind(convert::port_arg(cx, port, &mut text).bind_port()?)
+            calls.bind(frontend::bind_port(&Napi::new(cx), &port)?)
         })
         .map_or(0, u32::from)
 }
 
 /// `send(option)`; `keys` is the loader's array of option names (see
-/// `convert::Key`).
+/// `Napi::with_keys`).
 #[napi]
 pub fn send(env: Env, id: u32, option: Unknown<'_>, keys: Unknown<'_>) {
     send_or_write(env, id, option, keys, Method::Send);
@@ -368,9 +361,9 @@ fn send_or_write(env: Env, id: u32, option: Unknown<'_>, keys: Unknown<'_>, meth
     let cx = Cx::new(&env);
     let Some(engine) = engine(id) else { return };
     let option = Val::from_unknown(&option);
-    let props = convert::Props::new(cx, Val::from_unknown(&keys));
+    let source = Napi::with_keys(cx, Val::from_unknown(&keys));
     let _ = engine.invoke(method, |calls| {
-        convert::with_send_options(props, method, option, |opts| match method {
+        frontend::send_options(&source, method, &option, |opts| match method {
             Method::Write => calls.write(opts),
             _ => calls.send(opts),
         })
@@ -383,11 +376,9 @@ pub fn connect(env: Env, id: u32, option: Unknown<'_>, keys: Unknown<'_>) {
     let cx = Cx::new(&env);
     let Some(engine) = engine(id) else { return };
     let option = Val::from_unknown(&option);
-    let props = convert::Props::new(cx, Val::from_unknown(&keys));
-    let method = Method::Connect;
-    let _ = engine.invoke(method, |calls| {
-        let obj = convert::option_object(cx, method, option)?;
-        let (address, port) = convert::address_port(props, method, obj)?;
+    let source = Napi::with_keys(cx, Val::from_unknown(&keys));
+    let _ = engine.invoke(Method::Connect, |calls| {
+        let (address, port) = frontend::connect_options(&source, &option)?;
         calls.connect(&address, port)
     });
 }
@@ -399,7 +390,7 @@ pub fn set_ttl(env: Env, id: u32, ttl: Unknown<'_>) {
     let Some(engine) = engine(id) else { return };
     let ttl = Val::from_unknown(&ttl);
     let _ = engine.invoke(Method::SetTtl, |calls| {
-        calls.set_ttl(convert::ttl(cx, ttl)?)
+        calls.set_ttl(u32::from(frontend::ttl(&Napi::new(cx), &ttl)?))
     });
 }
 
@@ -437,13 +428,28 @@ pub fn on(id: u32, kind: u32, slot: u32) {
     });
 }
 
-/// Removes the registrations of `kind` whose slot is one of `slots` (the slots holding
-/// the function given to `offX(fn)`), or every one of `kind` when `slots` is null
-/// (`offX()`); returns the slots removed, for the loader to free.
+/// `offX(listener)` for event `kind`: removes what the core's rule says
+/// ([`frontend::off`]): every registration of `kind` when `listener` is `undefined`,
+/// else those whose slot in `fns` (the loader's array of listeners) holds that same
+/// function. Returns the slots removed, for the loader to free.
 #[napi]
-pub fn off(id: u32, kind: u32, slots: Option<Vec<u32>>) -> Vec<u32> {
+pub fn off(env: Env, id: u32, kind: u32, listener: Unknown<'_>, fns: Unknown<'_>) -> Vec<u32> {
     let Some(kind) = kind_of(kind) else {
         return Vec::new();
+    };
+    let cx = Cx::new(&env);
+    let (listener, fns) = (Val::from_unknown(&listener), Val::from_unknown(&fns));
+    // The slots to remove, found before the addon is borrowed.
+    let slots: Option<Vec<u32>> = match frontend::off(&Napi::new(cx), &listener) {
+        Off::Every => None,
+        Off::Same(f) => Some(
+            (0..cx.array_length(fns))
+                .filter(|i| {
+                    cx.element(fns, *i)
+                        .is_some_and(|saved| cx.strict_equals(saved, *f))
+                })
+                .collect(),
+        ),
     };
     with_addon(|a| {
         let mut removed = Vec::new();
@@ -458,6 +464,27 @@ pub fn off(id: u32, kind: u32, slots: Option<Vec<u32>>) -> Vec<u32> {
         }
         removed
     })
+}
+
+/// The option names the readers ask for, in the order of [`frontend::Key::ALL`]: the
+/// loader keeps this array and passes it back with each option object.
+#[napi]
+pub fn option_keys() -> Vec<&'static str> {
+    frontend::Key::ALL.iter().map(|k| k.name()).collect()
+}
+
+/// `wx.canIUse` for the UDP API: whether `schema` names a part of it (the package
+/// implements the newest base library whole); the core's table.
+#[napi(js_name = "canIUse")]
+pub fn can_i_use(schema: String) -> bool {
+    frontend::can_i_use::since(&schema).is_some()
+}
+
+/// The table key of a `canIUse` schema (a trailing `.success`, `.fail` or `.complete`
+/// dropped), for the loader's own entries.
+#[napi(js_name = "canIUseKey")]
+pub fn can_i_use_key(schema: String) -> String {
+    frontend::can_i_use::key(&schema).to_owned()
 }
 
 /// Events dispatched per wake at most; the rest wait for the next turn of the loop, so a

@@ -86,6 +86,7 @@ mod driver;
 mod engine;
 mod error;
 mod event;
+pub mod frontend;
 mod limits;
 pub mod options;
 mod os;
@@ -106,22 +107,3 @@ pub use options::{Payload, SendOptions, SocketType};
 pub use policy::Policy;
 pub use socket::{UdpSocket, WeakUdpSocket};
 pub use stream::{Events, Messages, DEFAULT_STREAM_CAPACITY};
-
-pub mod frontend {
-    //! For front ends of the core other than [`UdpSocket`](crate::UdpSocket), such as the JavaScript runtime:
-    //! the engine, how its events travel, where its I/O runs, and the listener registry.
-    //!
-    //! A front end creates an [`Engine`] per socket with an [`EventSink`] of its own, calls
-    //! the engine's methods from its own thread (through [`Engine::invoke`] when it parses
-    //! loosely typed arguments itself, so that a closed socket is judged first and every
-    //! failure becomes exactly one `error` event), and later applies
-    //! [`Delivery::accept`] on its thread before calling its listeners, kept in a
-    //! [`Registry`]. With an [`IoQueue`] it polls the engines' I/O in its own loop instead
-    //! of on a tokio runtime.
-
-    pub use crate::delivery::{Delivery, EventSink};
-    pub use crate::engine::{Calls, Engine};
-    pub use crate::event::Registry;
-    pub use crate::spawn::{IoDriver, IoQueue, IoTask, Spawn};
-    pub use crate::tap::{Datagram, Direction, Tap};
-}

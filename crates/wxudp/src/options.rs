@@ -1,9 +1,10 @@
 //! Arguments of the socket methods: untrusted input is parsed here, once, into typed
 //! values (ports, destinations, byte ranges, TTLs), each failure mapped to its errCode.
 //!
-//! The typed Rust API ([`SendOptions`]) and the loosely typed front ends (JavaScript, the
-//! CLI) share these rules: a front end turns its values into a [`PortArg`] or a number and
-//! calls the parsers below, so `"9"` and `9` mean the same port everywhere.
+//! The typed Rust API ([`SendOptions`]) and the loosely typed front ends share these
+//! rules: the CLI turns its arguments into a [`PortArg`], the JavaScript hosts read
+//! theirs through the rulebook of [`frontend`](crate::frontend), so `"9"` and `9` mean
+//! the same port everywhere.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -404,26 +405,6 @@ pub(crate) fn check_destination_port(method: Method, port: u16) -> Result<(), Er
     Ok(())
 }
 
-/// Parses a TTL given as a JavaScript number: an integer in 0..=255.
-///
-/// # Errors
-/// [`Error::InvalidArgument`] (errCode -1) of `setTTL` otherwise.
-///
-/// # Examples
-/// ```
-/// assert_eq!(wxudp::options::parse_ttl(64.0).unwrap(), 64);
-/// assert_eq!(wxudp::options::parse_ttl(256.0).unwrap_err().code(), -1);
-/// assert!(wxudp::options::parse_ttl(1.5).is_err());
-/// ```
-pub fn parse_ttl(ttl: f64) -> Result<u8, Error> {
-    if ttl.fract() == 0.0 && (0.0..=255.0).contains(&ttl) {
-        // In range and integral, so the cast is exact.
-        Ok(ttl as u8)
-    } else {
-        Err(invalid_ttl(ttl))
-    }
-}
-
 pub(crate) fn invalid_ttl(ttl: impl std::fmt::Display) -> Error {
     Error::InvalidArgument {
         method: Method::SetTtl,
@@ -437,15 +418,7 @@ pub(crate) fn invalid_ttl(ttl: impl std::fmt::Display) -> Error {
 /// # Errors
 /// [`Error::InvalidArgument`] (errCode -1), in `method`'s name, when the range falls
 /// outside `bytes`: it is never clamped.
-///
-/// # Examples
-/// ```
-/// use wxudp::{options::byte_range, Method};
-/// assert_eq!(byte_range(Method::Send, b"abc", 1, None).unwrap(), b"bc");
-/// assert_eq!(byte_range(Method::Send, b"abc", 1, Some(1)).unwrap(), b"b");
-/// assert_eq!(byte_range(Method::Write, b"abc", 4, None).unwrap_err().code(), -1);
-/// ```
-pub fn byte_range(
+pub(crate) fn byte_range(
     method: Method,
     bytes: &[u8],
     offset: usize,
@@ -468,30 +441,6 @@ pub fn byte_range(
         .filter(|end| *end <= total)
         .ok_or_else(out_of_range)?;
     Ok(&bytes[offset..end])
-}
-
-/// Parses an `offset` or `length` given as a JavaScript number: a non-negative integer.
-///
-/// # Errors
-/// [`Error::InvalidArgument`] (errCode -1) of `method` otherwise, naming the parameter
-/// `name`.
-///
-/// # Examples
-/// ```
-/// use wxudp::{options::parse_index, Method};
-/// assert_eq!(parse_index(Method::Send, "offset", 4.0).unwrap(), 4);
-/// assert_eq!(parse_index(Method::Send, "offset", -1.0).unwrap_err().code(), -1);
-/// ```
-pub fn parse_index(method: Method, name: &str, value: f64) -> Result<usize, Error> {
-    if value.fract() == 0.0 && value >= 0.0 && value <= usize::MAX as f64 {
-        // Non-negative, integral and in range, so the cast is exact.
-        Ok(value as usize)
-    } else {
-        Err(Error::InvalidArgument {
-            method,
-            reason: format!("invalid {name} {value}: it must be a non-negative integer"),
-        })
-    }
 }
 
 /// A parsed destination: an IP address now, or a host name to resolve.
@@ -664,6 +613,7 @@ mod tests {
 
     #[test]
     fn ttl_and_index() {
+        use crate::frontend::{parse_index, parse_ttl};
         assert_eq!(parse_ttl(0.0).unwrap(), 0);
         assert_eq!(parse_ttl(255.0).unwrap(), 255);
         assert!(parse_ttl(-1.0).is_err());

@@ -4,8 +4,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use proptest::prelude::*;
+use wxudp::frontend::{parse_index, parse_ttl};
+use wxudp::options::Destination;
 use wxudp::options::PortArg;
-use wxudp::options::{parse_index, parse_ttl, Destination};
 use wxudp::{Method, SendOptions};
 
 proptest! {

@@ -1,13 +1,14 @@
-//! Conversions between JavaScript values and the core's typed values: ports, send
-//! options and messages in; event payloads out. Bad input becomes a `wxudp::Error` with
-//! WeChat's wording, never a JavaScript exception.
+//! QuickJS values for the core's rulebook ([`wxudp::frontend::Source`]): what a value
+//! is, its properties, its bytes; and event payloads out. The rules (which option is
+//! read when, what a port is, which fault wins) are the core's; bad input becomes a
+//! `wxudp::Error` with WeChat's wording, never a JavaScript exception.
 
-use rquickjs::{qjs, ArrayBuffer, Ctx, IntoAtom, Object, Type, U8Clamped, Value};
-use wxudp::options::PortArg;
-use wxudp::options::{byte_range, parse_index};
-use wxudp::{Error, Event, Method, Payload, SendOptions};
+use rquickjs::{qjs, ArrayBuffer, Ctx, IntoAtom, Object, U8Clamped, Value};
+pub(crate) use wxudp::frontend::ViewError;
+use wxudp::frontend::{Key, Kind, Source};
+use wxudp::{Error, Event, Method, SendOptions};
 
-use crate::runtime::names::{define, key, names, raw_key, Key, Names};
+use crate::runtime::names::{self, define, key, names, raw_key, Names};
 
 /// A property of an option object; `undefined` when it is missing or its getter throws
 /// (the exception is discarded: a `UDPSocket` method reports, it never throws).
@@ -47,8 +48,8 @@ pub(crate) fn string_ref<'a, 'js>(value: &'a Value<'js>) -> Option<&'a rquickjs:
 
 /// [`field`] by a [`Key`]: an atom number is read straight through QuickJS, without the
 /// atom and context references rquickjs' `Object::get` takes and drops around the read.
-fn field_key<'js>(obj: &Object<'js>, key: Key<'js>) -> Value<'js> {
-    let Key::Raw(atom, _) = key else {
+fn field_key<'js>(obj: &Object<'js>, key: names::Key<'js>) -> Value<'js> {
+    let names::Key::Raw(atom, _) = key else {
         return field(obj, key);
     };
     let ctx = obj.ctx();
@@ -104,23 +105,6 @@ fn array_buffer<'js>(value: &Value<'js>) -> BufferKind<'js> {
         BufferKind::Detached
     } else {
         BufferKind::Not
-    }
-}
-
-/// WeChat's name of a value's type, as in `should be Number instead of String`.
-pub(crate) fn type_name(value: &Value<'_>) -> &'static str {
-    match value.type_of() {
-        Type::Uninitialized | Type::Undefined => "Undefined",
-        Type::Null => "Null",
-        Type::Bool => "Boolean",
-        Type::Int | Type::Float => "Number",
-        Type::String => "String",
-        Type::Symbol => "Symbol",
-        Type::BigInt => "BigInt",
-        Type::Array => "Array",
-        Type::Function | Type::Constructor => "Function",
-        _ if !matches!(array_buffer(value), BufferKind::Not) => "ArrayBuffer",
-        _ => "Object",
     }
 }
 
@@ -186,132 +170,6 @@ fn unescape_json_string(json: &str) -> String {
         units.push(unit);
     }
     String::from_utf16_lossy(&units)
-}
-
-/// A port as the core's loose [`PortArg`]; the string is kept in `text`.
-pub(crate) fn port_arg<'a>(value: &Value<'_>, text: &'a mut String) -> PortArg<'a> {
-    if let Some(n) = value.as_number() {
-        return PortArg::Number(n);
-    }
-    if let Some(s) = string_ref(value) {
-        *text = self::text(s);
-        return PortArg::Text(text);
-    }
-    if value.is_undefined() {
-        return PortArg::Missing;
-    }
-    PortArg::Other(type_name(value))
-}
-
-fn parameter(
-    method: Method,
-    name: &'static str,
-    expected: &'static str,
-    found: &Value<'_>,
-) -> Error {
-    Error::Parameter {
-        method,
-        name,
-        expected,
-        found: type_name(found).into(),
-    }
-}
-
-/// The option object of `send`/`write`/`connect`, or the parameter error for it.
-pub(crate) fn option_object<'js>(method: Method, value: &Value<'js>) -> Result<Object<'js>, Error> {
-    match object_ref(value) {
-        Some(obj) if !value.is_array() && !value.is_function() => Ok(obj.clone()),
-        _ => Err(Error::Parameter {
-            method,
-            name: "option",
-            expected: "Object",
-            found: type_name(value).into(),
-        }),
-    }
-}
-
-/// `address` and `port` of an option object.
-pub(crate) fn address_port(method: Method, obj: &Object<'_>) -> Result<(String, u16), Error> {
-    let names = names(obj.ctx()).ok();
-    let (address, port) = address_string_port(method, obj, names.as_deref())?;
-    Ok((text(&address), port))
-}
-
-/// `address` (a string, not converted yet) and `port` of an option object.
-fn address_string_port<'js>(
-    method: Method,
-    obj: &Object<'js>,
-    n: Option<&Names<'js>>,
-) -> Result<(rquickjs::String<'js>, u16), Error> {
-    let address: Value<'_> = field_key(obj, raw_key(n, |r| r.address, "address"));
-    let Some(address) = string_ref(&address).cloned() else {
-        return Err(parameter(method, "address", "String", &address));
-    };
-    let port: Value<'_> = field_key(obj, raw_key(n, |r| r.port, "port"));
-    let mut text = String::new();
-    let port = port_arg(&port, &mut text).destination_port(method)?;
-    Ok((address, port))
-}
-
-/// A message as `send` found it, before any byte is copied: a string (already copied,
-/// strings are immutable), or an ArrayBuffer (`None` once detached) and, for a typed
-/// array, DataView or anything with an ArrayBuffer `buffer`, the view object whose
-/// `byteOffset`/`byteLength` say which bytes of the buffer it covers.
-enum Message<'js> {
-    Text(String),
-    Buffer(Option<ArrayBuffer<'js>>, Option<Object<'js>>),
-    /// A typed array, whose buffer and window are read from its internal slots (no
-    /// JavaScript runs) at the moment its bytes are copied.
-    Typed(Object<'js>),
-}
-
-/// Why the bytes of a buffer or view cannot be read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ViewError {
-    /// Neither an ArrayBuffer nor a view of one.
-    NotBuffer,
-    /// The ArrayBuffer was detached (`transfer()`).
-    Detached,
-    /// The view's `byteOffset`/`byteLength` are not integers, or lie (now) outside its
-    /// buffer.
-    OutOfRange,
-}
-
-impl ViewError {
-    fn reason(self) -> &'static str {
-        match self {
-            ViewError::NotBuffer => "the message is not an ArrayBuffer",
-            ViewError::Detached => "the ArrayBuffer is detached",
-            ViewError::OutOfRange => "the view lies outside its ArrayBuffer",
-        }
-    }
-}
-
-/// Classifies a message without copying anything. Reading a view's `buffer` may run a
-/// getter; nothing is borrowed yet.
-fn message<'js>(value: &Value<'js>) -> Result<Message<'js>, ViewError> {
-    if let Some(s) = string_ref(value) {
-        return Ok(Message::Text(text(s)));
-    }
-    let Some(obj) = object_ref(value) else {
-        return Err(ViewError::NotBuffer);
-    };
-    // A typed array is a view, never an ArrayBuffer: asking QuickJS whether it is one
-    // would throw (and format) a TypeError only to discard it.
-    if is_typed_array(obj) {
-        return Ok(Message::Typed(obj.clone()));
-    }
-    match array_buffer(value) {
-        BufferKind::Live(buf) => return Ok(Message::Buffer(Some(buf), None)),
-        BufferKind::Detached => return Ok(Message::Buffer(None, None)),
-        BufferKind::Not => {}
-    }
-    // ArrayBuffer.isView, duck-typed: a `buffer` that is an ArrayBuffer.
-    match array_buffer(&field(obj, "buffer")) {
-        BufferKind::Live(buf) => Ok(Message::Buffer(Some(buf), Some(obj.clone()))),
-        BufferKind::Detached => Ok(Message::Buffer(None, Some(obj.clone()))),
-        BufferKind::Not => Err(ViewError::NotBuffer),
-    }
 }
 
 /// Whether `obj` is a typed array of any element type, asked without running
@@ -412,7 +270,7 @@ fn typed_window<'js>(
 }
 
 /// A view's `byteOffset` or `byteLength`: 0 when missing, else a non-negative integer.
-fn index<'js>(view: &Object<'js>, name: Key<'js>) -> Result<usize, ViewError> {
+fn index<'js>(view: &Object<'js>, name: names::Key<'js>) -> Result<usize, ViewError> {
     let v = field_key(view, name);
     if v.is_undefined() {
         return Ok(0);
@@ -471,104 +329,138 @@ fn with_window<R>(
     Ok(read(bytes))
 }
 
-/// A copy of the bytes an ArrayBuffer or view covers (`TextDecoder.decode`,
-/// `wx.arrayBufferToBase64`).
-pub(crate) fn view_bytes(value: &Value<'_>) -> Result<Vec<u8>, ViewError> {
-    match message(value)? {
-        Message::Text(_) => Err(ViewError::NotBuffer),
-        Message::Typed(obj) => {
-            let names = names(obj.ctx()).ok();
-            let (buffer, window) = typed_window(&obj, names.as_deref())?;
-            with_window(buffer.as_ref(), Some(window), <[u8]>::to_vec)
-        }
-        Message::Buffer(buffer, view) => {
-            let window = view.as_ref().map(view_window).transpose()?;
-            with_window(buffer.as_ref(), window, <[u8]>::to_vec)
+/// The run's QuickJS values as the rulebook's [`Source`]: option names are read by the
+/// atoms the run interned once ([`Names`]), a typed array's window comes from its
+/// internal slots, and the text of an address the script sends to again and again is
+/// made once.
+pub(crate) struct Qjs<'n, 'js> {
+    names: Option<&'n Names<'js>>,
+}
+
+impl<'n, 'js> Qjs<'n, 'js> {
+    pub(crate) fn new(names: Option<&'n Names<'js>>) -> Self {
+        Qjs { names }
+    }
+
+    fn key(&self, key: Key) -> names::Key<'js> {
+        let n = self.names;
+        match key {
+            Key::Address => raw_key(n, |r| r.address, "address"),
+            Key::Port => raw_key(n, |r| r.port, "port"),
+            Key::Message => raw_key(n, |r| r.message, "message"),
+            Key::Offset => raw_key(n, |r| r.offset, "offset"),
+            Key::Length => raw_key(n, |r| r.length, "length"),
+            Key::SetBroadcast => raw_key(n, |r| r.set_broadcast, "setBroadcast"),
+            Key::Buffer => names::key(n, |n| &n.buffer, "buffer"),
+            Key::ByteOffset => names::key(n, |n| &n.byte_offset, "byteOffset"),
+            Key::ByteLength => raw_key(n, |r| r.byte_length, "byteLength"),
         }
     }
 }
 
-/// Reads a send option object and calls `send` with typed options over a copy of the
-/// bytes sent.
-///
-/// Every option is read first, in a fixed order (`address`, `port`, `message`, `offset`,
-/// `length`, `setBroadcast`, then a view's `byteOffset` and `byteLength`), each of which
-/// may run a getter, a Proxy trap or `valueOf`. A typed array's buffer and start are
-/// its internal slots (no getter runs for them), and so is its length when the view
-/// reaches the end of its buffer; otherwise its `byteLength` is read last. Only then are
-/// the bytes copied: the range
-/// is checked against the buffer as it is at that moment, and no JavaScript runs between
-/// that check and the copy. So a getter that resizes, transfers or detaches the buffer
-/// makes an error event (or sends what the buffer holds then), never a read of freed
-/// memory.
+impl<'js> Source for Qjs<'_, 'js> {
+    type Value = Value<'js>;
+
+    fn kind(&self, v: &Value<'js>) -> Kind {
+        // By tag first: the send path asks for every option.
+        if v.is_string() {
+            Kind::String
+        } else if v.is_object() {
+            if v.is_function() {
+                Kind::Function
+            } else if v.is_array() {
+                Kind::Array
+            } else {
+                Kind::Object
+            }
+        } else if v.is_number() {
+            Kind::Number
+        } else if v.is_undefined() {
+            Kind::Undefined
+        } else if v.is_null() {
+            Kind::Null
+        } else if v.is_bool() {
+            Kind::Boolean
+        } else if v.is_symbol() {
+            Kind::Symbol
+        } else if v.is_big_int() {
+            Kind::BigInt
+        } else {
+            Kind::Object
+        }
+    }
+
+    fn is_array_buffer(&self, v: &Value<'js>) -> bool {
+        !matches!(array_buffer(v), BufferKind::Not)
+    }
+
+    fn is_view(&self, v: &Value<'js>) -> bool {
+        object_ref(v).is_some_and(is_typed_array)
+    }
+
+    fn number(&self, v: &Value<'js>) -> Option<f64> {
+        v.as_number()
+    }
+
+    fn text(&self, v: &Value<'js>) -> Option<String> {
+        string_ref(v).map(text)
+    }
+
+    fn truthy(&self, v: &Value<'js>) -> bool {
+        truthy(v)
+    }
+
+    fn get(&self, obj: &Value<'js>, key: Key) -> Value<'js> {
+        match object_ref(obj) {
+            Some(o) => field_key(o, self.key(key)),
+            None => Value::new_undefined(obj.ctx().clone()),
+        }
+    }
+
+    fn with_bytes<R>(
+        &self,
+        v: &Value<'js>,
+        window: Option<(usize, usize)>,
+        read: impl FnOnce(&[u8]) -> R,
+    ) -> Result<R, ViewError> {
+        if window.is_none() {
+            if let Some(obj) = object_ref(v).filter(|o| is_typed_array(o)) {
+                let (buffer, window) = typed_window(obj, self.names)?;
+                return with_window(buffer.as_ref(), Some(window), read);
+            }
+        }
+        match array_buffer(v) {
+            BufferKind::Live(buffer) => with_window(Some(&buffer), window, read),
+            BufferKind::Detached => Err(ViewError::Detached),
+            BufferKind::Not => Err(ViewError::NotBuffer),
+        }
+    }
+
+    fn with_text<R>(&self, v: &Value<'js>, f: impl FnOnce(&str) -> R) -> R {
+        match (self.names, string_ref(v)) {
+            (Some(n), Some(s)) => n.with_address_text(s, text, f),
+            (_, Some(s)) => f(&text(s)),
+            _ => f(""),
+        }
+    }
+}
+
+/// A copy of the bytes an ArrayBuffer or view covers (`TextDecoder.decode`,
+/// `wx.arrayBufferToBase64`).
+pub(crate) fn view_bytes(value: &Value<'_>) -> Result<Vec<u8>, ViewError> {
+    let names = names(value.ctx()).ok();
+    wxudp::frontend::view_bytes(&Qjs::new(names.as_deref()), value)
+}
+
+/// `send(option)`/`write(option)` by the core's rules ([`wxudp::frontend::send_options`]):
+/// every option read first, then the bytes copied while no JavaScript runs.
 pub(crate) fn with_send_options<'js>(
     method: Method,
     value: &Value<'js>,
     send: impl FnOnce(&SendOptions<'_>) -> Result<(), Error>,
 ) -> Result<(), Error> {
-    let obj = option_object(method, value)?;
-    // The address is converted to text last (a string cannot change meanwhile), and
-    // not again while the script sends the same string.
-    let names = names(obj.ctx()).ok();
-    let n = names.as_deref();
-    let (address, port) = address_string_port(method, &obj, n)?;
-    let message_value: Value<'js> = field_key(&obj, raw_key(n, |r| r.message, "message"));
-    let message = message(&message_value)
-        .map_err(|_| parameter(method, "message", "String/ArrayBuffer", &message_value))?;
-    let index = |name: &'static str, atom: Key<'js>| -> Result<Option<usize>, Error> {
-        let v: Value<'js> = field_key(&obj, atom);
-        if v.is_undefined() || v.is_null() {
-            return Ok(None);
-        }
-        match v.as_number() {
-            Some(n) => parse_index(method, name, n).map(Some),
-            None => Err(parameter(method, name, "Number", &v)),
-        }
-    };
-    let offset = index("offset", raw_key(n, |r| r.offset, "offset"))?;
-    let length = index("length", raw_key(n, |r| r.length, "length"))?;
-    let broadcast = truthy(&field_key(
-        &obj,
-        raw_key(n, |r| r.set_broadcast, "setBroadcast"),
-    ));
-    let invalid = |e: ViewError| Error::InvalidArgument {
-        method,
-        reason: e.reason().into(),
-    };
-    // The range sent, as the core selects it, copied while nothing else runs.
-    let select =
-        |bytes: &[u8]| byte_range(method, bytes, offset.unwrap_or(0), length).map(<[u8]>::to_vec);
-    let copy: Vec<u8>;
-    let payload = match &message {
-        Message::Text(text) => Payload::Text(text),
-        Message::Buffer(buffer, view) => {
-            let window = view
-                .as_ref()
-                .map(view_window)
-                .transpose()
-                .map_err(invalid)?;
-            copy = with_window(buffer.as_ref(), window, select).map_err(invalid)??;
-            Payload::Bytes(&copy)
-        }
-        Message::Typed(obj) => {
-            let (buffer, window) = typed_window(obj, n).map_err(invalid)?;
-            copy = with_window(buffer.as_ref(), Some(window), select).map_err(invalid)??;
-            Payload::Bytes(&copy)
-        }
-    };
-    let send = |address: &str| {
-        let mut options = SendOptions::new(address, port, payload).set_broadcast(broadcast);
-        if let Message::Text(_) = message {
-            // Ignored for text, as in WeChat; kept so that the core sees what was asked.
-            options.offset = offset.unwrap_or(0);
-            options.length = length;
-        }
-        send(&options)
-    };
-    match n {
-        Some(n) => n.with_address_text(&address, text, send),
-        None => send(&text(&address)),
-    }
+    let names = names(value.ctx()).ok();
+    wxudp::frontend::send_options(&Qjs::new(names.as_deref()), method, value, send)
 }
 
 fn truthy(value: &Value<'_>) -> bool {

@@ -17,21 +17,9 @@ const PROMPTS = makePrompts({
 const settle = PROMPTS.settle;
 const asyncApi = PROMPTS.asyncApi;
 
-// [name, since]: what wx.canIUse answers true for.
-const CAN_I_USE = [
-  ['createUDPSocket', '2.7.0'], ['createUDPSocket.type', '2.18.0'],
-  ['UDPSocket', '2.7.0'], ['UDPSocket.bind', '2.7.0'], ['UDPSocket.bind.port', '2.9.0'],
-  ['UDPSocket.send', '2.7.0'], ['UDPSocket.send.object.address', '2.7.0'],
-  ['UDPSocket.send.object.port', '2.7.0'], ['UDPSocket.send.object.message', '2.7.0'],
-  ['UDPSocket.send.object.offset', '2.7.0'], ['UDPSocket.send.object.length', '2.7.0'],
-  ['UDPSocket.send.object.setBroadcast', '2.24.0'],
-  ['UDPSocket.connect', '2.15.0'], ['UDPSocket.write', '2.15.0'], ['UDPSocket.setTTL', '2.18.0'],
-  ['UDPSocket.close', '2.7.0'],
-  ['UDPSocket.onClose', '2.7.0'], ['UDPSocket.offClose', '2.7.0'],
-  ['UDPSocket.onError', '2.7.0'], ['UDPSocket.offError', '2.7.0'],
-  ['UDPSocket.onListening', '2.7.0'], ['UDPSocket.offListening', '2.7.0'],
-  ['UDPSocket.onMessage', '2.7.0'], ['UDPSocket.offMessage', '2.7.0'],
-  ['UDPSocket.onMessage.callback.localInfo', '2.18.0'],
+// [name, since]: what wx.canIUse answers true for: the UDP API from the core's table
+// (wxudp::frontend::can_i_use), then the rest of what this runtime provides.
+const CAN_I_USE = JSON.parse(N.udpCanIUse).concat([
   ['canIUse', '1.1.1'], ['getLocalIPAddress', '2.20.1'], ['getSystemInfoSync', '1.0.0'],
   ['getSystemInfo', '1.0.0'], ['getDeviceInfo', '2.20.1'], ['getWindowInfo', '2.20.1'],
   ['getAppBaseInfo', '2.20.1'], ['getSystemSetting', '2.20.1'], ['getAppAuthorizeSetting', '2.20.1'],
@@ -45,11 +33,11 @@ const CAN_I_USE = [
   ['hideToast', '1.0.0'],
   ['onAppShow', '2.1.2'], ['onAppHide', '2.1.2'], ['offAppShow', '2.1.2'], ['offAppHide', '2.1.2'],
   ['arrayBufferToBase64', '1.1.0'], ['base64ToArrayBuffer', '1.1.0'],
-];
+]);
 const canIUseTable = Object.create(null);
 CAN_I_USE.forEach(function (e) { canIUseTable[e[0]] = e[1]; });
 wx.canIUse = function (schema) {
-  const since = canIUseTable[String(schema).replace(/\.(success|fail|complete)$/, '')];
+  const since = canIUseTable[N.canIUseKey(String(schema))];
   return since !== undefined && versionAtLeast(since);
 };
 

@@ -778,7 +778,7 @@ impl Calls<'_> {
     /// ```
     /// # let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     /// use wxudp::frontend::{Delivery, Engine};
-    /// use wxudp::{options::parse_ttl, Method, Policy, SocketType};
+    /// use wxudp::{frontend::parse_ttl, Method, Policy, SocketType};
     /// let sink = |_: Delivery| {};
     /// let engine = Engine::new(SocketType::Udp4, Policy::Any, sink, rt.handle().clone());
     /// engine.bind(0)?;

@@ -6,13 +6,10 @@ pub(crate) mod sockets;
 
 use rquickjs::function::{Opt, This};
 use rquickjs::{Atom, Class, Ctx, Exception, Function, Object, Value};
-use wxudp::frontend::Calls;
-use wxudp::options::parse_ttl;
+use wxudp::frontend::{self, Calls, Off};
 use wxudp::{Error, EventKind, Method, SocketType};
 
-use crate::runtime::convert::{
-    address_port, object_ref, option_object, port_arg, type_name, with_send_options,
-};
+use crate::runtime::convert::{object_ref, with_send_options, Qjs};
 use crate::runtime::host::Shared;
 use crate::runtime::names::names;
 use crate::wx::udp::sockets::{handle_of, SocketHandle};
@@ -22,6 +19,21 @@ use crate::wx::udp::sockets::{handle_of, SocketHandle};
 pub(crate) fn install<'js>(ctx: &Ctx<'js>, n: &Object<'js>, host: &Shared) -> rquickjs::Result<()> {
     // Made now, while no other user data is borrowed (see `names`).
     drop(crate::runtime::names::names(ctx)?);
+    // wx.canIUse's table starts with the core's rows for the UDP API (wx/wx.js).
+    let table: Vec<[&str; 2]> = frontend::can_i_use::UDP_API
+        .iter()
+        .map(|(api, since)| [*api, *since])
+        .collect();
+    n.set(
+        "udpCanIUse",
+        serde_json::to_string(&table).map_err(|_| rquickjs::Error::Unknown)?,
+    )?;
+    n.set(
+        "canIUseKey",
+        Function::new(ctx.clone(), |schema: crate::runtime::convert::JsText| {
+            frontend::can_i_use::key(&schema.0).to_owned()
+        })?,
+    )?;
     let h = host.clone();
     n.set(
         "udpCreate",
@@ -30,16 +42,7 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, n: &Object<'js>, host: &Shared) -> rq
             move |ctx: Ctx<'js>,
                   ty: Opt<Value<'js>>|
                   -> rquickjs::Result<Class<'js, SocketHandle<'js>>> {
-                let ty = ty.0.filter(|v| !v.is_undefined() && !v.is_null());
-                let parsed = match &ty {
-                    None => Ok(SocketType::Udp4),
-                    Some(v) => match v.as_string().and_then(|s| s.to_string().ok()) {
-                        Some(name) => SocketType::parse(&name),
-                        None => Err(Error::InvalidType {
-                            given: type_name(v).into(),
-                        }),
-                    },
-                };
+                let parsed = frontend::socket_type(&Qjs::new(None), &arg(&ctx, ty));
                 // An unknown type still makes a (udp4) socket, with an error event queued.
                 let handle = h
                     .borrow_mut()
@@ -62,8 +65,7 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, n: &Object<'js>, host: &Shared) -> rq
             ctx.clone(),
             move |ctx: Ctx<'js>, this: Value<'js>, port: Opt<Value<'js>>| -> u16 {
                 call(&ctx, &h, &this, Method::Bind, |calls| {
-                    let mut text = String::new();
-                    calls.bind(port_arg(&arg(&ctx, port), &mut text).bind_port()?)
+                    calls.bind(frontend::bind_port(&Qjs::new(None), &arg(&ctx, port))?)
                 })
                 .unwrap_or(0)
             },
@@ -110,10 +112,10 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, n: &Object<'js>, host: &Shared) -> rq
         Function::new(
             ctx.clone(),
             move |ctx: Ctx<'js>, this: Value<'js>, option: Opt<Value<'js>>| {
-                let method = Method::Connect;
-                call(&ctx, &h, &this, method, |calls| {
-                    let option = arg(&ctx, option);
-                    let (address, port) = address_port(method, &option_object(method, &option)?)?;
+                call(&ctx, &h, &this, Method::Connect, |calls| {
+                    let names = names(&ctx).ok();
+                    let source = Qjs::new(names.as_deref());
+                    let (address, port) = frontend::connect_options(&source, &arg(&ctx, option))?;
                     calls.connect(&address, port)
                 });
             },
@@ -126,20 +128,8 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, n: &Object<'js>, host: &Shared) -> rq
         Function::new(
             ctx.clone(),
             move |ctx: Ctx<'js>, this: Value<'js>, ttl: Opt<Value<'js>>| {
-                let method = Method::SetTtl;
-                call(&ctx, &h, &this, method, |calls| {
-                    let ttl = arg(&ctx, ttl);
-                    let ttl = match ttl.as_number() {
-                        Some(n) => parse_ttl(n)?,
-                        None => {
-                            return Err(Error::Parameter {
-                                method,
-                                name: "ttl",
-                                expected: "Number",
-                                found: type_name(&ttl).into(),
-                            })
-                        }
-                    };
+                call(&ctx, &h, &this, Method::SetTtl, |calls| {
+                    let ttl = frontend::ttl(&Qjs::new(None), &arg(&ctx, ttl))?;
                     calls.set_ttl(u32::from(ttl))
                 });
             },
@@ -179,20 +169,20 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, n: &Object<'js>, host: &Shared) -> rq
         "udpOff",
         Function::new(
             ctx.clone(),
-            move |this: Value<'js>, kind: String, listener: Opt<Value<'js>>| {
+            move |ctx: Ctx<'js>, this: Value<'js>, kind: String, listener: Opt<Value<'js>>| {
                 let (Some(handle), Some(kind)) = (handle_of(&this), event_kind(&kind)) else {
                     return;
                 };
+                let listener = arg(&ctx, listener);
                 let mut handle = handle.borrow_mut();
-                match listener.0 {
-                    None => {
+                match frontend::off(&Qjs::new(None), &listener) {
+                    Off::Every => {
                         handle.listeners.clear(kind);
                     }
-                    // By identity: a fresh function removes nothing.
-                    Some(f) => {
+                    Off::Same(f) => {
                         handle
                             .listeners
-                            .remove_where(kind, |saved| saved.as_value() == &f);
+                            .remove_where(kind, |saved| saved.as_value() == f);
                     }
                 }
             },

@@ -23,20 +23,16 @@ N.udpKey(ID);
 });
 [['Close', 'close'], ['Error', 'error'], ['Listening', 'listening'], ['Message', 'message']].forEach(function (e) {
   UDPSocket.prototype['on' + e[0]] = function (listener) { N.udpOn(idOf(this), e[1], listener); };
-  UDPSocket.prototype['off' + e[0]] = function (listener) {
-    if (listener === undefined) N.udpOff(idOf(this), e[1]);
-    else N.udpOff(idOf(this), e[1], listener);
-  };
+  UDPSocket.prototype['off' + e[0]] = function (listener) { N.udpOff(idOf(this), e[1], listener); };
 });
-// Methods a base library older than their version does not have.
-const METHOD_SINCE = { connect: '2.15.0', write: '2.15.0', setTTL: '2.18.0' };
-Object.keys(METHOD_SINCE).forEach(function (m) {
-  if (!versionAtLeast(METHOD_SINCE[m])) delete UDPSocket.prototype[m];
+// Methods a base library older than their version does not have (the canIUse table).
+['connect', 'write', 'setTTL'].forEach(function (m) {
+  if (!versionAtLeast(canIUseTable['UDPSocket.' + m])) delete UDPSocket.prototype[m];
 });
 
 function createUDPSocket(type) {
   const socket = Object.create(UDPSocket.prototype);
-  const useType = versionAtLeast('2.18.0') ? type : undefined;
+  const useType = versionAtLeast(canIUseTable['createUDPSocket.type']) ? type : undefined;
   Object.defineProperty(socket, ID, { value: N.udpCreate(useType) });
   return socket;
 }
