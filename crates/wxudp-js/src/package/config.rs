@@ -151,7 +151,7 @@ fn subpackages(app: &Value) -> Vec<Subpackage> {
             let Some(root) = sub.get("root").and_then(Value::as_str) else {
                 continue;
             };
-            let root = super::project::normalize_route(root);
+            let root = normalize_route(root);
             if root.is_empty() || out.iter().any(|s: &Subpackage| s.root == root) {
                 continue;
             }
@@ -161,7 +161,7 @@ fn subpackages(app: &Value) -> Vec<Subpackage> {
                 .into_iter()
                 .flatten()
                 .filter_map(Value::as_str)
-                .map(|p| super::project::normalize_route(&format!("{root}/{p}")))
+                .map(|p| normalize_route(&format!("{root}/{p}")))
                 .collect();
             out.push(Subpackage {
                 root,
@@ -245,6 +245,20 @@ pub(crate) fn read_json(path: &Path) -> Result<Option<Value>, String> {
     serde_json::from_str(&text)
         .map(Some)
         .map_err(|e| format!("not valid JSON: {e}"))
+}
+
+/// A route as WeChat writes it: no leading `/`, no `.js`, `./` segments dropped.
+pub(crate) fn normalize_route(route: &str) -> String {
+    let route = route.trim();
+    let route = route
+        .strip_suffix(".js")
+        .or_else(|| route.strip_suffix(".ts"))
+        .unwrap_or(route);
+    route
+        .split('/')
+        .filter(|s| !s.is_empty() && *s != ".")
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 #[cfg(test)]

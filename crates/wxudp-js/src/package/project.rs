@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::config::{read_json, Config};
+use super::config::{normalize_route, read_json, Config};
 
 /// What kind of code a run runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -275,20 +275,6 @@ fn strings(value: Option<&Value>) -> impl Iterator<Item = String> + '_ {
         .into_iter()
         .flatten()
         .filter_map(|v| v.as_str().map(str::to_owned))
-}
-
-/// A route as WeChat writes it: no leading `/`, no `.js`, `./` segments dropped.
-pub(crate) fn normalize_route(route: &str) -> String {
-    let route = route.trim();
-    let route = route
-        .strip_suffix(".js")
-        .or_else(|| route.strip_suffix(".ts"))
-        .unwrap_or(route);
-    route
-        .split('/')
-        .filter(|s| !s.is_empty() && *s != ".")
-        .collect::<Vec<_>>()
-        .join("/")
 }
 
 /// `root/name.ts`, else `root/name.js` (a `.ts` wins over the `.js` of the same name,

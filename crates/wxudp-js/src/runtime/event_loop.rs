@@ -15,9 +15,10 @@ use wxudp::frontend::Delivery;
 
 use crate::runtime::convert::event_payload;
 use crate::runtime::exception::{describe_exception, report_exception};
-use crate::runtime::host::{Host, JsFunction, Shared};
+use crate::runtime::host::{Host, Shared};
 use crate::runtime::rejections::Rejections;
 use crate::runtime::stop::{Cause, Input, Phase, Wake, Watchdog};
+use crate::runtime::tasks::JsFunction;
 use crate::runtime::tasks::{Completion, Tasks};
 use crate::runtime::timers::Callback;
 use crate::{RunOptions, EXIT_ERROR};
@@ -153,7 +154,7 @@ pub(crate) async fn run(
     context.with(|_ctx| {
         let mut h = host.borrow_mut();
         h.close_all();
-        h.timers.clear();
+        h.timers.borrow_mut().clear();
         h.tasks.clear();
         rejections.borrow_mut().clear();
         h.sockets.clear();
@@ -242,8 +243,10 @@ async fn turn_loop(
         }
         let (idle, next_timer) = {
             let h = host.borrow();
-            let idle = h.timers.is_empty() && !h.has_open_socket() && h.tasks.is_empty();
-            (idle, h.timers.next_due())
+            let timers = h.timers.borrow();
+            let idle = timers.is_empty() && !h.has_open_socket() && h.tasks.is_empty();
+            let next = timers.next_due();
+            (idle, next)
         };
         if idle && inputs.is_empty() && events.is_empty() && !js.is_job_pending() {
             return 0;
@@ -380,9 +383,12 @@ fn turn(
 ) -> Duration {
     // Timers set from here on count from the turn's start, then from the timer phase's
     // start (see `Timers::set_clock`).
-    host.borrow_mut().timers.set_clock(Some(Instant::now()));
+    host.borrow()
+        .timers
+        .borrow_mut()
+        .set_clock(Some(Instant::now()));
     let took = turn_phases(js, context, host, inputs, events, first, timers_took);
-    host.borrow_mut().timers.set_clock(None);
+    host.borrow().timers.borrow_mut().set_clock(None);
     took
 }
 
@@ -443,9 +449,9 @@ fn turn_phases(
     // a timer by one slice of events at most. Timers the callbacks set count from the
     // phase's start, so none of them is due within this phase (as in Node).
     let now = Instant::now();
-    host.borrow_mut().timers.set_clock(Some(now));
+    host.borrow().timers.borrow_mut().set_clock(Some(now));
     for _ in 0..TIMER_BATCH {
-        let due = host.borrow_mut().timers.take_due(now);
+        let due = host.borrow().timers.borrow_mut().take_due(now);
         let Some(callback) = due else {
             break;
         };

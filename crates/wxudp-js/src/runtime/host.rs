@@ -6,7 +6,6 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use rquickjs::{Function, Persistent};
 use tokio::sync::mpsc::UnboundedSender;
 use wxudp::frontend::Delivery;
 use wxudp::Limits;
@@ -14,8 +13,8 @@ use wxudp::Limits;
 use crate::observe::Observer;
 use crate::package::project::Project;
 use crate::runtime::stop::Stop;
-use crate::runtime::tasks::Tasks;
-use crate::runtime::timers::Timers;
+use crate::runtime::tasks::{JsFunction, Tasks};
+use crate::runtime::timers::{SharedTimers, Timers};
 use crate::wx::storage::Storage;
 use crate::wx::udp::sockets::Sockets;
 use crate::RunOptions;
@@ -23,12 +22,10 @@ use crate::RunOptions;
 /// The shared state, as the natives capture it.
 pub(crate) type Shared = Rc<RefCell<Host>>;
 
-/// A JavaScript function kept alive across event-loop turns.
-pub(crate) type JsFunction = Persistent<Function<'static>>;
-
 pub(crate) struct Host {
     pub(crate) sockets: Sockets,
-    pub(crate) timers: Timers,
+    /// The run's timers (shared with the natives of `setTimeout` and the rest).
+    pub(crate) timers: SharedTimers,
     /// Callbacks waiting for work on tokio (HTTP requests, mDNS searches).
     pub(crate) tasks: Tasks,
     pub(crate) storage: Storage,
@@ -70,7 +67,7 @@ impl Host {
         sockets.observer = Some(observer.clone());
         Ok(Host {
             sockets,
-            timers: Timers::default(),
+            timers: Rc::new(RefCell::new(Timers::default())),
             tasks,
             storage: Storage::open(options.storage.clone())?,
             exit_code: 0,

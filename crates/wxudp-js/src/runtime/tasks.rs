@@ -14,7 +14,8 @@ use std::collections::HashMap;
 use rquickjs::{Ctx, Function, Persistent, Value};
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 
-use super::host::JsFunction;
+/// A JavaScript function kept alive across event-loop turns.
+pub(crate) type JsFunction = Persistent<Function<'static>>;
 
 /// Builds a callback's argument on the JS thread.
 pub(crate) type Make = Box<dyn for<'js> FnOnce(&Ctx<'js>) -> rquickjs::Result<Value<'js>> + Send>;

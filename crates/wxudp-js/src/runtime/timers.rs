@@ -10,7 +10,10 @@ use std::time::Duration;
 use rquickjs::{Ctx, Function, Object, Persistent, Value};
 use tokio::time::Instant;
 
-use crate::runtime::host::{JsFunction, Shared};
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use crate::runtime::tasks::JsFunction;
 
 /// The longest delay a timer keeps, in milliseconds: 2^31-1 (about 24.8 days), as in
 /// Node.js and browsers. Longer delays mean 1 ms.
@@ -38,6 +41,9 @@ pub(crate) type Callback = (JsFunction, Vec<Persistent<Value<'static>>>);
 /// deadline. Below 1 ms, the smallest delay, so a timer set by a callback is never due
 /// in the phase that ran it.
 pub(crate) const LATE_SLACK: Duration = Duration::from_micros(500);
+
+/// The run's timers, as the event loop and the natives share them.
+pub(crate) type SharedTimers = Rc<RefCell<Timers>>;
 
 pub(crate) struct Timers {
     queue: Queue<Callback>,
@@ -222,8 +228,12 @@ fn next_tick(due: Instant, every: Duration, now: Instant) -> Instant {
 }
 
 /// Adds `N.setTimer(f, ms, repeat, args)` and `N.clearTimer(id)` (timers.js).
-pub(crate) fn install<'js>(ctx: &Ctx<'js>, n: &Object<'js>, host: &Shared) -> rquickjs::Result<()> {
-    let h = host.clone();
+pub(crate) fn install<'js>(
+    ctx: &Ctx<'js>,
+    n: &Object<'js>,
+    timers: &SharedTimers,
+) -> rquickjs::Result<()> {
+    let h = timers.clone();
     n.set(
         "setTimer",
         Function::new(
@@ -240,17 +250,16 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, n: &Object<'js>, host: &Shared) -> rq
                     .map(|a| Persistent::save(&ctx, a))
                     .collect();
                 h.borrow_mut()
-                    .timers
                     .add(delay, repeat, Persistent::save(&ctx, f), args)
             },
         )?,
     )?;
-    let h = host.clone();
+    let h = timers.clone();
     n.set(
         "clearTimer",
         Function::new(ctx.clone(), move |id: f64| {
             if id.fract() == 0.0 && id >= 1.0 {
-                h.borrow_mut().timers.remove(id as u64);
+                h.borrow_mut().remove(id as u64);
             }
         })?,
     )?;

@@ -81,7 +81,7 @@ pub(crate) fn install<'js>(
     console::install(ctx, n)?;
     n.set("answersJson", prepared.answers.json)?;
     n.set("answersSource", prepared.answers.source)?;
-    crate::runtime::timers::install(ctx, n, host)?;
+    crate::runtime::timers::install(ctx, n, &host.borrow().timers)?;
     crate::runtime::exception::install(ctx, n, host)?;
     text::install(ctx, n)?;
     let loader = crate::package::natives::install(ctx, n, host, options.verbose)?;
