@@ -310,6 +310,8 @@ impl Gate {
     fn release(&self, event: &Event) {
         match event {
             Event::Message(m) => self.unadmit_message(m.data.len()),
+            // Never admitted: see `error_event`.
+            Event::Error(e) if always_delivered(e) => {}
             Event::Error(_) => {
                 self.errors.fetch_sub(1, Ordering::AcqRel);
                 self.error_pool.give(1);
@@ -336,7 +338,15 @@ impl Gate {
     }
 
     /// The event to emit for `error`, or none, after the error backlog had its say.
+    ///
+    /// The one error that says datagrams were dropped ([`Error::Unsent`], `send:fail N
+    /// queued datagrams were not sent: socket closed`) is always delivered, whatever the
+    /// backlogs hold: it is queued once per socket, by `close()`, so it cannot pile up,
+    /// and it does not take a place in them.
     pub(crate) fn error_event(&self, error: Error) -> Option<Event> {
+        if always_delivered(&error) {
+            return Some(Event::Error(error));
+        }
         match self.admit_error() {
             Admit::Yes => Some(Event::Error(error)),
             Admit::Last => Some(Event::Error(Error::TooManyErrors {
@@ -345,6 +355,11 @@ impl Gate {
             Admit::No => None,
         }
     }
+}
+
+/// Whether `error` bypasses the error backlogs (see [`Gate::error_event`]).
+pub(crate) fn always_delivered(error: &Error) -> bool {
+    matches!(error, Error::Unsent { .. })
 }
 
 #[cfg(test)]
@@ -426,6 +441,50 @@ mod tests {
             gates[2].error_event(err()).is_some(),
             "a delivery freed a place"
         );
+    }
+
+    #[test]
+    fn the_unsent_datagrams_error_is_delivered_when_the_backlogs_are_full() {
+        // Issue 19: the one error that says data was dropped was itself dropped when
+        // the socket's error backlog (or the shared one) was full.
+        for limits in [
+            Limits::default()
+                .with_error_backlog(4)
+                .with_error_total(1000),
+            Limits::default()
+                .with_error_backlog(1000)
+                .with_error_total(3),
+        ] {
+            let gate = Arc::new(Gate::new(&limits));
+            let mut held = Vec::new();
+            for _ in 0..10 {
+                if let Some(e) = gate.error_event(Error::Closed {
+                    method: Method::Send,
+                }) {
+                    held.push(Delivery::new(e, gate.clone()));
+                }
+            }
+            assert!(held.len() < 10, "the backlog is full");
+            assert!(gate.stats().errors_dropped > 0);
+            let unsent = gate
+                .error_event(Error::Unsent { count: 7 })
+                .expect("delivered all the same");
+            let text = match Delivery::new(unsent, gate.clone()).accept() {
+                Some(Event::Error(e)) => (e.to_string(), e.code()),
+                other => panic!("{other:?}"),
+            };
+            assert_eq!(
+                text,
+                (
+                    "send:fail 7 queued datagrams were not sent: socket closed".to_string(),
+                    -2
+                )
+            );
+            // It took no place: once the others are delivered, the backlogs are empty.
+            held.clear();
+            assert_eq!(gate.errors.load(Ordering::Acquire), 0);
+            assert_eq!(gate.error_pool.used(), 0);
+        }
     }
 
     #[test]

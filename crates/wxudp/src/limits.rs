@@ -432,7 +432,7 @@ impl Pool {
         self.used.fetch_sub(bytes, Ordering::AcqRel);
     }
 
-    fn used(&self) -> usize {
+    pub(crate) fn used(&self) -> usize {
         self.used.load(Ordering::Acquire)
     }
 }
