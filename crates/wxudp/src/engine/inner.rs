@@ -74,7 +74,17 @@ impl Inner {
     pub(super) fn deliver(&self) {
         let mut st = self.lock();
         loop {
-            if st.draining || !st.machine.has_events() {
+            if st.draining {
+                return;
+            }
+            if !st.machine.has_events() {
+                // A closed socket keeps no buffers: its later events (errors of later
+                // calls) are rare, and thousands of closed sockets may wait for their
+                // `close` events to be dispatched.
+                if st.machine.phase() == crate::state::Phase::Closed {
+                    st.spare = std::collections::VecDeque::new();
+                    st.machine.free_buffers();
+                }
                 return;
             }
             st.draining = true;
@@ -115,8 +125,7 @@ impl Inner {
         addr: SocketAddr,
         method: Method,
     ) -> Result<u16, Error> {
-        let opened = os::open(self.ty, addr, st.machine.ttl(), &self.runtime)
-            .map_err(|e| Error::os(method, e))?;
+        let opened = os::open(self.ty, addr, st.machine.ttl()).map_err(|e| Error::os(method, e))?;
         if let Some(e) = opened.ttl_error {
             st.machine.report(Error::os(Method::SetTtl, e));
         }
@@ -124,10 +133,9 @@ impl Inner {
         st.io = Some(opened.io);
         st.machine.opened(opened.local);
         let me = self.clone();
-        self.spawner.spawn(Box::pin(async move {
-            let mut batch = sys::RecvBatch::new();
-            poll_fn(|cx| me.poll_read(cx, &mut batch)).await;
-        }));
+        self.spawner.spawn(Box::pin(
+            async move { poll_fn(|cx| me.poll_read(cx)).await },
+        ));
         Ok(opened.local.port())
     }
 
@@ -345,16 +353,23 @@ impl Inner {
     }
 
     /// Reads datagrams until the kernel has none or the socket closes.
-    fn poll_read(&self, cx: &mut Context<'_>, batch: &mut sys::RecvBatch) -> Poll<()> {
+    fn poll_read(&self, cx: &mut Context<'_>) -> Poll<()> {
         for _ in 0..READ_BUDGET {
             let mut failed = false;
             {
                 let mut st = self.lock();
                 let st = &mut *st;
-                let (Some(io), Some(local)) = (st.io.as_ref(), st.machine.local()) else {
+                if st.io.is_none() {
+                    return Poll::Ready(());
+                }
+                let Some(local) = st.machine.local() else {
                     return Poll::Ready(());
                 };
-                match io.poll_read_ready(cx) {
+                let ready = match os::reader(&mut st.io, &self.runtime) {
+                    Ok(io) => io.poll_read_ready(cx),
+                    Err(e) => Poll::Ready(Err(e)),
+                };
+                match ready {
                     Poll::Pending => {
                         self.gate.reader.register(cx.waker());
                         return Poll::Pending;
@@ -364,7 +379,9 @@ impl Inner {
                         failed = true;
                     }
                     Poll::Ready(Ok(guard)) => {
-                        self.read_batch(&mut st.machine, guard, local, batch);
+                        sys::with_batch(|batch| {
+                            self.read_batch(&mut st.machine, guard, local, batch);
+                        });
                     }
                 }
             }
