@@ -101,7 +101,7 @@ mod tap;
 pub use delivery::Stats;
 pub use error::{Error, Method};
 pub use event::{family_name, Event, EventKind, ListenerId, Message};
-pub use limits::Limits;
+pub use limits::{Limits, Reservation};
 pub use options::{Payload, SendOptions, SocketType};
 pub use policy::Policy;
 pub use socket::{UdpSocket, WeakUdpSocket};
@@ -119,7 +119,7 @@ pub mod frontend {
     //! [`Registry`]. With an [`IoQueue`] it polls the engines' I/O in its own loop instead
     //! of on a tokio runtime.
 
-    pub use crate::delivery::{Delivery, EventSink};
+    pub use crate::delivery::{Delivery, EventSink, Refusals};
     pub use crate::engine::{Calls, Engine};
     pub use crate::event::Registry;
     pub use crate::spawn::{IoDriver, IoQueue, IoTask, Spawn};

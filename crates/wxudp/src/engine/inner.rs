@@ -14,7 +14,7 @@ use tokio::runtime::Handle;
 use crate::delivery::{Delivery, EventSink, Gate};
 use crate::error::{Error, Method};
 use crate::event::{Event, Message};
-use crate::limits::Limits;
+use crate::limits::{Limits, Reservation, OPEN_COST};
 use crate::options::{SendOptions, SocketType};
 use crate::policy::on_own_subnet;
 use crate::spawn::Spawn;
@@ -30,6 +30,9 @@ const READ_BUDGET: usize = 64;
 
 /// One socket's engine, shared by its [`Engine`](super::Engine) handle and its I/O tasks.
 pub(super) struct Inner {
+    /// What the socket's structures hold of the memory budget, for as long as they live
+    /// (`None` for a socket refused at creation).
+    pub(super) _charge: Option<Reservation>,
     pub(super) ty: SocketType,
     pub(super) sink: Box<dyn EventSink>,
     pub(super) gate: Arc<Gate>,
@@ -53,6 +56,8 @@ pub(super) struct Locked {
     pub(super) pooled: usize,
     /// An empty event queue whose buffer [`Inner::deliver`] swaps with the state's.
     pub(super) spare: std::collections::VecDeque<Event>,
+    /// What the socket holds of the memory budget while it is open.
+    pub(super) open_charge: Option<Reservation>,
 }
 
 impl std::fmt::Debug for Inner {
@@ -118,6 +123,21 @@ impl Inner {
         self.sink.emit(Delivery::new(event, self.gate.clone()));
     }
 
+    /// Makes a socket the memory budget had no room for: closed from the start (later
+    /// calls fail with `socket is closed`, and no `close` event comes), with the error
+    /// `createUDPSocket:fail cannot allocate memory ...` handed to the sink now.
+    pub(super) fn refuse(&self) {
+        {
+            let mut st = self.lock();
+            let _ = st.machine.close();
+            st.machine.report(Error::OutOfMemory {
+                method: Method::CreateUdpSocket,
+            });
+        }
+        self.gate.close();
+        self.deliver();
+    }
+
     /// Opens the OS socket at `addr` and starts reading.
     pub(super) fn open(
         self: &Arc<Self>,
@@ -125,7 +145,11 @@ impl Inner {
         addr: SocketAddr,
         method: Method,
     ) -> Result<u16, Error> {
+        // What an open socket holds beyond its structures, until `close()`.
+        let charge = Reservation::take(self.limits.memory_pool(), OPEN_COST)
+            .ok_or(Error::OutOfMemory { method })?;
         let opened = os::open(self.ty, addr, st.machine.ttl()).map_err(|e| Error::os(method, e))?;
+        st.open_charge = Some(charge);
         if let Some(e) = opened.ttl_error {
             st.machine.report(Error::os(Method::SetTtl, e));
         }
@@ -197,6 +221,12 @@ impl Inner {
         if !pool.take(cost) {
             return Err(Error::QueueFull { method });
         }
+        // The memory budget counts what waits to be sent too.
+        let memory = self.limits.memory_pool();
+        if !memory.take(cost) {
+            pool.give(cost);
+            return Err(Error::QueueFull { method });
+        }
         match st.machine.queue(method, target, data) {
             Ok(start) => {
                 st.pooled += cost;
@@ -209,6 +239,7 @@ impl Inner {
             }
             Err(e) => {
                 pool.give(cost);
+                memory.give(cost);
                 Err(e)
             }
         }
@@ -219,6 +250,7 @@ impl Inner {
         let now = st.machine.outbox_bytes();
         if st.pooled > now {
             self.limits.send_pool().give(st.pooled - now);
+            self.limits.memory_pool().give(st.pooled - now);
             st.pooled = now;
         }
     }
@@ -229,6 +261,7 @@ impl Inner {
             match st.machine.close() {
                 Some(flush) => {
                     self.settle_pool(&mut st);
+                    st.open_charge = None;
                     (flush, st.io.take(), st.writer.take())
                 }
                 None => return,
