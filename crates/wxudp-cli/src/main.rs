@@ -238,6 +238,13 @@ struct RunArgs {
     /// "out of memory" in the script.
     #[arg(long, value_name = "BYTES", value_parser = parse_bytes, default_value = "1G")]
     js_memory: usize,
+    /// Bytes of native memory the run holds for the script outside its JavaScript heap:
+    /// sockets, received datagrams and queued sends, error events, timers, HTTP
+    /// requests. Beyond it the call fails as WeChat's do: createUDPSocket/bind/send
+    /// with an error event "cannot allocate memory (native memory budget used up)"
+    /// (errCode -1), request:fail, setTimeout throwing a RangeError.
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes, default_value = "256M")]
+    native_memory: usize,
     /// The Wi-Fi network the phone is connected to (wx.getConnectedWifi, wx.getWifiList),
     /// or `off`: Wi-Fi switched off (errCode 12005). Under `wxudp lan` the LAN answers.
     #[arg(long, value_name = "SSID|off", default_value = wxudp_js::wifi::DEFAULT_SSID, value_parser = parse_ssid)]
@@ -369,6 +376,7 @@ fn run_script(args: RunArgs) -> u8 {
         send_buffer: args.send_buffer,
         send_total: args.send_total,
         js_memory: args.js_memory,
+        native_memory: args.native_memory,
         page: args.page,
         platform: args.platform,
         trace: args.trace,

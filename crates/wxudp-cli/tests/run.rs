@@ -743,3 +743,84 @@ try {
          setStorageSync:fail exceed storage item max length\n"
     );
 }
+
+/// Issue 19: the native memory a run holds for its script (sockets, timers, requests)
+/// has one budget; beyond it each call fails in WeChat's way, never the process, and a
+/// socket closed gives its share back in the same turn.
+#[test]
+fn the_native_memory_budget_fails_calls_not_the_run() {
+    let script = Script::new(
+        "native",
+        r#"
+const NOMEM = 'cannot allocate memory (native memory budget used up)';
+const seen = [];
+function onError(e) { seen.push(e.errMsg + ' ' + e.errCode); }
+// Sockets until one is refused: bind first, then creation itself.
+const open = [];
+let refusedBind = null;
+let refusedCreate = null;
+for (let i = 0; i < 100000 && !refusedCreate; i++) {
+  const s = wx.createUDPSocket();
+  s.onError(onError);
+  if (s.bind() === 0) {
+    if (!refusedBind) {
+      refusedBind = s;
+      // An implicit bind is refused the same way, in send's name.
+      s.send({ address: '127.0.0.1', port: 9, message: 'x' });
+    } else {
+      refusedCreate = s;
+    }
+  } else {
+    open.push(s);
+  }
+}
+if (!refusedBind || !refusedCreate || open.length < 10) throw new Error('no refusal: ' + open.length);
+// Timers are refused as an engine refuses an allocation.
+let timerError = null;
+try { setTimeout(function () {}, 1); } catch (e) { timerError = e; }
+if (!(timerError instanceof RangeError) || timerError.message !== 'setTimeout: ' + NOMEM) {
+  throw new Error('setTimeout: ' + timerError);
+}
+// Closing gives memory back in this very turn: a refused socket binds now.
+open.splice(0, 5).forEach(function (s) { s.close(); });
+if (refusedBind.bind() === 0) throw new Error('no room after close');
+refusedBind.close();
+// Closing gives memory back in this very turn: a socket binds, a timer is set.
+open.splice(0, 20).forEach(function (s) { s.close(); });
+const again = wx.createUDPSocket();
+again.onError(onError);
+if (again.bind() === 0) throw new Error('closing gave nothing back');
+again.close();
+// A request refused for memory fails before it reaches the network.
+open.splice(0, 20).forEach(function (s) { s.close(); });
+let filler = [];
+try { for (;;) filler.push(setTimeout(function () {}, 100000)); } catch (e) { /* full */ }
+let failed = null;
+wx.request({ url: 'http://127.0.0.1:9/', fail: function (res) { failed = res; } });
+filler.forEach(clearTimeout);
+setTimeout(function () {
+  open.forEach(function (s) { s.close(); });
+  if (!failed || failed.errMsg !== 'request:fail ' + NOMEM) throw new Error('request: ' + JSON.stringify(failed));
+  console.log(JSON.stringify(seen));
+}, 20);
+"#,
+    );
+    let out = run_script(&script, &["--native-memory", "1M", "--timeout", "60"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let mut seen: Vec<String> = serde_json::from_str(text(&out.stdout).trim()).unwrap();
+    seen.sort();
+    seen.dedup();
+    // Which comes first, creation or bind, depends on the costs; each is refused
+    // somewhere in the run (a socket refused at creation is closed: its bind says so).
+    assert_eq!(
+        seen,
+        [
+            "bind:fail cannot allocate memory (native memory budget used up) -1",
+            "bind:fail socket is closed -1",
+            "createUDPSocket:fail cannot allocate memory (native memory budget used up) -1",
+            "send:fail cannot allocate memory (native memory budget used up) -1",
+        ],
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -181,6 +181,17 @@ pub use package::modules::MAX_MODULE_BYTES;
 /// ```
 pub const DEFAULT_JS_MEMORY: usize = 1 << 30;
 
+/// The default bound of the native memory a run holds for its script
+/// ([`RunOptions::native_memory`]): 256 MiB, [`wxudp::Limits::DEFAULT_MEMORY_TOTAL`].
+///
+/// # Examples
+/// ```
+/// use wxudp_js::{RunOptions, DEFAULT_NATIVE_MEMORY};
+/// assert_eq!(DEFAULT_NATIVE_MEMORY, 256 << 20);
+/// assert_eq!(RunOptions::default().native_memory, DEFAULT_NATIVE_MEMORY);
+/// ```
+pub const DEFAULT_NATIVE_MEMORY: usize = wxudp::Limits::DEFAULT_MEMORY_TOTAL;
+
 /// How to run a script: the options of `wxudp run`. The defaults are a run without a
 /// timeout, with storage in memory, base library 3.0.0 and the budgets of
 /// [`wxudp::Limits`].
@@ -240,6 +251,16 @@ pub struct RunOptions {
     /// Bytes the JavaScript heap may hold; beyond it an allocation throws an
     /// `InternalError: out of memory` in the script.
     pub js_memory: usize,
+    /// Bytes of native memory the run may hold for the script outside the JavaScript
+    /// heap (`--native-memory`): its sockets (an estimate per socket, more while open),
+    /// the datagrams waiting for their listeners and the sends waiting to leave (within
+    /// their own budgets above), the error events waiting, its timers and its HTTP
+    /// requests (with their bodies). Beyond it the call that needs more fails in
+    /// WeChat's way: `createUDPSocket:fail cannot allocate memory (native memory budget
+    /// used up)` (a closed socket), the same from `bind`/`send`/`write`/`connect`
+    /// (errCode -1), `request:fail cannot allocate memory ...`, and `setTimeout` /
+    /// `setInterval` throw a `RangeError`.
+    pub native_memory: usize,
     /// The page a mini-program project opens first, with its query (`--page
     /// pages/x/y?k=v`): the route must be one of `app.json`'s pages, and the query goes
     /// to `onLoad`. Default: `entryPagePath`, else the first page.
@@ -290,6 +311,7 @@ impl Default for RunOptions {
             send_buffer: wxudp::Limits::DEFAULT_SEND_BUFFER,
             send_total: wxudp::Limits::DEFAULT_SEND_TOTAL,
             js_memory: DEFAULT_JS_MEMORY,
+            native_memory: DEFAULT_NATIVE_MEMORY,
             page: None,
             platform: Platform::default(),
             trace: false,

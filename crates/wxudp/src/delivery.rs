@@ -10,7 +10,7 @@ use futures_util::task::AtomicWaker;
 
 use crate::error::Error;
 use crate::event::Event;
-use crate::limits::{Limits, Pool, MESSAGE_OVERHEAD};
+use crate::limits::{Limits, Pool, ERROR_COST, MESSAGE_OVERHEAD};
 
 /// Receives the events of an [`Engine`](crate::frontend::Engine), from the thread that calls the
 /// engine's methods and from the engine's I/O tasks. It is never called with one of the
@@ -71,6 +71,52 @@ pub trait EventSink: Send + Sync + 'static {
 impl<F: Fn(Delivery) + Send + Sync + 'static> EventSink for F {
     fn emit(&self, delivery: Delivery) {
         self(delivery)
+    }
+}
+
+/// The `error` events of sockets a front end made without an engine (sockets the
+/// memory budget refused, which a script may keep by the thousand): a closed socket's
+/// errors, through an error backlog of their own (shared by all such sockets) and the
+/// shared one, so that they are bounded as an engine's are.
+///
+/// # Examples
+/// ```
+/// use wxudp::frontend::Refusals;
+/// use wxudp::{Error, Event, Limits, Method};
+/// let refusals = Refusals::new(&Limits::default().with_error_backlog(2));
+/// let closed = || Error::Closed { method: Method::Bind };
+/// let first = refusals.error(closed()).unwrap();
+/// let notice = refusals.error(closed()).unwrap();
+/// assert!(refusals.error(closed()).is_none(), "the backlog is full");
+/// assert!(matches!(first.accept(), Some(Event::Error(Error::Closed { .. }))));
+/// assert!(matches!(notice.accept(), Some(Event::Error(Error::TooManyErrors { .. }))));
+/// ```
+#[derive(Debug)]
+pub struct Refusals {
+    gate: Arc<Gate>,
+}
+
+impl Refusals {
+    /// The refused sockets of a front end whose sockets have `limits`.
+    pub fn new(limits: &Limits) -> Self {
+        let gate = Gate::new(limits);
+        // Their messages never come: they have no socket.
+        gate.closed.store(true, Ordering::Release);
+        Refusals {
+            gate: Arc::new(gate),
+        }
+    }
+
+    /// The delivery of `error` for a refused socket, or none if the backlogs are full
+    /// (it is counted in [`stats`](Refusals::stats) then).
+    pub fn error(&self, error: Error) -> Option<Delivery> {
+        let event = self.gate.error_event(error)?;
+        Some(Delivery::new(event, self.gate.clone()))
+    }
+
+    /// What the refused sockets' errors met: [`Stats::errors_dropped`].
+    pub fn stats(&self) -> Stats {
+        self.gate.stats()
     }
 }
 
@@ -223,6 +269,8 @@ pub(crate) struct Gate {
     errors: AtomicUsize,
     error_backlog: usize,
     error_pool: Arc<Pool>,
+    /// The memory budget, which received datagrams and error events count against too.
+    memory_pool: Arc<Pool>,
     pub(crate) sent: AtomicU64,
     received: AtomicU64,
     dropped: AtomicU64,
@@ -245,6 +293,7 @@ impl Gate {
             // One place for an error and one for the notice, at least.
             error_backlog: limits.error_backlog.max(2),
             error_pool: limits.error_pool().clone(),
+            memory_pool: limits.memory_pool().clone(),
             sent: AtomicU64::new(0),
             received: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
@@ -266,8 +315,11 @@ impl Gate {
             })
             .is_ok();
         if fits && self.receive_pool.take(cost) {
-            self.received.fetch_add(1, Ordering::Relaxed);
-            return true;
+            if self.memory_pool.take(cost) {
+                self.received.fetch_add(1, Ordering::Relaxed);
+                return true;
+            }
+            self.receive_pool.give(cost);
         }
         if fits {
             self.backlog.fetch_sub(cost, Ordering::AcqRel);
@@ -281,6 +333,7 @@ impl Gate {
         let cost = len + MESSAGE_OVERHEAD;
         self.backlog.fetch_sub(cost, Ordering::AcqRel);
         self.receive_pool.give(cost);
+        self.memory_pool.give(cost);
     }
 
     /// Takes an `error` event into the socket's error backlog and the shared one.
@@ -298,6 +351,7 @@ impl Gate {
             self.errors_dropped.fetch_add(1, Ordering::Relaxed);
             return Admit::No;
         }
+        self.memory_pool.force_take(ERROR_COST);
         admit
     }
 
@@ -310,9 +364,12 @@ impl Gate {
     fn release(&self, event: &Event) {
         match event {
             Event::Message(m) => self.unadmit_message(m.data.len()),
+            // Never admitted: see `error_event`.
+            Event::Error(e) if always_delivered(e) => {}
             Event::Error(_) => {
                 self.errors.fetch_sub(1, Ordering::AcqRel);
                 self.error_pool.give(1);
+                self.memory_pool.give(ERROR_COST);
             }
             Event::Listening | Event::Close => {}
         }
@@ -336,7 +393,15 @@ impl Gate {
     }
 
     /// The event to emit for `error`, or none, after the error backlog had its say.
+    ///
+    /// The one error that says datagrams were dropped ([`Error::Unsent`], `send:fail N
+    /// queued datagrams were not sent: socket closed`) is always delivered, whatever the
+    /// backlogs hold: it is queued once per socket, by `close()`, so it cannot pile up,
+    /// and it does not take a place in them.
     pub(crate) fn error_event(&self, error: Error) -> Option<Event> {
+        if always_delivered(&error) {
+            return Some(Event::Error(error));
+        }
         match self.admit_error() {
             Admit::Yes => Some(Event::Error(error)),
             Admit::Last => Some(Event::Error(Error::TooManyErrors {
@@ -345,6 +410,11 @@ impl Gate {
             Admit::No => None,
         }
     }
+}
+
+/// Whether `error` bypasses the error backlogs (see [`Gate::error_event`]).
+pub(crate) fn always_delivered(error: &Error) -> bool {
+    matches!(error, Error::Unsent { .. })
 }
 
 #[cfg(test)]
@@ -426,6 +496,50 @@ mod tests {
             gates[2].error_event(err()).is_some(),
             "a delivery freed a place"
         );
+    }
+
+    #[test]
+    fn the_unsent_datagrams_error_is_delivered_when_the_backlogs_are_full() {
+        // Issue 19: the one error that says data was dropped was itself dropped when
+        // the socket's error backlog (or the shared one) was full.
+        for limits in [
+            Limits::default()
+                .with_error_backlog(4)
+                .with_error_total(1000),
+            Limits::default()
+                .with_error_backlog(1000)
+                .with_error_total(3),
+        ] {
+            let gate = Arc::new(Gate::new(&limits));
+            let mut held = Vec::new();
+            for _ in 0..10 {
+                if let Some(e) = gate.error_event(Error::Closed {
+                    method: Method::Send,
+                }) {
+                    held.push(Delivery::new(e, gate.clone()));
+                }
+            }
+            assert!(held.len() < 10, "the backlog is full");
+            assert!(gate.stats().errors_dropped > 0);
+            let unsent = gate
+                .error_event(Error::Unsent { count: 7 })
+                .expect("delivered all the same");
+            let text = match Delivery::new(unsent, gate.clone()).accept() {
+                Some(Event::Error(e)) => (e.to_string(), e.code()),
+                other => panic!("{other:?}"),
+            };
+            assert_eq!(
+                text,
+                (
+                    "send:fail 7 queued datagrams were not sent: socket closed".to_string(),
+                    -2
+                )
+            );
+            // It took no place: once the others are delivered, the backlogs are empty.
+            held.clear();
+            assert_eq!(gate.errors.load(Ordering::Acquire), 0);
+            assert_eq!(gate.error_pool.used(), 0);
+        }
     }
 
     #[test]

@@ -162,6 +162,15 @@ pub enum Error {
         method: Method,
     },
 
+    /// The memory budget ([`Limits::with_memory_total`](crate::Limits::with_memory_total);
+    /// `wxudp run --native-memory`) has no room for what the call needs: a new socket, or
+    /// an open one.
+    #[error("{method}:fail cannot allocate memory (native memory budget used up)")]
+    OutOfMemory {
+        /// The method that was called.
+        method: Method,
+    },
+
     // --- the system ----------------------------------------------------------
     /// The operating system refused the operation (port in use, message too long,
     /// network unreachable, ...). The text carries the OS error.
@@ -206,7 +215,7 @@ impl Error {
     ///
     /// | code | meaning |
     /// |---|---|
-    /// | -1 | misuse: a closed socket, already bound, a bad parameter other than address and port, an unknown socket type, a host name not resolved before `close`, the too-many-errors notice |
+    /// | -1 | misuse: a closed socket, already bound, a bad parameter other than address and port, an unknown socket type, a host name not resolved before `close`, the too-many-errors notice; a memory budget used up |
     /// | -2 | the OS refused (port in use, message too long, ...), a full send queue, datagrams `close()` could not flush |
     /// | -3 | the destination is not permitted by the policy |
     /// | 1 | an invalid address, or a parameter error on `address` |
@@ -233,7 +242,8 @@ impl Error {
             | Error::InvalidType { .. }
             | Error::InvalidArgument { .. }
             | Error::Unresolved { .. }
-            | Error::TooManyErrors { .. } => -1,
+            | Error::TooManyErrors { .. }
+            | Error::OutOfMemory { .. } => -1,
             Error::Parameter { name, .. } => match *name {
                 "port" => 2,
                 "address" => 1,
@@ -279,6 +289,7 @@ impl Error {
             | Error::InvalidArgument { method, .. }
             | Error::Unresolved { method, .. }
             | Error::TooManyErrors { method }
+            | Error::OutOfMemory { method }
             | Error::QueueFull { method }
             | Error::Os { method, .. }
             | Error::NotPermitted { method, .. } => *method,

@@ -102,7 +102,7 @@ mod tap;
 pub use delivery::Stats;
 pub use error::{Error, Method};
 pub use event::{family_name, Event, EventKind, ListenerId, Message};
-pub use limits::Limits;
+pub use limits::{Limits, Reservation};
 pub use options::{Payload, SendOptions, SocketType};
 pub use policy::Policy;
 pub use socket::{UdpSocket, WeakUdpSocket};

@@ -6,6 +6,13 @@
 //! a kernel buffer would); sends wait in the outbox within a byte budget per socket and
 //! a shared one (beyond them the send fails with errCode -2); `error` events wait within
 //! a count per socket and a shared one.
+//!
+//! Above them all, one memory budget ([`Limits::memory_total`]) bounds the native memory
+//! the sockets of a front end hold together: each socket's own structures (an estimate
+//! per socket, and more while it is open), the bytes of the receive and send budgets and
+//! the error events waiting, and whatever a front end charges to it with
+//! [`Limits::reserve`] (the JavaScript runtime's timers and HTTP requests). Beyond it
+//! the call that needs more fails (`cannot allocate memory`), never the process.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -19,10 +26,25 @@ use crate::tap::{Datagram, Direction, Tap};
 /// event, its delivery and its place in a queue.
 pub(crate) const MESSAGE_OVERHEAD: usize = 128;
 
+/// What a socket costs the memory budget from its creation until it is freed: its
+/// engine, state, delivery gate and a front end's handle, and its `listening` and
+/// `close` events on their way (about 1.3 KB measured in `wxudp run`, docs/SECURITY.md).
+pub(crate) const SOCKET_COST: usize = 1536;
+
+/// What an open socket costs on top of [`SOCKET_COST`], from `bind` (explicit or
+/// implicit) until `close()`: its read task, its registration with the reactor and its
+/// event buffers (about 1.1 KB measured).
+pub(crate) const OPEN_COST: usize = 1024;
+
+/// What an `error` event waiting for delivery counts in the memory budget. Error events
+/// are bounded in number (the error backlogs), never refused for memory: the error that
+/// says memory is used up must get through.
+pub(crate) const ERROR_COST: usize = 256;
+
 /// The memory budgets of a socket and the bound on its `close()`.
 ///
 /// Clones share the same pools ([`Limits::receive_total`], [`Limits::send_total`],
-/// [`Limits::error_total`]): give every socket of a front end the same `Limits` (or
+/// [`Limits::error_total`], [`Limits::memory_total`]): give every socket of a front end the same `Limits` (or
 /// clones of it). [`Limits::default`] uses pools shared by the whole process.
 ///
 /// # Examples
@@ -56,19 +78,21 @@ pub struct Limits {
     receive_pool: Arc<Pool>,
     send_pool: Arc<Pool>,
     error_pool: Arc<Pool>,
+    memory_pool: Arc<Pool>,
     abort: Option<Arc<dyn Fn() -> bool + Send + Sync>>,
     tap: Option<Arc<dyn Tap>>,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        static PROCESS: OnceLock<[Arc<Pool>; 3]> = OnceLock::new();
-        let [receive_pool, send_pool, error_pool] = PROCESS
+        static PROCESS: OnceLock<[Arc<Pool>; 4]> = OnceLock::new();
+        let [receive_pool, send_pool, error_pool, memory_pool] = PROCESS
             .get_or_init(|| {
                 [
                     Arc::new(Pool::new(Limits::DEFAULT_RECEIVE_TOTAL)),
                     Arc::new(Pool::new(Limits::DEFAULT_SEND_TOTAL)),
                     Arc::new(Pool::new(Limits::DEFAULT_ERROR_TOTAL)),
+                    Arc::new(Pool::new(Limits::DEFAULT_MEMORY_TOTAL)),
                 ]
             })
             .clone();
@@ -80,6 +104,7 @@ impl Default for Limits {
             receive_pool,
             send_pool,
             error_pool,
+            memory_pool,
             abort: None,
             tap: None,
         }
@@ -133,6 +158,18 @@ impl Limits {
     /// Default total of the error backlog shared by the sockets of a front end: 65536
     /// events.
     pub const DEFAULT_ERROR_TOTAL: usize = 65536;
+
+    /// Default total of the memory budget shared by the sockets of a front end (and
+    /// what it charges to it): 256 MiB. It holds the receive and send budgets' defaults
+    /// (64 MiB each) with room for about 50,000 open sockets beside them.
+    ///
+    /// # Examples
+    /// ```
+    /// use wxudp::Limits;
+    /// assert_eq!(Limits::default().memory_total(), Limits::DEFAULT_MEMORY_TOTAL);
+    /// assert_eq!(Limits::DEFAULT_MEMORY_TOTAL, 256 * 1024 * 1024);
+    /// ```
+    pub const DEFAULT_MEMORY_TOTAL: usize = 256 << 20;
 
     /// Default [`Limits::close_timeout`]: 1 s.
     ///
@@ -189,6 +226,60 @@ impl Limits {
     pub fn with_error_total(mut self, events: usize) -> Self {
         self.error_pool = Arc::new(Pool::new(events));
         self
+    }
+
+    /// Gives these limits (and their clones) a memory budget of their own of `bytes` in
+    /// all, instead of the process-wide one: the native memory their sockets hold
+    /// together (each socket's structures, received datagrams waiting, sends queued,
+    /// error events waiting) and what is charged with [`Limits::reserve`]. Beyond it,
+    /// creating a socket makes a closed one with the error
+    /// `createUDPSocket:fail cannot allocate memory (native memory budget used up)`,
+    /// binding fails with `bind:fail ...` (or `send:fail ...` for an implicit bind), a
+    /// received datagram is dropped and counted, a send fails with errCode -2 (send
+    /// queue full), an error event is dropped and counted.
+    ///
+    /// # Examples
+    /// ```
+    /// use wxudp::{Limits, Policy, SocketType, UdpSocket};
+    /// // Room for one socket's structures, not for it to open.
+    /// let limits = Limits::default().with_memory_total(2048);
+    /// let sock = UdpSocket::with_limits(SocketType::Udp4, Policy::Any, limits.clone())?;
+    /// assert!(limits.memory_used() > 0, "the socket's structures");
+    /// let err = sock.bind(0).unwrap_err();
+    /// assert_eq!(err.to_string(), "bind:fail cannot allocate memory (native memory budget used up)");
+    /// assert_eq!(err.code(), -1);
+    /// # Ok::<(), wxudp::Error>(())
+    /// ```
+    pub fn with_memory_total(mut self, bytes: usize) -> Self {
+        self.memory_pool = Arc::new(Pool::new(bytes));
+        self
+    }
+
+    /// Returns the total of the memory budget these limits share.
+    pub fn memory_total(&self) -> usize {
+        self.memory_pool.limit
+    }
+
+    /// Returns the bytes of the memory budget in use.
+    pub fn memory_used(&self) -> usize {
+        self.memory_pool.used()
+    }
+
+    /// Takes `bytes` from the memory budget for as long as the returned
+    /// [`Reservation`] lives, or returns `None` if they do not fit: how a front end
+    /// charges what it holds for a script beside the sockets (timers, HTTP requests).
+    ///
+    /// # Examples
+    /// ```
+    /// let limits = wxudp::Limits::default().with_memory_total(1000);
+    /// let held = limits.reserve(600).unwrap();
+    /// assert!(limits.reserve(600).is_none(), "beyond the budget");
+    /// assert_eq!(limits.memory_used(), 600);
+    /// drop(held);
+    /// assert_eq!(limits.memory_used(), 0);
+    /// ```
+    pub fn reserve(&self, bytes: usize) -> Option<Reservation> {
+        Reservation::take(&self.memory_pool, bytes)
     }
 
     /// Sets [`send_buffer`](Limits::send_buffer): bytes of sends waiting in the outbox,
@@ -356,6 +447,10 @@ impl Limits {
         &self.error_pool
     }
 
+    pub(crate) fn memory_pool(&self) -> &Arc<Pool> {
+        &self.memory_pool
+    }
+
     /// Shows a datagram to the tap, if there is one.
     pub(crate) fn tap(
         &self,
@@ -395,6 +490,7 @@ impl std::fmt::Debug for Limits {
             .field("send_total", &self.send_pool.limit)
             .field("error_backlog", &self.error_backlog)
             .field("error_total", &self.error_pool.limit)
+            .field("memory_total", &self.memory_pool.limit)
             .field("close_timeout", &self.close_timeout)
             .field("close_abort", &self.abort.is_some())
             .field("tap", &self.tap.is_some())
@@ -427,13 +523,66 @@ impl Pool {
             .is_ok()
     }
 
+    /// Takes `bytes` whether they fit or not: for what another bound already limits
+    /// (error events, bounded in number), so that the pool still counts them.
+    pub(crate) fn force_take(&self, bytes: usize) {
+        self.used.fetch_add(bytes, Ordering::AcqRel);
+    }
+
     /// Gives `bytes` back.
     pub(crate) fn give(&self, bytes: usize) {
         self.used.fetch_sub(bytes, Ordering::AcqRel);
     }
 
-    fn used(&self) -> usize {
+    pub(crate) fn used(&self) -> usize {
         self.used.load(Ordering::Acquire)
+    }
+}
+
+/// Bytes of a memory budget ([`Limits::reserve`]), given back when dropped.
+///
+/// # Examples
+/// ```
+/// let limits = wxudp::Limits::default().with_memory_total(100);
+/// let mut held = limits.reserve(40).unwrap();
+/// assert!(held.grow(50));
+/// assert!(!held.grow(50), "140 bytes do not fit");
+/// assert_eq!(held.bytes(), 90);
+/// drop(held);
+/// assert_eq!(limits.memory_used(), 0);
+/// ```
+#[derive(Debug)]
+pub struct Reservation {
+    pool: Arc<Pool>,
+    bytes: usize,
+}
+
+impl Reservation {
+    pub(crate) fn take(pool: &Arc<Pool>, bytes: usize) -> Option<Reservation> {
+        pool.take(bytes).then(|| Reservation {
+            pool: pool.clone(),
+            bytes,
+        })
+    }
+
+    /// The bytes held.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Takes `more` bytes, if they fit; returns whether they did.
+    pub fn grow(&mut self, more: usize) -> bool {
+        let fits = self.pool.take(more);
+        if fits {
+            self.bytes += more;
+        }
+        fits
+    }
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        self.pool.give(self.bytes);
     }
 }
 

@@ -20,14 +20,60 @@ const RECV_BUFFER: usize = 4 << 20;
 /// The longest single wait of `close()`'s flush, so that an abort is seen promptly.
 const FLUSH_SLICE: Duration = Duration::from_millis(10);
 
-/// An open OS socket, registered with the runtime's reactor for reading only.
+/// An open OS socket, registered with the runtime's reactor for reading only, and only
+/// once its read task first runs ([`Io::reader`]).
 ///
 /// Not for writing: a socket registered for writability (as `tokio::net::UdpSocket`
 /// registers every socket) makes the kernel wake the reactor's thread each time a
 /// datagram sent leaves the send buffer, one thread switch per send when sends are made
 /// on another thread. Sends are plain syscalls; the outbox waits for room through
 /// [`writer`] only while the kernel has none.
-pub(crate) type Io = AsyncFd<std::net::UdpSocket>;
+///
+/// Not at `bind()` either: a registration is memory the reactor frees only at its next
+/// turn, so a script that binds and closes thousands of sockets in one turn held
+/// thousands of them; a socket closed before its read task ran is never registered.
+pub(crate) enum Io {
+    /// Bound, not yet registered.
+    Plain(std::net::UdpSocket),
+    /// Registered for reading.
+    Registered(AsyncFd<std::net::UdpSocket>),
+}
+
+impl Io {
+    /// The socket, for sends and options.
+    pub(crate) fn get_ref(&self) -> &std::net::UdpSocket {
+        match self {
+            Io::Plain(sock) => sock,
+            Io::Registered(fd) => fd.get_ref(),
+        }
+    }
+}
+
+/// The socket in `slot` registered for reading, registering it now if it is not yet
+/// (on the reactor of `runtime`). `NotConnected` for an empty slot (a closed socket).
+pub(crate) fn reader<'a>(
+    slot: &'a mut Option<Io>,
+    runtime: &Handle,
+) -> io::Result<&'a AsyncFd<std::net::UdpSocket>> {
+    if let Some(Io::Plain(_)) = slot {
+        if let Some(Io::Plain(sock)) = slot.take() {
+            let _guard = runtime.enter();
+            match register(sock, Interest::READABLE) {
+                Ok(fd) => *slot = Some(Io::Registered(fd)),
+                Err(e) => {
+                    // The reactor refused it: the socket stays as it was.
+                    let (sock, cause) = e.into_parts();
+                    *slot = Some(Io::Plain(sock));
+                    return Err(cause);
+                }
+            }
+        }
+    }
+    match slot {
+        Some(Io::Registered(fd)) => Ok(fd),
+        _ => Err(io::Error::from(io::ErrorKind::NotConnected)),
+    }
+}
 
 /// A second descriptor of `io`'s socket, registered for writability only: the outbox's
 /// flush waits on it while the kernel has no room. Dropped (deregistered and closed) as
@@ -35,14 +81,15 @@ pub(crate) type Io = AsyncFd<std::net::UdpSocket>;
 pub(crate) fn writer(io: &Io, runtime: &Handle) -> io::Result<AsyncFd<std::net::UdpSocket>> {
     let dup = io.get_ref().try_clone()?;
     let _guard = runtime.enter();
-    register(dup, Interest::WRITABLE)
+    register(dup, Interest::WRITABLE).map_err(|e| e.into_parts().1)
 }
 
 /// Registers `socket` with the current runtime's reactor for `interest`.
 fn register(
     socket: std::net::UdpSocket,
     interest: Interest,
-) -> io::Result<AsyncFd<std::net::UdpSocket>> {
+) -> Result<AsyncFd<std::net::UdpSocket>, tokio::io::unix::AsyncFdRegisterError<std::net::UdpSocket>>
+{
     // SAFETY: the descriptor must stay open, and be the one `as_raw_fd` returns, for as
     // long as the `AsyncFd` lives. A `std::net::UdpSocket` owns its descriptor and
     // returns that same one from `as_raw_fd` until it is dropped, which the `AsyncFd`
@@ -50,11 +97,12 @@ fn register(
     // nor replaces it (`get_mut`). Covered by every socket test (the reader) and by
     // `tests/limits.rs`'s slow-link test (the writer), in debug and release builds.
     #[allow(unsafe_code)]
-    let fd = unsafe { AsyncFd::register_with_interest(socket, interest) };
-    fd.map_err(io::Error::from)
+    unsafe {
+        AsyncFd::register_with_interest(socket, interest)
+    }
 }
 
-/// A bound OS socket registered with the runtime's reactor.
+/// A bound OS socket (registered with the runtime's reactor when it is first read).
 pub(crate) struct Opened {
     pub(crate) io: Io,
     pub(crate) local: SocketAddr,
@@ -65,12 +113,7 @@ pub(crate) struct Opened {
 /// Creates, configures and binds an OS socket of type `ty` at `addr`: non-blocking,
 /// close-on-exec, SO_BROADCAST, dual-stack on udp6, destination addresses
 /// reported (PKTINFO) on a wildcard bind, kernel drops counted (SO_RXQ_OVFL), `ttl` applied.
-pub(crate) fn open(
-    ty: SocketType,
-    addr: SocketAddr,
-    ttl: Option<u8>,
-    runtime: &Handle,
-) -> io::Result<Opened> {
+pub(crate) fn open(ty: SocketType, addr: SocketAddr, ttl: Option<u8>) -> io::Result<Opened> {
     let v6 = ty == SocketType::Udp6;
     let domain = if v6 { Domain::IPV6 } else { Domain::IPV4 };
     let sock = Socket::new(
@@ -96,10 +139,7 @@ pub(crate) fn open(
     let ttl_error = ttl.and_then(|ttl| apply_ttl(&SockRef::from(&sock), v6, ttl).err());
     sock.bind(&addr.into())?;
     let std_sock: std::net::UdpSocket = sock.into();
-    let io = {
-        let _guard = runtime.enter();
-        register(std_sock, Interest::READABLE)?
-    };
+    let io = Io::Plain(std_sock);
     let local = io.get_ref().local_addr()?;
     Ok(Opened {
         io,

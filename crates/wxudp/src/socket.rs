@@ -130,7 +130,8 @@ impl UdpSocket {
     /// memory bounded by `limits` (see [`Limits`]).
     ///
     /// # Errors
-    /// As [`new`](UdpSocket::new).
+    /// As [`new`](UdpSocket::new); [`Error::OutOfMemory`] when the memory budget of
+    /// `limits` has no room for another socket.
     ///
     /// # Examples
     /// A receive budget too small for any datagram: what arrives is dropped and counted.
@@ -160,14 +161,14 @@ impl UdpSocket {
             // process exits; the event then has nobody to go to anyway.
             let _ = tx.send((target.clone(), delivery));
         };
-        let engine = Engine::with_limits(
+        let engine = Engine::try_with_limits(
             ty,
             policy,
             limits,
             sink,
             driver.runtime.clone(),
             driver.io.clone(),
-        );
+        )?;
         Ok(UdpSocket {
             shared: Arc::new(Shared { engine, listeners }),
         })

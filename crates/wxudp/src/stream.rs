@@ -50,11 +50,17 @@ pub(crate) struct Feed {
 
 impl Feed {
     /// Queues `event`, unless the stream is full: then it is dropped and counted. A
-    /// `close` event always finds room, so a stream always sees its socket close.
+    /// `close` event always finds room, so a stream always sees its socket close, and so
+    /// does the error that says `close()` dropped queued datagrams (one per socket).
     pub(crate) fn push(&self, event: &Event) {
         let mut q = lock(&self.queue);
         let cost = cost(event);
-        if q.bytes + cost > q.capacity && !matches!(event, Event::Close) {
+        let always = match event {
+            Event::Close => true,
+            Event::Error(e) => crate::delivery::always_delivered(e),
+            _ => false,
+        };
+        if q.bytes + cost > q.capacity && !always {
             q.dropped += 1;
             return;
         }

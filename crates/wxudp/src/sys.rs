@@ -86,6 +86,20 @@ pub(crate) struct RecvBatch {
     got: Vec<Received>,
 }
 
+/// Runs `f` with this thread's receive batch: every socket read on a thread shares one
+/// (a socket is read by one thread at a time, and a read never reads another socket),
+/// where each read task held one of its own, 1 MiB of address space and a resident page
+/// per socket. Should `f` be re-entered, the inner call gets a batch of its own.
+pub(crate) fn with_batch<R>(f: impl FnOnce(&mut RecvBatch) -> R) -> R {
+    thread_local! {
+        static BATCH: std::cell::RefCell<Option<RecvBatch>> = const { std::cell::RefCell::new(None) };
+    }
+    BATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut slot) => f(slot.get_or_insert_with(RecvBatch::new)),
+        Err(_) => f(&mut RecvBatch::new()),
+    })
+}
+
 impl RecvBatch {
     pub(crate) fn new() -> Self {
         RecvBatch {

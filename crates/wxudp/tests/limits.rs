@@ -381,6 +381,53 @@ fn close_behind_a_slow_link_is_bounded_and_reports_what_it_dropped() {
     not(wxudp_ci),
     ignore = "needs root and iproute2 (network namespaces); runs under CI=true or with --include-ignored"
 )]
+fn the_unsent_datagrams_error_arrives_when_the_error_backlog_is_full() {
+    // Issue 19: the one error that says data was dropped must not be dropped itself.
+    let (a, _b) = slow_link("unsentfull", "10kbit");
+    let limits = Limits::default()
+        .with_error_total(1 << 20)
+        .with_close_timeout(Duration::from_millis(200));
+    let (engine, held) = a.within(|| {
+        let (engine, held) = stalled(limits);
+        engine.bind(0).unwrap();
+        (engine, held)
+    });
+    // The error backlog fills with failing sends nobody dispatches.
+    for _ in 0..2 * Limits::DEFAULT_ERROR_BACKLOG {
+        let err = engine
+            .send(&SendOptions::new("10.77.0.2", 0, "to port 0"))
+            .unwrap_err();
+        assert_eq!(err.code(), 2);
+    }
+    assert!(engine.stats().errors_dropped > 0, "the backlog is full");
+    let sent = fill(&engine, 50);
+    engine.close().unwrap();
+    let events: Vec<String> = held
+        .lock()
+        .unwrap()
+        .drain(..)
+        .filter_map(|d| d.accept())
+        .filter_map(|e| match e {
+            Event::Error(e) => Some(e.to_string()),
+            Event::Close => Some("close".into()),
+            _ => None,
+        })
+        .collect();
+    let n = events.len();
+    assert_eq!(events[n - 1], "close");
+    let unsent: u64 = events[n - 2]
+        .strip_prefix("send:fail ")
+        .and_then(|t| t.strip_suffix(" queued datagrams were not sent: socket closed"))
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| panic!("the unsent error before close: {:?}", &events[n - 3..]));
+    assert_eq!(engine.stats().sent + unsent, sent as u64);
+}
+
+#[test]
+#[cfg_attr(
+    not(wxudp_ci),
+    ignore = "needs root and iproute2 (network namespaces); runs under CI=true or with --include-ignored"
+)]
 fn an_abort_ends_the_wait_of_close_at_once() {
     let (a, _b) = slow_link("abort", "10kbit");
     let abort = Arc::new(AtomicBool::new(true));

@@ -62,12 +62,14 @@ impl Host {
             .with_receive_total(options.receive_total)
             .with_send_buffer(options.send_buffer)
             .with_send_total(options.send_total)
+            .with_memory_total(options.native_memory)
             .with_close_abort_when(stop.stop_now());
+        let timers = Timers::new(limits.clone());
         let mut sockets = Sockets::new(events, runtime, options.policy(), limits);
         sockets.observer = Some(observer.clone());
         Ok(Host {
             sockets,
-            timers: Rc::new(RefCell::new(Timers::default())),
+            timers: Rc::new(RefCell::new(timers)),
             tasks,
             storage: Storage::open(options.storage.clone())?,
             exit_code: 0,

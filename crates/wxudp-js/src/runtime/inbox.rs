@@ -56,7 +56,9 @@ impl<T> Inbox<T> {
     pub(super) fn push(&mut self, id: u64, event: T) {
         let queue = self.queues.entry(id).or_insert_with(|| {
             self.ring.push_back(id);
-            VecDeque::new()
+            // Room for two: most sockets with events waiting have one or two (a
+            // `listening` and a `close`, say); an empty queue grows to four at once.
+            VecDeque::with_capacity(2)
         });
         queue.push_back(event);
         self.len += 1;

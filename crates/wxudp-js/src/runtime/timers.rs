@@ -4,14 +4,14 @@
 //! id to timer: adding, firing and clearing a timer are O(log n) whatever the number of
 //! timers, and the earliest deadline is the map's first key.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
 use std::time::Duration;
 
-use rquickjs::{Ctx, Function, Object, Persistent, Value};
+use rquickjs::{Ctx, Exception, Function, Object, Persistent, Value};
 use tokio::time::Instant;
-
-use std::cell::RefCell;
-use std::rc::Rc;
+use wxudp::{Limits, Reservation};
 
 use crate::runtime::tasks::JsFunction;
 
@@ -49,29 +49,51 @@ pub(crate) struct Timers {
     queue: Queue<Callback>,
     /// See [`Timers::set_clock`].
     clock: Option<Instant>,
+    /// The run's memory budget, and what each pending timer holds of it.
+    limits: Limits,
+    charges: HashMap<u64, Reservation>,
 }
 
-impl Default for Timers {
-    fn default() -> Self {
+/// What a pending timer counts in the run's memory budget: its entries in the two maps,
+/// its callback kept alive, and [`ARG_COST`] per extra argument.
+pub(crate) const TIMER_COST: usize = 256;
+
+/// See [`TIMER_COST`].
+pub(crate) const ARG_COST: usize = 32;
+
+/// A timer the run's memory budget has no room for.
+#[derive(Debug)]
+pub(crate) struct NoRoom;
+
+impl Timers {
+    /// No timers yet; theirs is the memory budget of `limits`.
+    pub(crate) fn new(limits: Limits) -> Self {
         Timers {
             queue: Queue::new(),
             clock: None,
+            limits,
+            charges: HashMap::new(),
         }
     }
-}
 
-impl Timers {
     /// Adds a timer due `delay` from now (see [`delay`]); an interval repeats every
     /// `delay`. Returns its id, never 0 and never reused.
+    ///
+    /// # Errors
+    /// [`NoRoom`] when the run's memory budget has no room for it.
     pub(crate) fn add(
         &mut self,
         delay: Duration,
         repeat: bool,
         callback: JsFunction,
         args: Vec<Persistent<Value<'static>>>,
-    ) -> u64 {
+    ) -> Result<u64, NoRoom> {
+        let cost = TIMER_COST.saturating_add(ARG_COST.saturating_mul(args.len()));
+        let charge = self.limits.reserve(cost).ok_or(NoRoom)?;
         let now = self.clock.unwrap_or_else(Instant::now);
-        self.queue.add(now, delay, repeat, (callback, args))
+        let id = self.queue.add(now, delay, repeat, (callback, args));
+        self.charges.insert(id, charge);
+        Ok(id)
     }
 
     /// The time a loop turn began, while it runs (`None` between turns): timers set
@@ -87,6 +109,7 @@ impl Timers {
     /// ignored.
     pub(crate) fn remove(&mut self, id: u64) {
         self.queue.remove(id);
+        self.charges.remove(&id);
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -105,13 +128,18 @@ impl Timers {
     /// make its successors fire in a burst to catch up.
     pub(crate) fn take_due(&mut self, now: Instant) -> Option<Callback> {
         let due = self.queue.next_due()?;
-        let (_, callback) = self.queue.take_due(now)?;
+        let (id, callback) = self.queue.take_due(now)?;
+        if !self.queue.contains(id) {
+            // A timeout that fired: it holds nothing any more.
+            self.charges.remove(&id);
+        }
         self.clock = Some(callback_clock(due, now));
         Some(callback)
     }
 
     pub(crate) fn clear(&mut self) {
         self.queue.clear();
+        self.charges.clear();
     }
 }
 
@@ -176,6 +204,11 @@ impl<T: Clone> Queue<T> {
 
     pub(crate) fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+
+    /// Whether timer `id` is pending.
+    pub(crate) fn contains(&self, id: u64) -> bool {
+        self.entries.contains_key(&id)
     }
 
     /// When the next timer is due.
@@ -243,14 +276,24 @@ pub(crate) fn install<'js>(
                   ms: f64,
                   repeat: bool,
                   args: Vec<Value<'js>>|
-                  -> u64 {
+                  -> rquickjs::Result<u64> {
                 let delay = crate::runtime::timers::delay(ms);
                 let args = args
                     .into_iter()
                     .map(|a| Persistent::save(&ctx, a))
                     .collect();
-                h.borrow_mut()
-                    .add(delay, repeat, Persistent::save(&ctx, f), args)
+                let added = h
+                    .borrow_mut()
+                    .add(delay, repeat, Persistent::save(&ctx, f), args);
+                // As an engine refuses an allocation it cannot make (V8: "RangeError:
+                // Array buffer allocation failed").
+                added.map_err(|NoRoom| {
+                    let name = if repeat { "setInterval" } else { "setTimeout" };
+                    Exception::throw_range(
+                        &ctx,
+                        &format!("{name}: cannot allocate memory (native memory budget used up)"),
+                    )
+                })
             },
         )?,
     )?;
@@ -432,6 +475,37 @@ mod tests {
         q.remove(c);
         assert_eq!(q.take_due(t0 + ms(100)), None);
         assert!(q.is_empty());
+    }
+
+    #[test]
+    fn pending_timers_hold_the_memory_budget_until_they_are_done() {
+        let js = rquickjs::Runtime::new().unwrap();
+        let context = rquickjs::Context::full(&js).unwrap();
+        let limits = Limits::default().with_memory_total(4 * TIMER_COST + ARG_COST);
+        let mut timers = Timers::new(limits.clone());
+        context.with(|ctx| {
+            let f = || Persistent::save(&ctx, Function::new(ctx.clone(), || {}).unwrap());
+            let arg = || vec![Persistent::save(&ctx, Value::new_int(ctx.clone(), 1))];
+            let timeout = timers.add(ms(1), false, f(), arg()).unwrap();
+            let interval = timers.add(ms(1), true, f(), Vec::new()).unwrap();
+            let cleared = timers.add(ms(1), false, f(), Vec::new()).unwrap();
+            timers.add(ms(1), false, f(), Vec::new()).unwrap();
+            assert!(timers.add(ms(1), false, f(), Vec::new()).is_err(), "full");
+            timers.remove(cleared);
+            assert_eq!(limits.memory_used(), 3 * TIMER_COST + ARG_COST);
+            // A timeout that fired gives its share back; an interval keeps it.
+            let now = Instant::now() + ms(5);
+            let mut fired = 0;
+            while timers.take_due(now).is_some() && fired < 3 {
+                fired += 1;
+            }
+            assert_eq!(fired, 3);
+            assert_eq!(limits.memory_used(), TIMER_COST, "the interval's");
+            timers.remove(interval);
+            timers.remove(timeout);
+            assert_eq!(limits.memory_used(), 0);
+            timers.clear();
+        });
     }
 
     #[test]

@@ -95,6 +95,7 @@ pub(crate) fn install<'js>(
             options.cacert.clone(),
             h.observer.clone(),
             tokio::runtime::Handle::current(),
+            h.sockets.limits().clone(),
         ))
     };
     request::install(ctx, n, host, &http)?;

@@ -14,7 +14,7 @@ use tokio::runtime::Handle;
 use crate::delivery::{Delivery, EventSink, Gate};
 use crate::error::{Error, Method};
 use crate::event::{Event, Message};
-use crate::limits::Limits;
+use crate::limits::{Limits, Reservation, OPEN_COST};
 use crate::options::{SendOptions, SocketType};
 use crate::policy::on_own_subnet;
 use crate::spawn::Spawn;
@@ -30,6 +30,9 @@ const READ_BUDGET: usize = 64;
 
 /// One socket's engine, shared by its [`Engine`](super::Engine) handle and its I/O tasks.
 pub(super) struct Inner {
+    /// What the socket's structures hold of the memory budget, for as long as they live
+    /// (`None` for a socket refused at creation).
+    pub(super) _charge: Option<Reservation>,
     pub(super) ty: SocketType,
     pub(super) sink: Box<dyn EventSink>,
     pub(super) gate: Arc<Gate>,
@@ -53,6 +56,8 @@ pub(super) struct Locked {
     pub(super) pooled: usize,
     /// An empty event queue whose buffer [`Inner::deliver`] swaps with the state's.
     pub(super) spare: std::collections::VecDeque<Event>,
+    /// What the socket holds of the memory budget while it is open.
+    pub(super) open_charge: Option<Reservation>,
 }
 
 impl std::fmt::Debug for Inner {
@@ -74,7 +79,17 @@ impl Inner {
     pub(super) fn deliver(&self) {
         let mut st = self.lock();
         loop {
-            if st.draining || !st.machine.has_events() {
+            if st.draining {
+                return;
+            }
+            if !st.machine.has_events() {
+                // A closed socket keeps no buffers: its later events (errors of later
+                // calls) are rare, and thousands of closed sockets may wait for their
+                // `close` events to be dispatched.
+                if st.machine.phase() == crate::state::Phase::Closed {
+                    st.spare = std::collections::VecDeque::new();
+                    st.machine.free_buffers();
+                }
                 return;
             }
             st.draining = true;
@@ -108,6 +123,21 @@ impl Inner {
         self.sink.emit(Delivery::new(event, self.gate.clone()));
     }
 
+    /// Makes a socket the memory budget had no room for: closed from the start (later
+    /// calls fail with `socket is closed`, and no `close` event comes), with the error
+    /// `createUDPSocket:fail cannot allocate memory ...` handed to the sink now.
+    pub(super) fn refuse(&self) {
+        {
+            let mut st = self.lock();
+            let _ = st.machine.close();
+            st.machine.report(Error::OutOfMemory {
+                method: Method::CreateUdpSocket,
+            });
+        }
+        self.gate.close();
+        self.deliver();
+    }
+
     /// Opens the OS socket at `addr` and starts reading.
     pub(super) fn open(
         self: &Arc<Self>,
@@ -115,8 +145,11 @@ impl Inner {
         addr: SocketAddr,
         method: Method,
     ) -> Result<u16, Error> {
-        let opened = os::open(self.ty, addr, st.machine.ttl(), &self.runtime)
-            .map_err(|e| Error::os(method, e))?;
+        // What an open socket holds beyond its structures, until `close()`.
+        let charge = Reservation::take(self.limits.memory_pool(), OPEN_COST)
+            .ok_or(Error::OutOfMemory { method })?;
+        let opened = os::open(self.ty, addr, st.machine.ttl()).map_err(|e| Error::os(method, e))?;
+        st.open_charge = Some(charge);
         if let Some(e) = opened.ttl_error {
             st.machine.report(Error::os(Method::SetTtl, e));
         }
@@ -124,10 +157,9 @@ impl Inner {
         st.io = Some(opened.io);
         st.machine.opened(opened.local);
         let me = self.clone();
-        self.spawner.spawn(Box::pin(async move {
-            let mut batch = sys::RecvBatch::new();
-            poll_fn(|cx| me.poll_read(cx, &mut batch)).await;
-        }));
+        self.spawner.spawn(Box::pin(
+            async move { poll_fn(|cx| me.poll_read(cx)).await },
+        ));
         Ok(opened.local.port())
     }
 
@@ -189,6 +221,12 @@ impl Inner {
         if !pool.take(cost) {
             return Err(Error::QueueFull { method });
         }
+        // The memory budget counts what waits to be sent too.
+        let memory = self.limits.memory_pool();
+        if !memory.take(cost) {
+            pool.give(cost);
+            return Err(Error::QueueFull { method });
+        }
         match st.machine.queue(method, target, data) {
             Ok(start) => {
                 st.pooled += cost;
@@ -201,6 +239,7 @@ impl Inner {
             }
             Err(e) => {
                 pool.give(cost);
+                memory.give(cost);
                 Err(e)
             }
         }
@@ -211,6 +250,7 @@ impl Inner {
         let now = st.machine.outbox_bytes();
         if st.pooled > now {
             self.limits.send_pool().give(st.pooled - now);
+            self.limits.memory_pool().give(st.pooled - now);
             st.pooled = now;
         }
     }
@@ -221,6 +261,7 @@ impl Inner {
             match st.machine.close() {
                 Some(flush) => {
                     self.settle_pool(&mut st);
+                    st.open_charge = None;
                     (flush, st.io.take(), st.writer.take())
                 }
                 None => return,
@@ -345,16 +386,23 @@ impl Inner {
     }
 
     /// Reads datagrams until the kernel has none or the socket closes.
-    fn poll_read(&self, cx: &mut Context<'_>, batch: &mut sys::RecvBatch) -> Poll<()> {
+    fn poll_read(&self, cx: &mut Context<'_>) -> Poll<()> {
         for _ in 0..READ_BUDGET {
             let mut failed = false;
             {
                 let mut st = self.lock();
                 let st = &mut *st;
-                let (Some(io), Some(local)) = (st.io.as_ref(), st.machine.local()) else {
+                if st.io.is_none() {
+                    return Poll::Ready(());
+                }
+                let Some(local) = st.machine.local() else {
                     return Poll::Ready(());
                 };
-                match io.poll_read_ready(cx) {
+                let ready = match os::reader(&mut st.io, &self.runtime) {
+                    Ok(io) => io.poll_read_ready(cx),
+                    Err(e) => Poll::Ready(Err(e)),
+                };
+                match ready {
                     Poll::Pending => {
                         self.gate.reader.register(cx.waker());
                         return Poll::Pending;
@@ -364,7 +412,9 @@ impl Inner {
                         failed = true;
                     }
                     Poll::Ready(Ok(guard)) => {
-                        self.read_batch(&mut st.machine, guard, local, batch);
+                        sys::with_batch(|batch| {
+                            self.read_batch(&mut st.machine, guard, local, batch);
+                        });
                     }
                 }
             }

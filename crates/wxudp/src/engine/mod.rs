@@ -18,7 +18,7 @@ use tokio::runtime::Handle;
 
 use crate::delivery::{EventSink, Gate, Stats};
 use crate::error::{Error, Method};
-use crate::limits::Limits;
+use crate::limits::{Limits, Reservation, SOCKET_COST};
 use crate::options::{SendOptions, SocketType};
 use crate::os;
 use crate::policy::{on_own_subnet, Policy};
@@ -129,6 +129,12 @@ impl Engine {
     /// Creates an unbound socket like [`with_spawner`](Engine::with_spawner), bounded by
     /// `limits` instead of the defaults.
     ///
+    /// When the memory budget of `limits` ([`Limits::with_memory_total`]) has no room
+    /// for another socket, the engine is closed from the start and its sink gets one
+    /// `error` event, `createUDPSocket:fail cannot allocate memory (native memory budget
+    /// used up)`, and no `close` event ([`try_with_limits`](Engine::try_with_limits)
+    /// returns that error instead).
+    ///
     /// # Examples
     /// ```
     /// # let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
@@ -151,8 +157,72 @@ impl Engine {
         runtime: Handle,
         spawner: impl Spawn,
     ) -> Self {
+        // A socket the memory budget has no room for is made closed, with the error.
+        let charge = Reservation::take(limits.memory_pool(), SOCKET_COST);
+        let refused = charge.is_none();
+        let engine = Self::build(ty, policy, limits, sink, runtime, spawner, charge);
+        if refused {
+            engine.inner.refuse();
+        }
+        engine
+    }
+
+    /// Creates an unbound socket like [`with_limits`](Engine::with_limits), or none when
+    /// the memory budget of `limits` has no room for it: a front end that makes
+    /// something lighter for a refused socket than a closed engine (the JavaScript
+    /// runtime does: a script may keep thousands of refused sockets).
+    ///
+    /// # Errors
+    /// [`Error::OutOfMemory`] (`createUDPSocket:fail cannot allocate memory (native
+    /// memory budget used up)`), not delivered to any sink.
+    ///
+    /// # Examples
+    /// ```
+    /// # let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    /// use wxudp::frontend::{Delivery, Engine};
+    /// use wxudp::{Limits, Policy, SocketType};
+    /// let handle = rt.handle().clone();
+    /// let limits = Limits::default().with_memory_total(0);
+    /// let sink = |_: Delivery| {};
+    /// let err = Engine::try_with_limits(SocketType::Udp4, Policy::Any, limits, sink, handle.clone(), handle)
+    ///     .unwrap_err();
+    /// assert_eq!(err.to_string(), "createUDPSocket:fail cannot allocate memory (native memory budget used up)");
+    /// ```
+    pub fn try_with_limits(
+        ty: SocketType,
+        policy: Policy,
+        limits: Limits,
+        sink: impl EventSink,
+        runtime: Handle,
+        spawner: impl Spawn,
+    ) -> Result<Self, Error> {
+        let charge =
+            Reservation::take(limits.memory_pool(), SOCKET_COST).ok_or(Error::OutOfMemory {
+                method: Method::CreateUdpSocket,
+            })?;
+        Ok(Self::build(
+            ty,
+            policy,
+            limits,
+            sink,
+            runtime,
+            spawner,
+            Some(charge),
+        ))
+    }
+
+    fn build(
+        ty: SocketType,
+        policy: Policy,
+        limits: Limits,
+        sink: impl EventSink,
+        runtime: Handle,
+        spawner: impl Spawn,
+        charge: Option<Reservation>,
+    ) -> Self {
         Engine {
             inner: Arc::new(Inner {
+                _charge: charge,
                 ty,
                 sink: Box::new(sink),
                 gate: Arc::new(Gate::new(&limits)),
@@ -165,6 +235,7 @@ impl Engine {
                     draining: false,
                     pooled: 0,
                     spare: std::collections::VecDeque::new(),
+                    open_charge: None,
                 }),
                 limits,
             }),

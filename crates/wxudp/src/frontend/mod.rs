@@ -24,7 +24,7 @@ pub use args::{
     ttl, type_name, view_bytes, Key, Kind, Off, Source, ViewError,
 };
 
-pub use crate::delivery::{Delivery, EventSink};
+pub use crate::delivery::{Delivery, EventSink, Refusals};
 pub use crate::engine::{Calls, Engine};
 pub use crate::event::Registry;
 pub use crate::spawn::{IoDriver, IoQueue, IoTask, Spawn};

@@ -170,6 +170,18 @@ impl SocketState {
         std::mem::swap(&mut self.events, into);
     }
 
+    /// Frees what a closed socket no longer needs: the buffers of its (empty) event
+    /// queue and outbox, and the last address parsed.
+    pub(crate) fn free_buffers(&mut self) {
+        if self.events.is_empty() {
+            self.events = VecDeque::new();
+        }
+        if self.outbox.is_empty() {
+            self.outbox = VecDeque::new();
+        }
+        self.last_ip = None;
+    }
+
     /// Whether events are waiting to be taken.
     pub(crate) fn has_events(&self) -> bool {
         !self.events.is_empty()

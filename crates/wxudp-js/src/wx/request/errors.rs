@@ -14,6 +14,9 @@ pub(crate) enum NetError {
     TooLarge,
     /// A network error: Chromium's number and name (`-102`, `ERR_CONNECTION_REFUSED`).
     Net(i32, &'static str),
+    /// The run's memory budget (`--native-memory`) had no room for the request or its
+    /// answer.
+    OutOfMemory,
 }
 
 impl NetError {
@@ -26,6 +29,7 @@ impl NetError {
                 super::MAX_BODY_BYTES >> 20
             ),
             NetError::Net(code, name) => format!("{code}:net::{name}"),
+            NetError::OutOfMemory => "cannot allocate memory (native memory budget used up)".into(),
         }
     }
 
@@ -34,7 +38,7 @@ impl NetError {
     pub(crate) fn errno(&self) -> i32 {
         match self {
             NetError::Timeout => 5,
-            NetError::TooLarge | NetError::Net(..) => 600001,
+            NetError::TooLarge | NetError::Net(..) | NetError::OutOfMemory => 600001,
         }
     }
 

@@ -33,6 +33,11 @@ pub(crate) const MAX_CONCURRENT: usize = 10;
 /// The largest response body read: 64 MiB; beyond it the request fails.
 pub(crate) const MAX_BODY_BYTES: usize = 64 << 20;
 
+/// What a request counts in the run's memory budget from `wx.request` until it ends,
+/// beside its request body and the response's bytes until they reach the script: its
+/// task, its description and its share of a connection's buffers.
+pub(crate) const REQUEST_COST: usize = 16 << 10;
+
 /// What one run's requests share.
 pub(crate) struct Http {
     /// Built at the first request: one client that follows redirects, one that does not.
@@ -44,6 +49,8 @@ pub(crate) struct Http {
     running: RefCell<HashMap<u64, tokio::task::AbortHandle>>,
     observer: Arc<Observer>,
     runtime: tokio::runtime::Handle,
+    /// The run's memory budget, which requests count against.
+    limits: wxudp::Limits,
 }
 
 /// A request as request.js hands it over.
@@ -71,6 +78,7 @@ impl Http {
         ca: Option<std::path::PathBuf>,
         observer: Arc<Observer>,
         runtime: tokio::runtime::Handle,
+        limits: wxudp::Limits,
     ) -> Http {
         Http {
             clients: RefCell::new(None),
@@ -79,6 +87,7 @@ impl Http {
             running: RefCell::default(),
             observer,
             runtime,
+            limits,
         }
     }
 
@@ -114,7 +123,8 @@ impl Http {
         builder.build().map_err(|e| e.to_string())
     }
 
-    /// Starts a request; its events go to `sender`.
+    /// Starts a request; its events go to `sender`. One the run's memory budget has no
+    /// room for fails as WeChat's fail: `request:fail cannot allocate memory ...`.
     fn start(&self, spec: Spec, sender: Sender) -> Result<(), String> {
         let client = self.client(spec.follow)?;
         let places = self.places.clone();
@@ -122,14 +132,24 @@ impl Http {
         let id = sender.id();
         let started = Instant::now();
         observer.request_started(id, spec.method.as_str(), spec.url.as_str());
+        let cost = REQUEST_COST.saturating_add(spec.body.as_ref().map_or(0, Vec::len));
+        let Some(charge) = self.limits.reserve(cost) else {
+            let e = NetError::OutOfMemory;
+            observer.request_ended(id, Err(e.reason()), 0.0);
+            sender.send(true, move |ctx| fail_event(ctx, &e));
+            return Ok(());
+        };
+        let limits = self.limits.clone();
         let task = self.runtime.spawn(async move {
+            let _charge = charge;
             let _place = places.acquire_owned().await;
             let timeout = spec.timeout;
-            let outcome = match tokio::time::timeout(timeout, exchange(client, spec, &sender)).await
-            {
-                Ok(outcome) => outcome,
-                Err(_) => Err(NetError::Timeout),
-            };
+            let outcome =
+                match tokio::time::timeout(timeout, exchange(client, spec, &sender, &limits)).await
+                {
+                    Ok(outcome) => outcome,
+                    Err(_) => Err(NetError::Timeout),
+                };
             let ms = started.elapsed().as_secs_f64() * 1000.0;
             match outcome {
                 Ok((head, bytes)) => {
@@ -166,6 +186,7 @@ async fn exchange(
     client: reqwest::Client,
     spec: Spec,
     sender: &Sender,
+    limits: &wxudp::Limits,
 ) -> Result<(Head, u64), NetError> {
     let mut request = client.request(spec.method, spec.url);
     for (name, value) in &spec.headers {
@@ -182,6 +203,8 @@ async fn exchange(
     let h = head.clone();
     sender.send(false, move |ctx| head_event(ctx, "headers", &h));
     let mut body = Vec::new();
+    // The response's bytes count in the memory budget until the script has them.
+    let mut body_charge = limits.reserve(0).ok_or(NetError::OutOfMemory)?;
     let mut total = 0u64;
     while let Some(chunk) = response
         .chunk()
@@ -191,7 +214,9 @@ async fn exchange(
         total += chunk.len() as u64;
         if spec.chunked {
             let bytes = chunk.to_vec();
+            let charge = limits.reserve(bytes.len()).ok_or(NetError::OutOfMemory)?;
             sender.send(false, move |ctx| {
+                let _charge = charge;
                 let event = Object::new(ctx.clone())?;
                 event.set("type", "chunk")?;
                 event.set("data", js_array_buffer(ctx.clone(), &bytes)?)?;
@@ -201,12 +226,16 @@ async fn exchange(
             if body.len() + chunk.len() > MAX_BODY_BYTES {
                 return Err(NetError::TooLarge);
             }
+            if !body_charge.grow(chunk.len()) {
+                return Err(NetError::OutOfMemory);
+            }
             body.extend_from_slice(&chunk);
         }
     }
     let h = head.clone();
     let arraybuffer = spec.arraybuffer;
     sender.send(true, move |ctx| {
+        let _charge = body_charge;
         let event = head_event(ctx, "done", &h)?;
         let obj = Object::from_value(event.clone())?;
         if arraybuffer {

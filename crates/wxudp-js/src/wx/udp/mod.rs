@@ -48,7 +48,8 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, n: &Object<'js>, host: &Shared) -> rq
                     .borrow_mut()
                     .sockets
                     .create(&ctx, *parsed.as_ref().unwrap_or(&SocketType::Udp4))?;
-                if let Err(e) = parsed {
+                // A socket refused for memory is closed with its own error already.
+                if let (Err(e), false) = (parsed, handle.borrow().is_refused()) {
                     let engine = handle.borrow().engine();
                     let _ = engine.invoke(Method::CreateUdpSocket, |_| Err::<(), _>(e));
                 }
@@ -216,6 +217,14 @@ fn call_on<'js, T>(
     method: Method,
     f: impl FnOnce(&Calls<'_>) -> Result<T, Error>,
 ) -> Option<T> {
+    if handle.borrow().is_refused() {
+        // Closed from the start, without an engine of its own: it answers as a closed
+        // socket does, before its arguments are read.
+        let mut h = host.borrow_mut();
+        h.sockets.refuse(handle, Error::Closed { method });
+        h.sockets.settle(ctx, handle);
+        return None;
+    }
     let engine = handle.borrow().engine();
     let out = engine.invoke(method, f).ok();
     host.borrow_mut().sockets.settle(ctx, handle);

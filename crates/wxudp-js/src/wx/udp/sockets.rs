@@ -18,7 +18,7 @@ use std::sync::Arc;
 use rquickjs::class::{JsClass, Trace, Tracer, Writable};
 use rquickjs::{Class, Ctx, Function, JsLifetime, Object, Persistent};
 use tokio::sync::mpsc::UnboundedSender;
-use wxudp::frontend::{Delivery, Engine, IoQueue, Registry};
+use wxudp::frontend::{Delivery, Engine, IoQueue, Refusals, Registry};
 use wxudp::{Limits, Policy, SocketType};
 
 /// Hashes a socket id for the maps the loop looks up on every event. Ids are handed out
@@ -56,7 +56,12 @@ pub(crate) type IdMap<V> = HashMap<u64, V, std::hash::BuildHasherDefault<IdHashe
 /// refers to its own socket (as most do) forms a cycle the collector frees.
 pub(crate) struct SocketHandle<'js> {
     id: u64,
+    /// The socket's engine; for a socket the memory budget refused, the run's one
+    /// closed engine, shared (see [`SocketHandle::is_refused`]).
     engine: Rc<Engine>,
+    /// Refused by the memory budget: closed from the start, without an engine of its
+    /// own; its errors go through the run's [`Refusals`].
+    refused: bool,
     /// Events emitted by the engine and not yet dispatched.
     pending: Arc<AtomicUsize>,
     /// What the last [`Sockets::settle`] found (open, kept): the maps already say so.
@@ -99,6 +104,11 @@ impl SocketHandle<'_> {
     pub(crate) fn engine(&self) -> Rc<Engine> {
         self.engine.clone()
     }
+
+    /// Whether the memory budget refused this socket (it has no engine of its own).
+    pub(crate) fn is_refused(&self) -> bool {
+        self.refused
+    }
 }
 
 /// A handle kept across event-loop turns, and its engine.
@@ -122,6 +132,10 @@ pub(crate) struct Sockets {
     /// [`wxudp::frontend::Engine::with_spawner`]): a datagram then reaches the loop without a wake
     /// from another task.
     pub(crate) io: IoQueue,
+    /// The errors of refused sockets, bounded as an engine's are.
+    refusals: Refusals,
+    /// The closed engine every refused socket shares (made at the first refusal).
+    refused: Option<Rc<Engine>>,
 }
 
 impl Sockets {
@@ -141,6 +155,8 @@ impl Sockets {
             limits,
             observer: None,
             io: IoQueue::new(),
+            refusals: Refusals::new(&Limits::default()),
+            refused: None,
         }
     }
 
@@ -164,7 +180,7 @@ impl Sockets {
             Some(tap) => self.limits.clone().with_tap(tap),
             None => self.limits.clone(),
         };
-        let engine = Engine::with_limits(
+        let made = Engine::try_with_limits(
             ty,
             self.policy.clone(),
             limits,
@@ -172,16 +188,57 @@ impl Sockets {
             self.runtime.clone(),
             self.io.clone(),
         );
-        Class::instance(
+        let (engine, refused) = match made {
+            Ok(engine) => (Rc::new(engine), None),
+            // No room in the memory budget: a socket closed from the start, which holds
+            // next to nothing (a script may keep thousands), and its error.
+            Err(e) => (self.dead_engine(ty), Some(e)),
+        };
+        let handle = Class::instance(
             ctx.clone(),
             SocketHandle {
                 id,
-                engine: Rc::new(engine),
+                engine,
+                refused: refused.is_some(),
                 pending,
                 settled: Cell::new((false, false)),
                 listeners: Registry::default(),
             },
-        )
+        )?;
+        if let Some(e) = refused {
+            self.refuse(&handle, e);
+        }
+        Ok(handle)
+    }
+
+    /// The closed engine refused sockets share.
+    fn dead_engine(&mut self, ty: SocketType) -> Rc<Engine> {
+        let (runtime, io) = (self.runtime.clone(), self.io.clone());
+        self.refused
+            .get_or_insert_with(|| {
+                // Closed from the start: a budget of nothing refuses it.
+                let none = Limits::default().with_memory_total(0);
+                let sink = |_: Delivery| {};
+                Rc::new(Engine::with_limits(
+                    ty,
+                    Policy::Any,
+                    none,
+                    sink,
+                    runtime,
+                    io,
+                ))
+            })
+            .clone()
+    }
+
+    /// Queues `error` for a refused socket, within the refused sockets' error backlog
+    /// (1024 events, and the process's shared one).
+    pub(crate) fn refuse<'js>(&self, handle: &Class<'js, SocketHandle<'js>>, error: wxudp::Error) {
+        let h = handle.borrow();
+        if let Some(delivery) = self.refusals.error(error) {
+            h.pending.fetch_add(1, Ordering::AcqRel);
+            let _ = self.events.send((h.id, delivery));
+        }
     }
 
     /// Keeps `handle` for the loop while it is open or has events on their way, and
@@ -218,6 +275,12 @@ impl Sockets {
         let handle = self.live.get(&id)?.0.clone().restore(ctx).ok()?;
         handle.borrow().pending.fetch_sub(1, Ordering::AcqRel);
         Some(handle)
+    }
+
+    /// The budgets of the run's sockets, whose memory budget the run's timers and
+    /// requests share.
+    pub(crate) fn limits(&self) -> &Limits {
+        &self.limits
     }
 
     /// Whether any socket is bound and not closed.
