@@ -15,7 +15,6 @@ use crate::package::project::Project;
 use crate::runtime::stop::Stop;
 use crate::runtime::tasks::{JsFunction, Tasks};
 use crate::runtime::timers::{SharedTimers, Timers};
-use crate::wx::storage::Storage;
 use crate::wx::udp::sockets::Sockets;
 use crate::RunOptions;
 
@@ -28,7 +27,6 @@ pub(crate) struct Host {
     pub(crate) timers: SharedTimers,
     /// Callbacks waiting for work on tokio (HTTP requests, mDNS searches).
     pub(crate) tasks: Tasks,
-    pub(crate) storage: Storage,
     /// 1 once an exception went unhandled; the run goes on and exits with it.
     pub(crate) exit_code: i32,
     pub(crate) base_library: crate::BaseLibrary,
@@ -71,7 +69,6 @@ impl Host {
             sockets,
             timers: Rc::new(RefCell::new(timers)),
             tasks,
-            storage: Storage::open(options.storage.clone())?,
             exit_code: 0,
             base_library: options.base_library,
             stop,

@@ -55,6 +55,7 @@ pub(crate) const PRELUDE: &str = concat!(
 pub(crate) struct Prepared {
     answers: ui::Answers,
     files: fs::Files,
+    storage: storage::Storage,
 }
 
 impl Prepared {
@@ -63,6 +64,7 @@ impl Prepared {
         Ok(Prepared {
             answers: ui::load(options.answers.as_deref(), &options.deny)?,
             files: fs::Files::new(options.data.as_deref(), root)?,
+            storage: storage::Storage::open(options.storage.clone())?,
         })
     }
 }
@@ -86,7 +88,7 @@ pub(crate) fn install<'js>(
     text::install(ctx, n)?;
     let loader = crate::package::natives::install(ctx, n, host, options.verbose)?;
     system::install(ctx, n, host)?;
-    storage::natives::install(ctx, n, host)?;
+    storage::natives::install(ctx, n, prepared.storage)?;
     pages::install(ctx, n, host, &loader)?;
     wifi::install(ctx, n, host)?;
     let http = {
