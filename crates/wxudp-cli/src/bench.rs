@@ -27,6 +27,7 @@ use crate::target::parse_count;
 
 mod histogram;
 mod native;
+#[cfg(feature = "charts")]
 mod plot;
 mod report;
 mod script;
@@ -413,7 +414,13 @@ pub fn bench(args: &BenchArgs) -> Result<(), Failure> {
             .unwrap_or_default()
     );
     if let Some(path) = &args.plot {
+        #[cfg(feature = "charts")]
         plot::plot(path, &sections, &caption).map_err(Failure::runtime)?;
+        #[cfg(not(feature = "charts"))]
+        return Err(Failure::runtime(format!(
+            "cannot draw {}: this wxudp was built without its `charts` feature",
+            path.display()
+        )));
     }
     if args.json {
         let header = serde_json::json!({

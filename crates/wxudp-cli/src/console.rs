@@ -2,14 +2,13 @@
 //! that a stderr nobody reads (a full pipe) never stalls the receive loop, and a closed
 //! stderr is ignored instead of a panic (as `eprintln!` does).
 //!
-//! While a progress bar is on screen, lines are printed above it (see [`set_bar`]).
+//! While a progress bar is on screen, lines are printed above it (see
+//! [`with_bar_hidden`]).
 
 use std::io::Write;
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 use std::time::Duration;
-
-use indicatif::ProgressBar;
 
 /// Lines waiting for stderr; beyond this many (stderr is stalled) later notes are
 /// dropped rather than block the command.
@@ -22,7 +21,6 @@ enum Item {
 }
 
 static STDERR: OnceLock<Option<SyncSender<Item>>> = OnceLock::new();
-static BAR: Mutex<Option<ProgressBar>> = Mutex::new(None);
 
 fn sender() -> Option<&'static SyncSender<Item>> {
     STDERR
@@ -59,22 +57,7 @@ fn write_stderr(line: &str) {
     });
 }
 
-/// Runs `f` (which writes to the terminal) with the progress bar, if any, cleared and
-/// redrawn after.
-pub fn with_bar_hidden<T>(f: impl FnOnce() -> T) -> T {
-    let bar = BAR.lock().ok().and_then(|b| b.clone());
-    match bar {
-        Some(bar) => bar.suspend(f),
-        None => f(),
-    }
-}
-
-/// Shows `bar` (or, with `None`, forgets the bar shown) for [`with_bar_hidden`].
-pub fn set_bar(bar: Option<ProgressBar>) {
-    if let Ok(mut slot) = BAR.lock() {
-        *slot = bar;
-    }
-}
+pub use crate::progress::with_bar_hidden;
 
 /// Queues a line for stderr.
 pub fn line(text: String) {

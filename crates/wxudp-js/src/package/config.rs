@@ -43,6 +43,7 @@ pub(crate) enum Interop {
 
 impl Interop {
     /// The name the transform and the prelude know it by.
+    #[cfg_attr(not(feature = "transform"), allow(dead_code))]
     pub(crate) fn name(self) -> &'static str {
         match self {
             Interop::Babel => "babel",

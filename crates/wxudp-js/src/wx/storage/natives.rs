@@ -13,7 +13,11 @@ use super::Storage;
 
 /// Adds `N.storageGet`, `N.storageSet`, `N.storageRemove`, `N.storageClear` and the
 /// limits storage.js checks before it calls them.
-pub(crate) fn install<'js>(ctx: &Ctx<'js>, n: &Object<'js>, storage: Storage) -> rquickjs::Result<()> {
+pub(crate) fn install<'js>(
+    ctx: &Ctx<'js>,
+    n: &Object<'js>,
+    storage: Storage,
+) -> rquickjs::Result<()> {
     let storage = Rc::new(RefCell::new(storage));
     let h = storage.clone();
     n.set(
