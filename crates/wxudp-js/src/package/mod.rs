@@ -7,6 +7,7 @@ pub(crate) mod depth;
 pub(crate) mod loader;
 pub(crate) mod modules;
 pub(crate) mod natives;
+mod open;
 pub(crate) mod project;
 pub(crate) mod resolve;
 pub(crate) mod transform;

@@ -6,19 +6,15 @@
 //! (by `..`, an absolute path or a symlink), a FIFO, a device, a directory — fails with
 //! the same "Cannot find module" error as a missing file, so a script learns neither the
 //! content nor the existence of anything outside the package. Reading opens the file
-//! without following a final symlink and without blocking, resolving its path beneath
-//! the package root once more in the kernel (`openat2` with `RESOLVE_BENEATH`: a folder
-//! swapped for a symlink out of the package after the check is refused; where a sandbox
-//! filters `openat2`, the plain open), checks the
-//! opened file with `fstat` (a regular file, at most [`MAX_MODULE_BYTES`]) and reads at
-//! most that much.
+//! without following a final symlink and without blocking, beneath the package root
+//! once more (package/open.rs: a folder swapped for a symlink out of the package after
+//! the check is refused), checks the opened file with `fstat` (a regular file, at most
+//! [`MAX_MODULE_BYTES`]) and reads at most that much.
 
-use std::fs::File;
 use std::io::Read;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
-use nix::fcntl::OFlag;
+use super::open::{open_beneath, open_file};
 
 /// The largest module file (`.js` or `.json`) `require` reads: 16 MiB. Larger files fail
 /// with `cannot load PATH: the file is larger than 16 MiB`.
@@ -102,89 +98,13 @@ pub(crate) fn read_source(root: Option<&Path>, path: &Path) -> Result<String, Re
         .map_err(|e| ReadError::Unreadable(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))
 }
 
-/// O_NONBLOCK: opening a FIFO that a check let through (a race) must not wait for a
-/// writer. O_NOFOLLOW: a final component that is a symlink is refused.
-const OPEN_FLAGS: OFlag = OFlag::O_NONBLOCK.union(OFlag::O_NOFOLLOW);
-
-fn open_file(path: &Path) -> std::io::Result<File> {
-    File::options()
-        .read(true)
-        .custom_flags(OPEN_FLAGS.bits())
-        .open(path)
-}
-
-/// Opens `real` (a canonical path inside the canonical `root`) so that the path is
-/// resolved beneath `root` once more, by the kernel, at the moment of the open
-/// (`openat2` with `RESOLVE_BENEATH`): a folder of the path swapped for a symlink out of
-/// the package between [`inside`]'s check and the open fails here instead of reading
-/// what it points to. Where `openat2` cannot be used (Linux before 5.6, or a sandbox
-/// whose seccomp filter refuses it, as Docker's default profile does with EPERM), the
-/// plain open remains.
-fn open_beneath(root: &Path, real: &Path) -> std::io::Result<File> {
-    use nix::errno::Errno;
-    use nix::fcntl::{openat2, OpenHow, ResolveFlag};
-    use nix::sys::stat::Mode;
-    let relative = real
-        .strip_prefix(root)
-        .map_err(|_| std::io::Error::from(std::io::ErrorKind::NotFound))?;
-    let dir = nix::fcntl::open(
-        root,
-        OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
-        Mode::empty(),
-    )?;
-    if !openat2_works(&dir) {
-        return open_file(real);
-    }
-    let how = OpenHow::new()
-        .flags(OFlag::O_RDONLY | OFlag::O_CLOEXEC | OPEN_FLAGS)
-        .resolve(ResolveFlag::RESOLVE_BENEATH | ResolveFlag::RESOLVE_NO_MAGICLINKS);
-    // EAGAIN: the kernel saw a rename race it could not rule out; it asks for a retry
-    // (never the plain open: that is the race this guards against).
-    for _ in 0..8 {
-        match openat2(&dir, relative, how) {
-            Err(Errno::EAGAIN) => continue,
-            Ok(fd) => return Ok(File::from(fd)),
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Err(Errno::EAGAIN.into())
-}
-
-/// Whether `openat2` can be used here, asked once per process: an `O_PATH` open of the
-/// folder itself needs no permission, so a failure means the call is missing or
-/// filtered; except running out of descriptors or memory, which says nothing about it
-/// (the open that follows fails the same way) and is not remembered.
-fn openat2_works(dir: &impl std::os::fd::AsFd) -> bool {
-    use nix::errno::Errno;
-    use nix::fcntl::{openat2, OpenHow, ResolveFlag};
-    use std::sync::atomic::{AtomicU8, Ordering};
-    const UNKNOWN: u8 = 0;
-    const WORKS: u8 = 1;
-    const MISSING: u8 = 2;
-    static STATE: AtomicU8 = AtomicU8::new(UNKNOWN);
-    match STATE.load(Ordering::Relaxed) {
-        WORKS => return true,
-        MISSING => return false,
-        _ => {}
-    }
-    let how = OpenHow::new()
-        .flags(OFlag::O_PATH | OFlag::O_CLOEXEC)
-        .resolve(ResolveFlag::RESOLVE_BENEATH);
-    let state = match openat2(dir, ".", how) {
-        Ok(_) => WORKS,
-        Err(Errno::EMFILE | Errno::ENFILE | Errno::ENOMEM) => return true,
-        Err(_) => MISSING,
-    };
-    STATE.store(state, Ordering::Relaxed);
-    state == WORKS
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
     use crate::package::resolve::{Mode, Resolver};
+    use std::fs::File;
     use std::os::unix::fs::symlink;
 
     /// What `require(request)` finds from a file in `dir`, in the package at `root`.
@@ -319,14 +239,7 @@ mod tests {
         symlink(&t.outside, t.pkg.join("utils/lib")).unwrap();
         // A plain open of the checked path would read the file outside now.
         assert!(open_file(&real).is_ok());
-        let dir = File::open(&root).unwrap();
-        if openat2_works(&dir) {
-            let e = open_beneath(&root, &real).unwrap_err();
-            assert_eq!(e.raw_os_error(), Some(nix::libc::EXDEV), "{e}");
-        } else {
-            // A kernel or sandbox without openat2: the plain open, the documented gap.
-            assert!(open_beneath(&root, &real).is_ok());
-        }
+        assert!(open_beneath(&root, &real).is_err());
         // And through the public path: the same answer as for a missing file.
         assert!(matches!(
             read_source(Some(&t.pkg), &real),

@@ -1,5 +1,7 @@
-//! QuickJS's allocator for a run: the C library's `malloc`, with the run's
-//! `--js-memory` bound kept here rather than by QuickJS.
+//! QuickJS's allocator for a run, with the run's `--js-memory` bound kept here rather
+//! than by QuickJS: on Linux the C library's `malloc` (glibc tells a block's size);
+//! elsewhere, and with the `portable` feature, Rust's global allocator with the size in
+//! a header before each block ([`block`]).
 //!
 //! QuickJS reports an allocation it could not make by throwing `InternalError: out of
 //! memory`, an object it must allocate too: at the bound itself that allocation failed
@@ -14,7 +16,6 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use nix::libc;
 use rquickjs::allocator::Allocator;
 
 /// Bytes allowed beyond the bound after a refused allocation: 1 MiB.
@@ -83,24 +84,160 @@ impl Budgeted {
     }
 }
 
-/// The size the C library gave a block (what QuickJS's own allocator counts too).
+/// The size of a block (what QuickJS's own allocator counts too); 0 for null.
 fn usable(ptr: *mut u8) -> usize {
     if ptr.is_null() {
         return 0;
     }
-    // SAFETY: `ptr` is a live block from this allocator's malloc/calloc/realloc (the
-    // callers pass only those), for which malloc_usable_size is defined.
+    // SAFETY: `ptr` is a live block of `block` (the callers pass only those).
     #[allow(unsafe_code)]
     unsafe {
-        libc::malloc_usable_size(ptr.cast())
+        block::usable(ptr)
     }
 }
 
-// SAFETY: every block comes from the C library's malloc, calloc or realloc, which
-// return null or memory of at least the size asked, aligned for any type (16 bytes on
-// the 64-bit targets, at least the `usize` the trait asks); `usable_size` is
-// malloc_usable_size of such a block; dealloc and realloc get only blocks of this
-// allocator (QuickJS's contract with it). A refusal is a null pointer, which the trait
+/// Blocks from glibc, which knows their sizes.
+#[cfg(wxudp_linux)]
+#[allow(unsafe_code)]
+mod block {
+    use nix::libc;
+
+    pub(super) unsafe fn malloc(size: usize) -> *mut u8 {
+        // SAFETY: malloc with any size is defined.
+        unsafe { libc::malloc(size.max(1)) }.cast()
+    }
+
+    pub(super) unsafe fn calloc(count: usize, size: usize) -> *mut u8 {
+        // SAFETY: calloc with any counts is defined.
+        unsafe { libc::calloc(count.max(1), size.max(1)) }.cast()
+    }
+
+    /// # Safety
+    /// `ptr` is null or a live block of this module.
+    pub(super) unsafe fn free(ptr: *mut u8) {
+        // SAFETY: the caller's contract.
+        unsafe { libc::free(ptr.cast()) }
+    }
+
+    /// # Safety
+    /// `ptr` is null or a live block of this module.
+    pub(super) unsafe fn realloc(ptr: *mut u8, size: usize) -> *mut u8 {
+        // SAFETY: the caller's contract; on failure `ptr` stays valid.
+        unsafe { libc::realloc(ptr.cast(), size.max(1)) }.cast()
+    }
+
+    /// # Safety
+    /// `ptr` is a live block of this module.
+    pub(super) unsafe fn usable(ptr: *mut u8) -> usize {
+        // SAFETY: the caller's contract (malloc_usable_size of a malloc block).
+        unsafe { libc::malloc_usable_size(ptr.cast()) }
+    }
+}
+
+/// Blocks from Rust's global allocator, each behind a header of [`HEADER`] bytes that
+/// holds its size (the C libraries of macOS and Windows name their size functions
+/// differently; this needs none of them).
+#[cfg(not(wxudp_linux))]
+#[allow(unsafe_code)]
+mod block {
+    use std::alloc::{alloc, alloc_zeroed, dealloc, realloc as grow, Layout};
+
+    /// The header: the block's size, in 16 bytes so that the block stays aligned for
+    /// any type (what malloc promises and QuickJS relies on).
+    const HEADER: usize = 16;
+
+    fn layout(size: usize) -> Option<Layout> {
+        Layout::from_size_align(size.max(1).checked_add(HEADER)?, HEADER).ok()
+    }
+
+    /// # Safety
+    /// `base` is the start of a block of `layout(size)` from the global allocator.
+    unsafe fn finish(base: *mut u8, size: usize) -> *mut u8 {
+        if base.is_null() {
+            return base;
+        }
+        // SAFETY: the block starts with HEADER (>= 8) bytes, aligned to 16, for the size;
+        // the caller's memory follows them.
+        unsafe {
+            base.cast::<usize>().write(size.max(1));
+            base.add(HEADER)
+        }
+    }
+
+    /// # Safety
+    /// `ptr` is a live block of this module.
+    unsafe fn base_and_size(ptr: *mut u8) -> (*mut u8, usize) {
+        // SAFETY: `ptr` is HEADER bytes into a block whose header holds its size.
+        unsafe {
+            let base = ptr.sub(HEADER);
+            (base, base.cast::<usize>().read())
+        }
+    }
+
+    pub(super) unsafe fn malloc(size: usize) -> *mut u8 {
+        let Some(layout) = layout(size) else {
+            return std::ptr::null_mut();
+        };
+        // SAFETY: a layout of non-zero size; `finish` gets what `alloc` returned.
+        unsafe { finish(alloc(layout), size) }
+    }
+
+    pub(super) unsafe fn calloc(count: usize, size: usize) -> *mut u8 {
+        let Some(total) = count.checked_mul(size) else {
+            return std::ptr::null_mut();
+        };
+        let Some(layout) = layout(total) else {
+            return std::ptr::null_mut();
+        };
+        // SAFETY: as in `malloc`, zeroed.
+        unsafe { finish(alloc_zeroed(layout), total) }
+    }
+
+    /// # Safety
+    /// `ptr` is null or a live block of this module.
+    pub(super) unsafe fn free(ptr: *mut u8) {
+        if ptr.is_null() {
+            return;
+        }
+        // SAFETY: the caller's contract: the block was allocated with `layout(size)`.
+        unsafe {
+            let (base, size) = base_and_size(ptr);
+            if let Some(layout) = layout(size) {
+                dealloc(base, layout);
+            }
+        }
+    }
+
+    /// # Safety
+    /// `ptr` is null or a live block of this module.
+    pub(super) unsafe fn realloc(ptr: *mut u8, size: usize) -> *mut u8 {
+        if ptr.is_null() {
+            // SAFETY: as `malloc`.
+            return unsafe { malloc(size) };
+        }
+        // SAFETY: the caller's contract: the block was allocated with `layout(old)`;
+        // `grow` keeps it valid on failure (null), else moves it and its header.
+        unsafe {
+            let (base, old) = base_and_size(ptr);
+            let (Some(from), Some(to)) = (layout(old), layout(size)) else {
+                return std::ptr::null_mut();
+            };
+            finish(grow(base, from, to.size()), size)
+        }
+    }
+
+    /// # Safety
+    /// `ptr` is a live block of this module.
+    pub(super) unsafe fn usable(ptr: *mut u8) -> usize {
+        // SAFETY: the caller's contract.
+        unsafe { base_and_size(ptr).1 }
+    }
+}
+
+// SAFETY: every block comes from `block`'s malloc, calloc or realloc, which return null
+// or memory of at least the size asked, aligned for any type (16 bytes, at least the
+// `usize` the trait asks); `usable_size` is the size of such a block; dealloc and
+// realloc get only blocks of this allocator (QuickJS's contract with it). A refusal is a null pointer, which the trait
 // allows. Tested by `tests::counts_and_refuses` and by every run (all of QuickJS's
 // memory goes through it).
 #[allow(unsafe_code)]
@@ -109,8 +246,8 @@ unsafe impl Allocator for Budgeted {
         if !self.admit(size) {
             return std::ptr::null_mut();
         }
-        // SAFETY: malloc with any size is defined; null is handled.
-        let ptr = unsafe { libc::malloc(size.max(1)) }.cast::<u8>();
+        // SAFETY: any size may be asked; null is handled.
+        let ptr = unsafe { block::malloc(size) };
         self.used += usable(ptr);
         ptr
     }
@@ -122,8 +259,8 @@ unsafe impl Allocator for Budgeted {
         if !self.admit(total) {
             return std::ptr::null_mut();
         }
-        // SAFETY: calloc with any counts is defined; null is handled.
-        let ptr = unsafe { libc::calloc(count.max(1), size.max(1)) }.cast::<u8>();
+        // SAFETY: any counts may be asked; null is handled.
+        let ptr = unsafe { block::calloc(count, size) };
         self.used += usable(ptr);
         ptr
     }
@@ -131,7 +268,7 @@ unsafe impl Allocator for Budgeted {
     unsafe fn dealloc(&mut self, ptr: *mut u8) {
         let size = usable(ptr);
         // SAFETY: `ptr` is a block of this allocator (the caller's contract), or null.
-        unsafe { libc::free(ptr.cast()) };
+        unsafe { block::free(ptr) };
         self.freed(size);
     }
 
@@ -142,7 +279,7 @@ unsafe impl Allocator for Budgeted {
         }
         // SAFETY: `ptr` is a block of this allocator (the caller's contract), or null;
         // on failure it stays valid and counted.
-        let grown = unsafe { libc::realloc(ptr.cast(), new_size.max(1)) }.cast::<u8>();
+        let grown = unsafe { block::realloc(ptr, new_size) };
         if !grown.is_null() {
             self.freed(old);
             self.used += usable(grown);

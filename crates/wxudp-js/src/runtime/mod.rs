@@ -10,6 +10,7 @@ mod inbox;
 pub(crate) mod memory;
 pub(crate) mod names;
 pub(crate) mod rejections;
+pub(crate) mod signals;
 pub(crate) mod stop;
 pub(crate) mod tasks;
 pub mod timerfd;

@@ -17,8 +17,7 @@ use std::sync::Arc;
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
-use tokio::signal::unix::SignalKind;
-
+use super::signals;
 use crate::{EXIT_HANGUP, EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_TIMEOUT};
 
 /// How long the [`Watchdog`] lets a run that should end (a second signal, or past its
@@ -36,18 +35,6 @@ pub(crate) enum Signal {
 
 impl Signal {
     pub(crate) const ALL: [Signal; 3] = [Signal::Interrupt, Signal::Terminate, Signal::Hangup];
-
-    fn number(self) -> i32 {
-        match self {
-            Signal::Interrupt => signal_hook::consts::SIGINT,
-            Signal::Terminate => signal_hook::consts::SIGTERM,
-            Signal::Hangup => signal_hook::consts::SIGHUP,
-        }
-    }
-
-    pub(crate) fn kind(self) -> SignalKind {
-        SignalKind::from_raw(self.number())
-    }
 
     /// The exit status of a run this signal ended: 128 + its number.
     pub(crate) fn status(self) -> i32 {
@@ -234,9 +221,7 @@ impl Stop {
     pub(crate) fn catch_signals(&self) -> std::io::Result<SignalGuard> {
         let mut guard = SignalGuard(Vec::new());
         for (signal, flag) in Signal::ALL.iter().zip(&self.flags) {
-            guard
-                .0
-                .push(signal_hook::flag::register(signal.number(), flag.clone())?);
+            guard.0.extend(signals::set_flag(*signal, flag.clone())?);
         }
         Ok(guard)
     }
@@ -265,19 +250,11 @@ fn poll(
 }
 
 /// The signal handlers of a run; dropping it removes them.
-pub(crate) struct SignalGuard(Vec<signal_hook::SigId>);
-
-impl Drop for SignalGuard {
-    fn drop(&mut self) {
-        for id in self.0.drain(..) {
-            signal_hook::low_level::unregister(id);
-        }
-    }
-}
+pub(crate) struct SignalGuard(#[allow(dead_code)] Vec<signals::Handler>);
 
 /// Wakes the event loop when SIGINT, SIGTERM or SIGHUP comes (the loop then reads the
 /// flags through [`Stop::poll`]).
-pub(crate) struct Wake(Vec<tokio::signal::unix::Signal>);
+pub(crate) struct Wake(Vec<signals::Stream>);
 
 impl Wake {
     /// Must be called inside the loop's runtime.
@@ -285,7 +262,7 @@ impl Wake {
         Wake(
             Signal::ALL
                 .iter()
-                .filter_map(|s| tokio::signal::unix::signal(s.kind()).ok())
+                .filter_map(|s| signals::Stream::listen(*s).ok().flatten())
                 .collect(),
         )
     }
@@ -297,7 +274,7 @@ impl Wake {
 }
 
 /// The index of the next signal that comes on one of `streams`.
-async fn next_signal(streams: &mut [tokio::signal::unix::Signal]) -> usize {
+async fn next_signal(streams: &mut [signals::Stream]) -> usize {
     poll_fn(|cx| {
         for (i, stream) in streams.iter_mut().enumerate() {
             if let Poll::Ready(Some(())) = stream.poll_recv(cx) {
@@ -334,7 +311,11 @@ impl Watchdog {
             let _in_runtime = runtime.enter();
             Signal::ALL
                 .iter()
-                .map(|s| Ok((*s, tokio::signal::unix::signal(s.kind())?)))
+                .filter_map(|s| {
+                    signals::Stream::listen(*s)
+                        .map(|l| l.map(|l| (*s, l)))
+                        .transpose()
+                })
                 .collect::<std::io::Result<Vec<_>>>()?
         };
         let (over, over_rx) = tokio::sync::oneshot::channel();
@@ -362,7 +343,7 @@ impl Drop for Watchdog {
 async fn watch(
     deadline: Option<Instant>,
     flags: &[Arc<AtomicBool>; 3],
-    streams: Vec<(Signal, tokio::signal::unix::Signal)>,
+    streams: Vec<(Signal, signals::Stream)>,
     mut over: tokio::sync::oneshot::Receiver<()>,
     observer: &crate::observe::Observer,
 ) {
@@ -419,7 +400,7 @@ async fn watch(
                 let _ = std::io::Write::write_all(&mut std::io::stderr(), format!("{stuck}\n").as_bytes());
                 let status = observer.finish(status);
                 // _exit: stdout may be locked by the stuck thread, so no flushing.
-                signal_hook::low_level::exit(status);
+                signals::exit_now(status);
             }
         }
     }
@@ -512,7 +493,7 @@ mod tests {
     #[test]
     fn statuses_are_128_plus_the_signal() {
         for s in Signal::ALL {
-            assert_eq!(s.status(), 128 + s.number());
+            assert_eq!(Some(s.status()), signals::number(s).map(|n| 128 + n));
         }
         assert_eq!(Cause::Timeout.status(), 124);
     }

@@ -390,8 +390,17 @@ impl Files {
 }
 
 fn stats_of(p: &Path) -> Option<Stats> {
-    use std::os::unix::fs::MetadataExt;
     let m = std::fs::metadata(p).ok()?;
+    #[cfg(unix)]
+    let mode = std::os::unix::fs::MetadataExt::mode(&m);
+    // What a Unix `stat` would say: the type bits and rw-r--r-- (r--r--r-- read-only),
+    // rwxr-xr-x for a folder.
+    #[cfg(not(unix))]
+    let mode = match (m.is_dir(), m.permissions().readonly()) {
+        (true, _) => 0o040_755,
+        (false, false) => 0o100_644,
+        (false, true) => 0o100_444,
+    };
     let secs = |t: std::io::Result<std::time::SystemTime>| {
         t.ok()
             .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
@@ -399,7 +408,7 @@ fn stats_of(p: &Path) -> Option<Stats> {
     };
     Some(Stats {
         size: m.len(),
-        mode: m.mode(),
+        mode,
         accessed: secs(m.accessed()),
         modified: secs(m.modified()),
         directory: m.is_dir(),

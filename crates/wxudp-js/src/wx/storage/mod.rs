@@ -20,7 +20,6 @@ pub(crate) mod natives;
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{Read, Write};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -189,11 +188,12 @@ fn read_file(path: &Path) -> std::io::Result<(PathBuf, Option<String>)> {
         }
         Err(e) => return Err(e),
     };
+    let mut options = File::options();
+    options.read(true);
     // O_NONBLOCK: a FIFO given as the storage file must not hang the run.
-    let file = File::options()
-        .read(true)
-        .custom_flags(nix::fcntl::OFlag::O_NONBLOCK.bits())
-        .open(&real)?;
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, nix::libc::O_NONBLOCK);
+    let file = options.open(&real)?;
     if !file.metadata()?.is_file() {
         return Err(std::io::Error::other("not a regular file"));
     }
@@ -265,19 +265,31 @@ fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
         std::process::id(),
         TEMP.fetch_add(1, Ordering::Relaxed)
     ));
-    // Keep the file's permissions; a new file is the user's alone.
-    let mode = std::fs::metadata(path).map_or(0o600, |m| m.permissions().mode() & 0o7777);
     let written = (|| {
-        let mut file = File::options()
-            .write(true)
-            .create_new(true)
-            .mode(mode)
-            .open(&temp)?;
-        file.set_permissions(std::fs::Permissions::from_mode(mode))?;
+        let mut options = File::options();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        let mode = {
+            use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+            // Keep the file's permissions; a new file is the user's alone.
+            let mode = std::fs::metadata(path).map_or(0o600, |m| m.permissions().mode() & 0o7777);
+            options.mode(mode);
+            mode
+        };
+        let mut file = options.open(&temp)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            file.set_permissions(std::fs::Permissions::from_mode(mode))?;
+        }
         file.write_all(text.as_bytes())?;
         file.sync_all()?;
         std::fs::rename(&temp, path)?;
-        File::open(dir)?.sync_all()
+        // The rename itself made durable (Unix: the folder's entry; Windows has no
+        // handle on a folder to sync).
+        #[cfg(unix)]
+        File::open(dir)?.sync_all()?;
+        Ok(())
     })();
     if written.is_err() {
         let _ = std::fs::remove_file(&temp);

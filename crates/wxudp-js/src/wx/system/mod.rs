@@ -48,27 +48,37 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, n: &Object<'js>, host: &Shared) -> rq
 
 /// The first IPv4 address (and netmask) of an interface that is up and not loopback.
 fn local_ipv4() -> Option<(Ipv4Addr, Ipv4Addr)> {
-    use nix::net::if_::InterfaceFlags;
-    nix::ifaddrs::getifaddrs().ok()?.find_map(|iface| {
-        if !iface.flags.contains(InterfaceFlags::IFF_UP)
-            || iface.flags.contains(InterfaceFlags::IFF_LOOPBACK)
-        {
-            return None;
-        }
-        let ip = iface.address?.as_sockaddr_in()?.ip();
-        let mask = iface.netmask?.as_sockaddr_in()?.ip();
-        (!IpAddr::V4(ip).is_loopback()).then_some((ip, mask))
-    })
+    if_addrs::get_if_addrs()
+        .ok()?
+        .into_iter()
+        .find_map(|iface| {
+            if !iface.is_oper_up() || iface.is_loopback() {
+                return None;
+            }
+            match iface.addr {
+                if_addrs::IfAddr::V4(v4) if !IpAddr::V4(v4.ip).is_loopback() => {
+                    Some((v4.ip, v4.netmask))
+                }
+                _ => None,
+            }
+        })
 }
 
+/// The machine's OS and release, as `uname` says (`Linux 6.1.0`); the OS's name alone
+/// where there is no `uname`.
 fn system_name() -> String {
-    nix::sys::utsname::uname()
-        .map(|u| {
-            format!(
-                "{} {}",
-                u.sysname().to_string_lossy(),
-                u.release().to_string_lossy()
-            )
-        })
-        .unwrap_or_else(|_| "Linux".into())
+    #[cfg(unix)]
+    if let Ok(u) = nix::sys::utsname::uname() {
+        return format!(
+            "{} {}",
+            u.sysname().to_string_lossy(),
+            u.release().to_string_lossy()
+        );
+    }
+    match std::env::consts::OS {
+        "linux" => "Linux".into(),
+        "macos" => "Darwin".into(),
+        "windows" => "Windows".into(),
+        other => other.into(),
+    }
 }

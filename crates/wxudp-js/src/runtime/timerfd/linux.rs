@@ -1,32 +1,4 @@
-//! A deadline the event loop can wait for to the microsecond: one `timerfd` (Linux,
-//! CLOCK_MONOTONIC, absolute time) registered in tokio's epoll through [`AsyncFd`].
-//!
-//! tokio's own `sleep_until` rounds every deadline up to its next millisecond tick, and
-//! mio rounds the epoll timeout up again, so a 5 ms timeout waits about 6 ms. A timerfd
-//! fires when its absolute time is reached (hrtimer, no timer slack), and the loop's
-//! `epoll_wait` sleeps without a timeout of its own.
-//!
-//! The loop keeps one [`Deadline`] and sets it to its earliest timer before it waits;
-//! [`Deadline::set`] calls the kernel only when that deadline changed, so a turn that
-//! fires no timer and adds none costs no system call.
-//!
-//! # Examples
-//! ```
-//! use std::time::{Duration, Instant};
-//! use wxudp_js::timerfd::Deadline;
-//! # let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-//! rt.block_on(async {
-//!     let mut deadline = Deadline::new()?;
-//!     let at = Instant::now() + Duration::from_millis(5);
-//!     assert!(deadline.set(Some(at))?, "armed");
-//!     assert!(!deadline.set(Some(at))?, "unchanged: no system call");
-//!     deadline.expired().await?;
-//!     assert!(Instant::now() >= at);
-//!     assert_eq!(deadline.armed(), None, "a deadline fires once");
-//!     Ok::<(), std::io::Error>(())
-//! })?;
-//! # Ok::<(), std::io::Error>(())
-//! ```
+//! The timerfd itself (Linux).
 
 use std::future::poll_fn;
 use std::io;
