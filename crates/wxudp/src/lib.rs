@@ -87,6 +87,7 @@ mod engine;
 mod error;
 mod event;
 mod limits;
+mod listeners;
 pub mod options;
 mod os;
 mod policy;

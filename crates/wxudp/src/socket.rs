@@ -2,7 +2,7 @@
 //! background driver thread, plus async [`Events`] and [`Messages`] streams.
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, MutexGuard, Weak};
 
 use crate::delivery::{Delivery, Stats};
 use crate::driver::Driver;
@@ -10,15 +10,12 @@ use crate::engine::Engine;
 use crate::error::Error;
 use crate::event::{Event, EventKind, ListenerId, Message, Registry};
 use crate::limits::Limits;
+use crate::listeners::{Listener, Listeners};
 use crate::options::{SendOptions, SocketType};
 use crate::policy::Policy;
 use crate::stream::{self, Events, Messages, DEFAULT_STREAM_CAPACITY};
 use crate::sync::lock;
-
-pub(crate) type Listener = Arc<dyn Fn(&Event) + Send + Sync>;
-/// The lock around one socket's listener registry.
-pub(crate) type RegistryLock = Mutex<Registry<Listener>>;
-pub(crate) type Listeners = Arc<RegistryLock>;
+use crate::tap::Tap;
 
 /// A WeChat-style UDP socket for Rust: synchronous methods, events delivered to
 /// listeners.
@@ -529,6 +526,13 @@ impl UdpSocket {
     /// ```
     pub fn stats(&self) -> Stats {
         self.shared.engine.stats()
+    }
+
+    /// Sets the [`Tap`] that sees this socket's datagrams and `error` events from now
+    /// on, replacing the one set before; `None` removes it. The tap runs on the thread
+    /// doing the I/O (see [`Tap`] for an example).
+    pub fn set_tap(&self, tap: Option<Arc<dyn Tap>>) {
+        self.shared.engine.set_tap(tap);
     }
 
     /// Returns a handle that does not keep the socket open: for listeners that use their

@@ -8,7 +8,7 @@ use std::task::{Context, Poll, Waker};
 
 use crate::event::{Event, ListenerId, Message};
 use crate::limits::MESSAGE_OVERHEAD;
-use crate::socket::RegistryLock;
+use crate::listeners::RegistryLock;
 use crate::sync::lock;
 
 /// Default capacity of an [`Events`] or [`Messages`] stream: 8 MiB of events.

@@ -3,7 +3,7 @@
 
 use std::future::poll_fn;
 use std::io;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
@@ -20,7 +20,7 @@ use crate::policy::on_own_subnet;
 use crate::spawn::Spawn;
 use crate::state::{NextOp, SendPlan, SocketState, Target, OP_OVERHEAD};
 use crate::sync::lock;
-use crate::tap::Direction;
+use crate::tap::{Direction, TapSlot};
 use crate::{os, sys};
 
 use super::not_open;
@@ -53,6 +53,8 @@ pub(super) struct Locked {
     pub(super) pooled: usize,
     /// An empty event queue whose buffer [`Inner::deliver`] swaps with the state's.
     pub(super) spare: std::collections::VecDeque<Event>,
+    /// What the socket's traffic and errors are shown to.
+    pub(super) tap: TapSlot,
 }
 
 impl std::fmt::Debug for Inner {
@@ -81,11 +83,12 @@ impl Inner {
             let mut events = std::mem::take(&mut st.spare);
             st.machine.swap_events(&mut events);
             let local = st.machine.local();
+            let tap = st.tap.clone();
             drop(st);
             // Reset `draining` even if a sink panics.
             let guard = Draining(self);
             for event in events.drain(..) {
-                self.emit(event, local);
+                self.emit(event, local, &tap);
             }
             drop(guard);
             st = self.lock();
@@ -94,10 +97,10 @@ impl Inner {
         }
     }
 
-    fn emit(&self, event: Event, local: Option<SocketAddr>) {
+    fn emit(&self, event: Event, local: Option<SocketAddr>, tap: &TapSlot) {
         let event = match event {
             Event::Error(e) => {
-                self.limits.tap_error(local, &e);
+                tap.error(local, &e);
                 match self.gate.error_event(e) {
                     Some(event) => event,
                     None => return,
@@ -164,7 +167,7 @@ impl Inner {
             match os::send_to(io, st.machine.peer(), *addr, plan.data) {
                 Ok(()) => {
                     self.gate.sent.fetch_add(1, Ordering::Relaxed);
-                    self.tap_sent(st.machine.local(), *addr, plan.data);
+                    st.tap.sent(st.machine.local(), *addr, plan.data);
                     return Ok(());
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
@@ -216,12 +219,12 @@ impl Inner {
     }
 
     pub(super) fn close(&self) {
-        let (flush, io, writer) = {
+        let (flush, io, writer, tap) = {
             let mut st = self.lock();
             match st.machine.close() {
                 Some(flush) => {
                     self.settle_pool(&mut st);
-                    (flush, st.io.take(), st.writer.take())
+                    (flush, st.io.take(), st.writer.take(), st.tap.clone())
                 }
                 None => return,
             }
@@ -236,7 +239,7 @@ impl Inner {
                 flush.datagrams,
                 Instant::now() + self.limits.close_timeout,
                 &|| self.limits.aborted(),
-                &|to, data| self.tap_sent(io.get_ref().local_addr().ok(), to, data),
+                &|to, data| tap.sent(io.get_ref().local_addr().ok(), to, data),
             ),
             None => os::Flushed::default(),
         };
@@ -310,7 +313,7 @@ impl Inner {
                 match os::send_to(io, st.machine.peer(), addr, data) {
                     Ok(()) => {
                         self.gate.sent.fetch_add(1, Ordering::Relaxed);
-                        self.tap_sent(st.machine.local(), addr, data);
+                        st.tap.sent(st.machine.local(), addr, data);
                         break Ok(());
                     }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
@@ -364,7 +367,7 @@ impl Inner {
                         failed = true;
                     }
                     Poll::Ready(Ok(guard)) => {
-                        self.read_batch(&mut st.machine, guard, local, batch);
+                        self.read_batch(&mut st.machine, &st.tap, guard, local, batch);
                     }
                 }
             }
@@ -381,6 +384,7 @@ impl Inner {
     fn read_batch(
         &self,
         machine: &mut SocketState,
+        tap: &TapSlot,
         mut guard: tokio::io::unix::AsyncFdReadyGuard<'_, std::net::UdpSocket>,
         local: SocketAddr,
         batch: &mut sys::RecvBatch,
@@ -394,7 +398,7 @@ impl Inner {
                     let to = got.to.unwrap_or(local.ip());
                     if !self.gate.admit_message(data.len()) {
                         tracing::trace!(from = %got.from, len = data.len(), "datagram dropped: receive budget full");
-                        self.limits.tap(
+                        tap.datagram(
                             Direction::Dropped,
                             SocketAddr::new(to, local.port()),
                             got.from,
@@ -402,7 +406,7 @@ impl Inner {
                         );
                         continue;
                     }
-                    self.limits.tap(
+                    tap.datagram(
                         Direction::Received,
                         SocketAddr::new(to, local.port()),
                         got.from,
@@ -432,14 +436,6 @@ impl Inner {
                 machine.report(Error::os(Method::Receive, e));
             }
         }
-    }
-}
-
-impl Inner {
-    /// Shows a datagram the kernel took to the tap of the limits.
-    fn tap_sent(&self, local: Option<SocketAddr>, to: SocketAddr, data: &[u8]) {
-        let local = local.unwrap_or_else(|| SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), 0));
-        self.limits.tap(Direction::Sent, local, to, data);
     }
 }
 

@@ -24,6 +24,7 @@ use crate::os;
 use crate::policy::{on_own_subnet, Policy};
 use crate::spawn::Spawn;
 use crate::state::{Phase, SocketState, Target};
+use crate::tap::{Tap, TapSlot};
 
 mod inner;
 
@@ -165,6 +166,7 @@ impl Engine {
                     draining: false,
                     pooled: 0,
                     spare: std::collections::VecDeque::new(),
+                    tap: TapSlot::default(),
                 }),
                 limits,
             }),
@@ -568,6 +570,39 @@ impl Engine {
     /// ```
     pub fn stats(&self) -> Stats {
         self.inner.gate.stats()
+    }
+
+    /// Sets the [`Tap`] that sees this socket's datagrams and `error` events from now
+    /// on, replacing the one set before; `None` removes it.
+    ///
+    /// # Examples
+    /// ```
+    /// # let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    /// use std::sync::{Arc, Mutex};
+    /// use wxudp::frontend::{Datagram, Delivery, Engine, Tap};
+    /// use wxudp::{Policy, SocketType};
+    /// #[derive(Default)]
+    /// struct Sizes(Mutex<Vec<usize>>);
+    /// impl Tap for Sizes {
+    ///     fn datagram(&self, d: &Datagram<'_>) {
+    ///         self.0.lock().unwrap().push(d.data.len());
+    ///     }
+    /// }
+    /// let sink = |_: Delivery| {};
+    /// let engine = Engine::new(SocketType::Udp4, Policy::Any, sink, rt.handle().clone());
+    /// let peer = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    /// let to = peer.local_addr().unwrap();
+    /// engine.send_to(b"unseen", to)?;
+    /// let sizes = Arc::new(Sizes::default());
+    /// engine.set_tap(Some(sizes.clone()));
+    /// engine.send_to(b"seen", to)?;
+    /// engine.set_tap(None);
+    /// engine.send_to(b"unseen again", to)?;
+    /// assert_eq!(*sizes.0.lock().unwrap(), [4]);
+    /// # Ok::<(), wxudp::Error>(())
+    /// ```
+    pub fn set_tap(&self, tap: Option<Arc<dyn Tap>>) {
+        self.inner.lock().tap = TapSlot::new(tap);
     }
 }
 

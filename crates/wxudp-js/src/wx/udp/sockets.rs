@@ -160,18 +160,17 @@ impl Sockets {
             // The receiver lives as long as the loop; after it, nobody listens anyway.
             let _ = tx.send((id, delivery));
         };
-        let limits = match self.observer.as_ref().and_then(|o| o.socket_tap(id, ty)) {
-            Some(tap) => self.limits.clone().with_tap(tap),
-            None => self.limits.clone(),
-        };
         let engine = Engine::with_limits(
             ty,
             self.policy.clone(),
-            limits,
+            self.limits.clone(),
             sink,
             self.runtime.clone(),
             self.io.clone(),
         );
+        if let Some(tap) = self.observer.as_ref().and_then(|o| o.socket_tap(id, ty)) {
+            engine.set_tap(Some(tap));
+        }
         Class::instance(
             ctx.clone(),
             SocketHandle {
