@@ -265,8 +265,10 @@ pub(crate) fn with_send_options(
     let mut options = SendOptions::new(&address, port, payload).set_broadcast(broadcast);
     if let Message::Text(_) = message {
         // Ignored for text, as in WeChat; kept so that the core sees what was asked.
-        options.offset = offset.unwrap_or(0);
-        options.length = length;
+        options = options.offset(offset.unwrap_or(0));
+        if let Some(length) = length {
+            options = options.length(length);
+        }
     }
     send(&options)
 }

@@ -160,8 +160,11 @@ impl<'a> From<&'a Vec<u8>> for Payload<'a> {
 
 /// What `send` and `write` take: WeChat's `SendOption`.
 ///
-/// The bytes are copied (or handed to the kernel) during the call, so the caller may
-/// reuse its buffer as soon as `send` returns.
+/// Built with [`new`](SendOptions::new) and the builder methods
+/// ([`offset`](SendOptions::offset), [`length`](SendOptions::length),
+/// [`set_broadcast`](SendOptions::set_broadcast)), read with the accessors; options
+/// added later come with a default. The bytes are copied (or handed to the kernel)
+/// during the call, so the caller may reuse its buffer as soon as `send` returns.
 ///
 /// # Examples
 /// ```
@@ -173,18 +176,17 @@ impl<'a> From<&'a Vec<u8>> for Payload<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SendOptions<'a> {
     /// An IPv4/IPv6 literal or a host name.
-    pub address: &'a str,
+    address: &'a str,
     /// The destination port, 1..=65535.
-    pub port: u16,
+    port: u16,
     /// What to send.
-    pub message: Payload<'a>,
+    message: Payload<'a>,
     /// Start of the range sent from a byte payload (default 0).
-    pub offset: usize,
+    offset: usize,
     /// Length of the range sent from a byte payload (default: to the end).
-    pub length: Option<usize>,
-    /// WeChat's `setBroadcast`. Accepted for compatibility: every socket has
-    /// SO_BROADCAST on.
-    pub set_broadcast: bool,
+    length: Option<usize>,
+    /// WeChat's `setBroadcast`.
+    broadcast: bool,
 }
 
 impl<'a> SendOptions<'a> {
@@ -193,11 +195,12 @@ impl<'a> SendOptions<'a> {
     ///
     /// # Examples
     /// ```
-    /// use wxudp::{Payload, SendOptions};
+    /// use wxudp::{Method, Payload, SendOptions};
     /// let opts = SendOptions::new("127.0.0.1", 9000, "AT\r\n");
-    /// assert_eq!((opts.address, opts.port), ("127.0.0.1", 9000));
-    /// assert_eq!(opts.message, Payload::Text("AT\r\n"));
-    /// assert_eq!((opts.offset, opts.length, opts.set_broadcast), (0, None, false));
+    /// assert_eq!((opts.address(), opts.port()), ("127.0.0.1", 9000));
+    /// assert_eq!(opts.message(), Payload::Text("AT\r\n"));
+    /// assert_eq!(opts.bytes(Method::Send).unwrap(), b"AT\r\n");
+    /// assert!(!opts.broadcast());
     /// ```
     pub fn new(address: &'a str, port: u16, message: impl Into<Payload<'a>>) -> Self {
         SendOptions {
@@ -206,8 +209,53 @@ impl<'a> SendOptions<'a> {
             message: message.into(),
             offset: 0,
             length: None,
-            set_broadcast: false,
+            broadcast: false,
         }
+    }
+
+    /// Returns the destination address as given: an IPv4/IPv6 literal or a host name.
+    ///
+    /// # Examples
+    /// ```
+    /// assert_eq!(wxudp::SendOptions::new("[::1]", 9, "x").address(), "[::1]");
+    /// ```
+    pub fn address(&self) -> &'a str {
+        self.address
+    }
+
+    /// Returns the destination port as given (`send` refuses 0).
+    ///
+    /// # Examples
+    /// ```
+    /// assert_eq!(wxudp::SendOptions::new("127.0.0.1", 9, "x").port(), 9);
+    /// ```
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Returns the payload, whole: [`bytes`](SendOptions::bytes) is the part sent.
+    ///
+    /// # Examples
+    /// ```
+    /// use wxudp::{Payload, SendOptions};
+    /// let opts = SendOptions::new("127.0.0.1", 9, b"abc").offset(1);
+    /// assert_eq!(opts.message(), Payload::Bytes(b"abc"));
+    /// ```
+    pub fn message(&self) -> Payload<'a> {
+        self.message
+    }
+
+    /// Returns WeChat's `setBroadcast` flag, as set by
+    /// [`set_broadcast`](SendOptions::set_broadcast).
+    ///
+    /// # Examples
+    /// ```
+    /// let opts = wxudp::SendOptions::new("255.255.255.255", 9, "x");
+    /// assert!(!opts.broadcast());
+    /// assert!(opts.set_broadcast(true).broadcast());
+    /// ```
+    pub fn broadcast(&self) -> bool {
+        self.broadcast
     }
 
     /// Sets the start of the range sent from a byte payload; a text payload ignores it,
@@ -254,7 +302,7 @@ impl<'a> SendOptions<'a> {
     ///
     /// let sock = UdpSocket::new(SocketType::Udp4)?;
     /// let opts = SendOptions::new("127.255.255.255", port, "anyone?");
-    /// assert!(opts.set_broadcast(true).set_broadcast);
+    /// assert!(opts.set_broadcast(true).broadcast());
     /// sock.send(&opts)?; // without setBroadcast
     /// let mut buf = [0u8; 16];
     /// let (n, _) = listener.recv_from(&mut buf).unwrap();
@@ -262,7 +310,7 @@ impl<'a> SendOptions<'a> {
     /// # Ok::<(), wxudp::Error>(())
     /// ```
     pub fn set_broadcast(mut self, on: bool) -> Self {
-        self.set_broadcast = on;
+        self.broadcast = on;
         self
     }
 

@@ -560,8 +560,10 @@ pub(crate) fn with_send_options<'js>(
         let mut options = SendOptions::new(address, port, payload).set_broadcast(broadcast);
         if let Message::Text(_) = message {
             // Ignored for text, as in WeChat; kept so that the core sees what was asked.
-            options.offset = offset.unwrap_or(0);
-            options.length = length;
+            options = options.offset(offset.unwrap_or(0));
+            if let Some(length) = length {
+                options = options.length(length);
+            }
         }
         send(&options)
     };
@@ -642,6 +644,8 @@ pub(crate) fn event_payload<'js>(ctx: &Ctx<'js>, event: Event) -> rquickjs::Resu
         }
         Event::Listening => obj.set("errMsg", "bind:ok")?,
         Event::Close => obj.set("errMsg", "close:ok")?,
+        // An event kind this runtime does not know yet: an empty payload.
+        _ => {}
     }
     Ok(obj)
 }

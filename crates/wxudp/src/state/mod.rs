@@ -244,9 +244,9 @@ impl SocketState {
         on_own_subnet: &dyn Fn(IpAddr) -> bool,
     ) -> Result<SendPlan<'a>, Error> {
         self.check_open(method)?;
-        crate::options::check_destination_port(method, options.port)?;
+        crate::options::check_destination_port(method, options.port())?;
         let data = options.bytes(method)?;
-        let target = self.target(method, options.address, options.port, on_own_subnet)?;
+        let target = self.target(method, options.address(), options.port(), on_own_subnet)?;
         self.plan(method, target, data)
     }
 
