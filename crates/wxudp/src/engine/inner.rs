@@ -7,7 +7,6 @@ use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
-use std::time::Instant;
 
 use tokio::runtime::Handle;
 
@@ -23,7 +22,7 @@ use crate::sync::lock;
 use crate::tap::{Direction, TapSlot};
 use crate::{os, sys};
 
-use super::not_open;
+use super::calls::not_open;
 
 /// Batches of datagrams read in one go before the read task yields to others.
 const READ_BUDGET: usize = 64;
@@ -37,6 +36,9 @@ pub(super) struct Inner {
     pub(super) runtime: Handle,
     pub(super) spawner: Box<dyn Spawn>,
     pub(super) state: Mutex<Locked>,
+    /// Becomes true when `close()` has ended: the OS socket is closed and the `close`
+    /// event queued.
+    pub(super) closed: tokio::sync::watch::Sender<bool>,
 }
 
 /// What the engine's lock guards: the state machine and the OS socket.
@@ -210,52 +212,12 @@ impl Inner {
     }
 
     /// Gives the shared send pool back what left the outbox.
-    fn settle_pool(&self, st: &mut Locked) {
+    pub(super) fn settle_pool(&self, st: &mut Locked) {
         let now = st.machine.outbox_bytes();
         if st.pooled > now {
             self.limits.send_pool().give(st.pooled - now);
             st.pooled = now;
         }
-    }
-
-    pub(super) fn close(&self) {
-        let (flush, io, writer, tap) = {
-            let mut st = self.lock();
-            match st.machine.close() {
-                Some(flush) => {
-                    self.settle_pool(&mut st);
-                    (flush, st.io.take(), st.writer.take(), st.tap.clone())
-                }
-                None => return,
-            }
-        };
-        // The second descriptor of the socket, outside the lock, before the flush.
-        drop(writer);
-        self.gate.close();
-        let flushed = match &io {
-            Some(io) => os::flush(
-                io,
-                flush.peer,
-                flush.datagrams,
-                Instant::now() + self.limits.close_timeout,
-                &|| self.limits.aborted(),
-                &|to, data| tap.sent(io.get_ref().local_addr().ok(), to, data),
-            ),
-            None => os::Flushed::default(),
-        };
-        // Dropping the tokio socket deregisters it and closes the descriptor now, so the
-        // port is free when `close()` returns.
-        drop(io);
-        tracing::debug!(
-            flushed = flushed.sent,
-            unsent = flushed.unsent,
-            "socket closed"
-        );
-        self.gate.sent.fetch_add(flushed.sent, Ordering::Relaxed);
-        self.lock()
-            .machine
-            .finish_close(flushed.errors, flushed.unsent);
-        self.deliver();
     }
 
     /// Works through the outbox in order: resolves host names, then sends (or connects)
