@@ -203,6 +203,10 @@ pub(crate) fn flush(
 
 /// Resolves a host name on tokio's blocking pool, picking an address the socket can
 /// reach: IPv4 for udp4; IPv6 first, then IPv4 (mapped) for udp6.
+///
+/// # Cancel safety
+/// Cancel safe: dropped, the future stops waiting and the lookup's answer, which the
+/// blocking pool still computes, is discarded. Nothing else changes.
 pub(crate) async fn resolve(
     ty: SocketType,
     method: Method,

@@ -222,6 +222,11 @@ impl Inner {
 
     /// Works through the outbox in order: resolves host names, then sends (or connects)
     /// as the kernel allows.
+    ///
+    /// # Cancel safety
+    /// Cancel safe: an operation leaves the outbox only in the same lock as its result
+    /// is recorded, so a task dropped (its runtime shut down) loses no operation; it
+    /// leaves the flush marked as running, so only `close()` empties that outbox then.
     async fn flush(self: Arc<Self>) {
         loop {
             // When the outbox is done, its writability descriptor goes in the same lock:
