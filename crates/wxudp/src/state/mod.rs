@@ -473,4 +473,8 @@ impl SocketState {
 }
 
 #[cfg(test)]
+mod props;
+#[cfg(test)]
+mod sim;
+#[cfg(test)]
 mod tests;
