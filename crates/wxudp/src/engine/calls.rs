@@ -1,6 +1,5 @@
 //! The methods of a socket as a front end calls them inside [`Engine::invoke`].
 
-use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -10,7 +9,7 @@ use crate::os;
 use crate::policy::on_own_subnet;
 use crate::state::Target;
 
-use super::inner::Inner;
+use super::inner::{not_open, Inner};
 #[cfg(doc)]
 use super::Engine;
 
@@ -238,10 +237,4 @@ impl Calls<'_> {
         )
         .map_err(|e| Error::os(Method::SetTtl, e))
     }
-}
-
-/// The OS socket is missing right after a successful open: cannot happen, but is an
-/// error rather than a panic.
-pub(super) fn not_open(method: Method) -> impl FnOnce() -> Error {
-    move || Error::os(method, io::Error::from(io::ErrorKind::NotConnected))
 }

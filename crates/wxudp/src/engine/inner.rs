@@ -22,8 +22,6 @@ use crate::sync::lock;
 use crate::tap::{Direction, TapSlot};
 use crate::{os, sys};
 
-use super::calls::not_open;
-
 /// Batches of datagrams read in one go before the read task yields to others.
 const READ_BUDGET: usize = 64;
 
@@ -413,4 +411,10 @@ impl Drop for Draining<'_> {
     fn drop(&mut self) {
         self.0.lock().draining = false;
     }
+}
+
+/// The OS socket is missing right after a successful open: cannot happen, but is an
+/// error rather than a panic.
+pub(super) fn not_open(method: Method) -> impl FnOnce() -> Error {
+    move || Error::os(method, io::Error::from(io::ErrorKind::NotConnected))
 }
