@@ -35,8 +35,10 @@ use inner::{Inner, Locked};
 ///
 /// Create one per socket with an [`EventSink`] and the handle of the tokio runtime that
 /// runs its I/O. The runtime must have I/O enabled and must be running (on some thread)
-/// for datagrams to be received and queued sends to go out; all methods are synchronous
-/// and may be called from any thread.
+/// for datagrams to be received and queued sends to go out; its blocking pool flushes
+/// what a [`close_async`](Engine::close_async), or a drop on a runtime's thread, leaves
+/// to wait for room in the kernel. Every method but `close_async` is synchronous, and
+/// all may be called from any thread.
 ///
 /// Most users want the [`UdpSocket`](crate::UdpSocket) front end instead.
 ///
