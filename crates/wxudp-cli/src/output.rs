@@ -171,11 +171,11 @@ mod tests {
         b"hi\r\n\x00\x1b[31m\xff\xfe caf\xc3\xa9 \\ \x7f\xc2\x80\xe2\x80\xae!";
 
     fn msg(data: &[u8]) -> Message {
-        Message {
-            data: data.to_vec(),
-            remote: "[::ffff:127.0.0.1]:5000".parse().unwrap(),
-            local: "[::ffff:127.0.0.1]:9000".parse().unwrap(),
-        }
+        Message::new(
+            data.to_vec(),
+            "[::ffff:127.0.0.1]:5000".parse().unwrap(),
+            "[::ffff:127.0.0.1]:9000".parse().unwrap(),
+        )
     }
 
     fn at() -> SystemTime {

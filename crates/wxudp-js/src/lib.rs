@@ -475,11 +475,7 @@ pub mod fuzzing {
         context.with(|ctx| {
             let listener: rquickjs::Function<'_> =
                 ctx.eval(LISTENER).catch(&ctx).map_err(|e| e.to_string())?;
-            let event = wxudp::Event::Message(wxudp::Message {
-                data: data.to_vec(),
-                remote,
-                local,
-            });
+            let event = wxudp::Event::Message(wxudp::Message::new(data.to_vec(), remote, local));
             let payload =
                 crate::runtime::convert::event_payload(&ctx, event).map_err(|e| e.to_string())?;
             listener
@@ -511,10 +507,10 @@ pub mod fuzzing {
             let result =
                 crate::runtime::convert::with_send_options(Method::Send, &value, |options| {
                     sent = Some(Sent {
-                        address: options.address.to_owned(),
-                        port: options.port,
+                        address: options.address().to_owned(),
+                        port: options.port(),
                         bytes: options.bytes(Method::Send)?.to_vec(),
-                        set_broadcast: options.set_broadcast,
+                        set_broadcast: options.broadcast(),
                     });
                     Ok(())
                 });

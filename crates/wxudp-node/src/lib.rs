@@ -640,7 +640,8 @@ pub fn next(env: Env, host: u32, nums: Unknown<'_>, refs: Unknown<'_>, n: u32) -
                 cx.set(refs, 4, cx.str(&e.to_string()));
                 num[9] = f64::from(e.code());
             }
-            Event::Listening | Event::Close => {}
+            // No payload beyond the kind (and kinds the loader does not know yet).
+            _ => {}
         }
         cx.write_f64s(nums, &num);
         return kind as i32;

@@ -1,16 +1,14 @@
 //! The background thread that runs the I/O and the listeners of every [`UdpSocket`]
 //! (crate::UdpSocket) of the process.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::OnceLock;
 
 use tokio::sync::mpsc;
 
 use crate::delivery::Delivery;
 use crate::error::{Error, Method};
-use crate::socket::{Listener, Listeners};
+use crate::listeners::{self, Listener, Listeners};
 use crate::spawn::IoQueue;
-use crate::sync::lock;
 
 /// Events dispatched in one turn of the driver's loop at most, before it polls the
 /// sockets again.
@@ -90,16 +88,10 @@ impl Driver {
     }
 }
 
-/// Delivers one event to the listeners registered when its dispatch starts, copied into
-/// `scratch` (empty, and left empty: its buffer serves the next event).
+/// Delivers one event, if the delivery rules still let it through, to the listeners
+/// registered when its dispatch starts (see [`listeners::dispatch`]).
 fn dispatch(listeners: &Listeners, delivery: Delivery, scratch: &mut Vec<Listener>) {
-    let Some(event) = delivery.accept() else {
-        return;
-    };
-    lock(listeners).snapshot_into(event.kind(), scratch);
-    for listener in scratch.drain(..) {
-        if catch_unwind(AssertUnwindSafe(|| listener(&event))).is_err() {
-            tracing::error!(kind = ?event.kind(), "a wxudp listener panicked; the others still run");
-        }
+    if let Some(event) = delivery.accept() {
+        listeners::dispatch(listeners, &event, scratch);
     }
 }

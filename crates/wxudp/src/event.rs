@@ -65,6 +65,7 @@ impl EventKind {
 /// # Ok::<(), wxudp::Error>(())
 /// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum Event {
     /// A datagram arrived.
     Message(Message),
@@ -100,16 +101,17 @@ impl Event {
 ///
 /// # Examples
 /// ```
-/// let msg = wxudp::Message {
-///     data: b"hi".to_vec(),
-///     remote: "[::ffff:127.0.0.1]:5000".parse().unwrap(),
-///     local: "[::ffff:127.0.0.1]:9000".parse().unwrap(),
-/// };
+/// let msg = wxudp::Message::new(
+///     b"hi".to_vec(),
+///     "[::ffff:127.0.0.1]:5000".parse().unwrap(),
+///     "[::ffff:127.0.0.1]:9000".parse().unwrap(),
+/// );
 /// assert_eq!(msg.size(), 2);
 /// // A udp6 socket sees IPv4 peers as IPv4-mapped IPv6 addresses.
 /// assert_eq!(msg.remote_family(), "IPv6");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Message {
     /// The datagram's bytes, whole (up to 65535 bytes).
     pub data: Vec<u8>,
@@ -122,15 +124,32 @@ pub struct Message {
 }
 
 impl Message {
+    /// Creates the message of a datagram `data` that `remote` sent to `local`.
+    ///
+    /// # Examples
+    /// ```
+    /// let remote = "127.0.0.1:5000".parse().unwrap();
+    /// let local = "127.0.0.1:9000".parse().unwrap();
+    /// let msg = wxudp::Message::new(vec![1, 2], remote, local);
+    /// assert_eq!((msg.data, msg.remote, msg.local), (vec![1, 2], remote, local));
+    /// ```
+    pub fn new(data: Vec<u8>, remote: SocketAddr, local: SocketAddr) -> Self {
+        Message {
+            data,
+            remote,
+            local,
+        }
+    }
+
     /// Returns `remoteInfo.size`: the datagram's length in bytes.
     ///
     /// # Examples
     /// ```
-    /// let msg = wxudp::Message {
-    ///     data: vec![0; 1200],
-    ///     remote: "127.0.0.1:5000".parse().unwrap(),
-    ///     local: "127.0.0.1:9000".parse().unwrap(),
-    /// };
+    /// let msg = wxudp::Message::new(
+    ///     vec![0; 1200],
+    ///     "127.0.0.1:5000".parse().unwrap(),
+    ///     "127.0.0.1:9000".parse().unwrap(),
+    /// );
     /// assert_eq!(msg.size(), 1200);
     /// ```
     pub fn size(&self) -> usize {
@@ -142,11 +161,11 @@ impl Message {
     ///
     /// # Examples
     /// ```
-    /// let msg = wxudp::Message {
-    ///     data: b"hi".to_vec(),
-    ///     remote: "127.0.0.1:5000".parse().unwrap(),
-    ///     local: "127.0.0.1:9000".parse().unwrap(),
-    /// };
+    /// let msg = wxudp::Message::new(
+    ///     b"hi".to_vec(),
+    ///     "127.0.0.1:5000".parse().unwrap(),
+    ///     "127.0.0.1:9000".parse().unwrap(),
+    /// );
     /// assert_eq!(msg.remote_family(), "IPv4");
     /// ```
     pub fn remote_family(&self) -> &'static str {
@@ -157,11 +176,11 @@ impl Message {
     ///
     /// # Examples
     /// ```
-    /// let msg = wxudp::Message {
-    ///     data: b"hi".to_vec(),
-    ///     remote: "[::1]:5000".parse().unwrap(),
-    ///     local: "[::1]:9000".parse().unwrap(),
-    /// };
+    /// let msg = wxudp::Message::new(
+    ///     b"hi".to_vec(),
+    ///     "[::1]:5000".parse().unwrap(),
+    ///     "[::1]:9000".parse().unwrap(),
+    /// );
     /// assert_eq!(msg.local_family(), "IPv6");
     /// ```
     pub fn local_family(&self) -> &'static str {

@@ -41,9 +41,12 @@
 //! ## Example
 //!
 //! The documentation's sample flow on loopback: an echo socket, and a socket that sends
-//! `hello, how are you` to it and prints the reply.
+//! `hello, how are you` to it and prints the reply. Addresses already parsed go to
+//! [`UdpSocket::send_to`]; WeChat's form, with the address as text and the options of
+//! `SendOption`, is [`UdpSocket::send`].
 //!
 //! ```
+//! use std::net::{Ipv4Addr, SocketAddr};
 //! use std::sync::mpsc;
 //! use std::time::Duration;
 //! use wxudp::{SendOptions, SocketType, UdpSocket};
@@ -53,26 +56,33 @@
 //! let replier = echo.downgrade();
 //! echo.on_message(move |msg| {
 //!     if let Some(echo) = replier.upgrade() {
-//!         let to = msg.remote.ip().to_string();
-//!         echo.send(&SendOptions::new(&to, msg.remote.port(), &msg.data)).unwrap();
+//!         echo.send_to(&msg.data, msg.remote).unwrap();
 //!     }
 //! });
-//! let echo_port = echo.bind(0)?;
+//! let echo_addr = SocketAddr::from((Ipv4Addr::LOCALHOST, echo.bind(0)?));
 //!
 //! let udp = UdpSocket::new(SocketType::Udp4)?;
 //! let (tx, rx) = mpsc::channel();
 //! udp.on_message(move |msg| tx.send(msg.clone()).unwrap());
 //! udp.bind(0)?;
-//! udp.send(&SendOptions::new("127.0.0.1", echo_port, "hello, how are you"))?;
+//! udp.send_to(b"hello, how are you", echo_addr)?;
 //!
 //! let reply = rx.recv_timeout(Duration::from_secs(10)).unwrap();
 //! assert_eq!(reply.data, b"hello, how are you");
-//! assert_eq!(reply.remote.port(), echo_port);
+//! assert_eq!(reply.remote, echo_addr);
 //! assert_eq!(reply.remote_family(), "IPv4");
+//!
+//! // The same in WeChat's form.
+//! udp.send(&SendOptions::new("127.0.0.1", echo_addr.port(), "fine, thanks"))?;
+//! let reply = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+//! assert_eq!(reply.data, b"fine, thanks");
 //! udp.close()?;
 //! echo.close()?;
 //! # Ok::<(), wxudp::Error>(())
 //! ```
+//!
+//! In async code, [`UdpSocket::close_async`] closes without blocking the caller's
+//! thread, and [`UdpSocket::events`] / [`UdpSocket::messages`] are streams.
 
 #![deny(unsafe_code)]
 
@@ -88,6 +98,7 @@ mod error;
 mod event;
 pub mod frontend;
 mod limits;
+mod listeners;
 pub mod options;
 mod os;
 mod policy;

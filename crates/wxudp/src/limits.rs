@@ -18,10 +18,6 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use std::net::SocketAddr;
-
-use crate::tap::{Datagram, Direction, Tap};
-
 /// What each received datagram costs the receive budgets on top of its bytes: the
 /// event, its delivery and its place in a queue.
 pub(crate) const MESSAGE_OVERHEAD: usize = 128;
@@ -80,7 +76,6 @@ pub struct Limits {
     error_pool: Arc<Pool>,
     memory_pool: Arc<Pool>,
     abort: Option<Arc<dyn Fn() -> bool + Send + Sync>>,
-    tap: Option<Arc<dyn Tap>>,
 }
 
 impl Default for Limits {
@@ -106,7 +101,6 @@ impl Default for Limits {
             error_pool,
             memory_pool,
             abort: None,
-            tap: None,
         }
     }
 }
@@ -368,14 +362,6 @@ impl Limits {
         self
     }
 
-    /// Sets a [`Tap`] that sees every datagram the sockets of these limits send and
-    /// receive, and every `error` event they emit (see [`Tap`] for an example). Clones
-    /// share it; setting another replaces it for these limits only.
-    pub fn with_tap(mut self, tap: Arc<dyn Tap>) -> Self {
-        self.tap = Some(tap);
-        self
-    }
-
     /// Returns the total of the receive pool these limits share.
     ///
     /// # Examples
@@ -451,31 +437,6 @@ impl Limits {
         &self.memory_pool
     }
 
-    /// Shows a datagram to the tap, if there is one.
-    pub(crate) fn tap(
-        &self,
-        direction: Direction,
-        local: SocketAddr,
-        remote: SocketAddr,
-        data: &[u8],
-    ) {
-        if let Some(tap) = &self.tap {
-            tap.datagram(&Datagram {
-                direction,
-                local,
-                remote,
-                data,
-            });
-        }
-    }
-
-    /// Shows an error event to the tap, if there is one.
-    pub(crate) fn tap_error(&self, local: Option<SocketAddr>, error: &crate::Error) {
-        if let Some(tap) = &self.tap {
-            tap.error(local, error);
-        }
-    }
-
     pub(crate) fn aborted(&self) -> bool {
         self.abort.as_ref().is_some_and(|stop_now| stop_now())
     }
@@ -493,7 +454,6 @@ impl std::fmt::Debug for Limits {
             .field("memory_total", &self.memory_pool.limit)
             .field("close_timeout", &self.close_timeout)
             .field("close_abort", &self.abort.is_some())
-            .field("tap", &self.tap.is_some())
             .finish()
     }
 }

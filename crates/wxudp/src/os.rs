@@ -2,6 +2,7 @@
 //! connecting, the bounded flush of `close()`, and resolving host names. No rule of the
 //! contract lives here; [`state`](crate::state) decides, this module does.
 
+use std::collections::VecDeque;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
@@ -196,57 +197,56 @@ pub(crate) fn connect(io: &Io, addr: SocketAddr) -> io::Result<()> {
     sock.connect(&addr.into())
 }
 
-/// What the flush of `close()` achieved.
+/// What the flush of `close()` achieved so far.
 #[derive(Debug, Default)]
 pub(crate) struct Flushed {
     /// Datagrams the kernel took.
     pub(crate) sent: u64,
     /// OS errors of datagrams the kernel refused.
     pub(crate) errors: Vec<Error>,
-    /// Datagrams not sent: no room in the kernel before the deadline, or an abort.
-    pub(crate) unsent: usize,
 }
 
-/// Hands `datagrams` to the kernel in order, waiting for room until `deadline` (or
-/// until `aborted` says to stop); what is left then is counted as unsent. Each datagram
-/// the kernel takes is shown to `on_sent`.
+/// Hands the datagrams at the front of `datagrams` to the kernel in order, waiting for
+/// room until `deadline` (or until `aborted` says to stop); what the kernel had no room
+/// for by then stays in `datagrams`. Each datagram the kernel takes is shown to
+/// `on_sent` and counted in `out`, each it refuses is an error in `out`. A deadline
+/// already past never waits: the kernel takes what it has room for now.
 pub(crate) fn flush(
     io: &Io,
     peer: Option<SocketAddr>,
-    datagrams: Vec<(Method, SocketAddr, Vec<u8>)>,
+    datagrams: &mut VecDeque<(Method, SocketAddr, Vec<u8>)>,
     deadline: Instant,
     aborted: &dyn Fn() -> bool,
     on_sent: &dyn Fn(SocketAddr, &[u8]),
-) -> Flushed {
-    let mut out = Flushed::default();
-    let total = datagrams.len();
-    for (i, (method, addr, data)) in datagrams.into_iter().enumerate() {
-        loop {
-            match send_to(io, peer, addr, &data) {
-                Ok(()) => {
-                    out.sent += 1;
-                    on_sent(addr, &data);
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    let left = deadline.saturating_duration_since(Instant::now());
-                    if left.is_zero() || aborted() {
-                        out.unsent = total - i;
-                        return out;
-                    }
-                    // An error here (say, EINTR) just means: try again.
-                    let _ = sys::wait_writable(io.get_ref(), left.min(FLUSH_SLICE));
-                    continue;
-                }
-                Err(e) => out.errors.push(Error::os(method, e)),
+    out: &mut Flushed,
+) {
+    while let Some((method, addr, data)) = datagrams.front() {
+        match send_to(io, peer, *addr, data) {
+            Ok(()) => {
+                out.sent += 1;
+                on_sent(*addr, data);
             }
-            break;
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() || aborted() {
+                    return;
+                }
+                // An error here (say, EINTR) just means: try again.
+                let _ = sys::wait_writable(io.get_ref(), left.min(FLUSH_SLICE));
+                continue;
+            }
+            Err(e) => out.errors.push(Error::os(*method, e)),
         }
+        datagrams.pop_front();
     }
-    out
 }
 
 /// Resolves a host name on tokio's blocking pool, picking an address the socket can
 /// reach: IPv4 for udp4; IPv6 first, then IPv4 (mapped) for udp6.
+///
+/// # Cancel safety
+/// Cancel safe: dropped, the future stops waiting and the lookup's answer, which the
+/// blocking pool still computes, is discarded. Nothing else changes.
 pub(crate) async fn resolve(
     ty: SocketType,
     method: Method,

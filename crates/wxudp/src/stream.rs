@@ -8,7 +8,7 @@ use std::task::{Context, Poll, Waker};
 
 use crate::event::{Event, ListenerId, Message};
 use crate::limits::MESSAGE_OVERHEAD;
-use crate::socket::RegistryLock;
+use crate::listeners::RegistryLock;
 use crate::sync::lock;
 
 /// Default capacity of an [`Events`] or [`Messages`] stream: 8 MiB of events.
@@ -107,6 +107,11 @@ pub(crate) fn channel(capacity: usize) -> (Arc<Feed>, Arc<Mutex<Queue>>) {
 /// It is a [`Stream`](futures_core::Stream) too. It ends once every handle to the socket
 /// is dropped; after `close()` it yields the `close` event, then waits for that.
 ///
+/// # Cancel safety
+/// [`recv`](Events::recv), and the futures of `StreamExt::next` on it, are cancel safe:
+/// an event leaves the stream only when it is returned. Dropping the stream removes its
+/// listeners; the events it held and had not returned are dropped with it.
+///
 /// # Examples
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
@@ -144,6 +149,11 @@ impl Events {
 
     /// Waits for the next event; `None` once the socket is gone (every handle dropped)
     /// and every event was taken.
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe: an event leaves the stream only when `recv` returns
+    /// it, so if `recv` is a branch of `tokio::select!` that loses, or its future is
+    /// dropped for any other reason, no event is lost; the next `recv` returns it.
     ///
     /// # Examples
     /// ```
@@ -243,6 +253,10 @@ impl Drop for Events {
 /// [`UdpSocket::messages`](crate::UdpSocket::messages). Bounded like [`Events`]; it is
 /// a [`Stream`](futures_core::Stream) too, and ends when the socket closes.
 ///
+/// # Cancel safety
+/// [`recv`](Messages::recv), and the futures of `StreamExt::next` on it, are cancel
+/// safe: a datagram leaves the stream only when it is returned.
+///
 /// # Examples
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
@@ -275,6 +289,12 @@ impl Messages {
 
     /// Waits for the next datagram; `None` once the socket is closed (its other events
     /// are skipped).
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe: a datagram leaves the stream only when `recv` returns
+    /// it, so if `recv` is a branch of `tokio::select!` that loses, or its future is
+    /// dropped for any other reason, no datagram is lost. (Events other than messages
+    /// that it skipped stay skipped, as they would have been.)
     ///
     /// # Examples
     /// ```

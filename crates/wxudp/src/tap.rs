@@ -1,9 +1,11 @@
 //! A tap on a socket's traffic: every datagram handed to the kernel or read from it,
 //! and every `error` event, seen as it happens. Front ends use it to trace the traffic
-//! or write a capture file (`wxudp run --trace`, `--pcap`); it is set through
-//! [`Limits::with_tap`](crate::Limits::with_tap).
+//! or write a capture file (`wxudp run --trace`, `--pcap`); it is set on one socket
+//! with [`Engine::set_tap`](crate::frontend::Engine::set_tap) or
+//! [`UdpSocket::set_tap`](crate::UdpSocket::set_tap).
 
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
 
 use crate::error::Error;
 
@@ -63,7 +65,7 @@ pub struct Datagram<'a> {
 /// use std::sync::atomic::{AtomicUsize, Ordering};
 /// use std::sync::Arc;
 /// use wxudp::frontend::{Datagram, Direction, Tap};
-/// use wxudp::{Limits, Policy, SendOptions, SocketType, UdpSocket};
+/// use wxudp::{SendOptions, SocketType, UdpSocket};
 ///
 /// #[derive(Default)]
 /// struct Count(AtomicUsize, AtomicUsize);
@@ -76,8 +78,8 @@ pub struct Datagram<'a> {
 ///     }
 /// }
 /// let count = Arc::new(Count::default());
-/// let limits = Limits::default().with_tap(count.clone());
-/// let udp = UdpSocket::with_limits(SocketType::Udp4, Policy::Any, limits)?;
+/// let udp = UdpSocket::new(SocketType::Udp4)?;
+/// udp.set_tap(Some(count.clone()));
 /// let port = udp.bind(0)?;
 /// udp.send(&SendOptions::new("127.0.0.1", port, "to myself"))?;
 /// let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
@@ -98,5 +100,57 @@ pub trait Tap: Send + Sync + 'static {
     /// nothing.
     fn error(&self, local: Option<SocketAddr>, error: &Error) {
         let _ = (local, error);
+    }
+}
+
+/// A socket's tap, if it has one: what the engine shows its traffic to.
+#[derive(Clone, Default)]
+pub(crate) struct TapSlot(Option<Arc<dyn Tap>>);
+
+impl TapSlot {
+    pub(crate) fn new(tap: Option<Arc<dyn Tap>>) -> Self {
+        TapSlot(tap)
+    }
+
+    /// Shows a datagram to the tap, if there is one.
+    pub(crate) fn datagram(
+        &self,
+        direction: Direction,
+        local: SocketAddr,
+        remote: SocketAddr,
+        data: &[u8],
+    ) {
+        if let Some(tap) = &self.0 {
+            tap.datagram(&Datagram {
+                direction,
+                local,
+                remote,
+                data,
+            });
+        }
+    }
+
+    /// Shows a datagram the kernel took to the tap, if there is one; `local` is the
+    /// socket's address (`0.0.0.0:0` if it has none).
+    pub(crate) fn sent(&self, local: Option<SocketAddr>, to: SocketAddr, data: &[u8]) {
+        let local = local.unwrap_or_else(|| SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), 0));
+        self.datagram(Direction::Sent, local, to, data);
+    }
+
+    /// Shows an `error` event to the tap, if there is one.
+    pub(crate) fn error(&self, local: Option<SocketAddr>, error: &Error) {
+        if let Some(tap) = &self.0 {
+            tap.error(local, error);
+        }
+    }
+}
+
+impl std::fmt::Debug for TapSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Some(Tap)"
+        } else {
+            "None"
+        })
     }
 }

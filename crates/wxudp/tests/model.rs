@@ -15,7 +15,7 @@ use std::time::Duration;
 use common::runtime;
 use proptest::prelude::*;
 use wxudp::frontend::{Delivery, Engine};
-use wxudp::{Event, Policy, SendOptions, SocketType};
+use wxudp::{Event, EventKind, Policy, SendOptions, SocketType};
 
 #[derive(Debug, Clone)]
 enum Call {
@@ -159,11 +159,11 @@ proptest! {
         while let Ok(d) = rx.recv_timeout(Duration::from_millis(1)) {
             events.extend(d.accept());
         }
-        let kinds: Vec<&'static str> = events.iter().map(|e| match e {
-            Event::Message(_) => "message",
-            Event::Error(_) => "error",
-            Event::Listening => "listening",
-            Event::Close => "close",
+        let kinds: Vec<&'static str> = events.iter().map(|e| match e.kind() {
+            EventKind::Message => "message",
+            EventKind::Error => "error",
+            EventKind::Listening => "listening",
+            EventKind::Close => "close",
         }).collect();
         let count = |k: &str| kinds.iter().filter(|x| **x == k).count();
         prop_assert_eq!(count("error"), failures, "{:?}", kinds);

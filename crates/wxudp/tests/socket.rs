@@ -102,7 +102,7 @@ async fn send_and_receive_with_remote_and_local_info() {
 async fn a_socket_bound_to_one_address_reports_it_as_local_info() {
     let rx = udp4();
     let mut events = rx.events();
-    let port = rx.bind_addr(([127, 0, 0, 3], 0).into()).unwrap();
+    let port = rx.bind_addr(([127, 0, 0, 3], 0)).unwrap();
     assert!(matches!(next(&mut events).await, Event::Listening));
     let tx = udp4();
     tx.send(&SendOptions::new("127.0.0.3", port, "three"))

@@ -131,7 +131,7 @@ pub fn rust_receiver() -> Result<Receiver, String> {
         }
     });
     let port = sock
-        .bind_addr(([127, 0, 0, 1], 0).into())
+        .bind_addr(([127, 0, 0, 1], 0))
         .map_err(|e| e.to_string())?;
     Ok(Receiver {
         port,
@@ -186,7 +186,7 @@ pub fn rust_echo() -> Result<Receiver, String> {
         }
     });
     let port = sock
-        .bind_addr(([127, 0, 0, 1], 0).into())
+        .bind_addr(([127, 0, 0, 1], 0))
         .map_err(|e| e.to_string())?;
     let (_tx, reports) = mpsc::channel();
     Ok(Receiver {

@@ -534,6 +534,8 @@ pub(crate) fn event_payload<'js>(ctx: &Ctx<'js>, event: Event) -> rquickjs::Resu
         }
         Event::Listening => obj.set("errMsg", "bind:ok")?,
         Event::Close => obj.set("errMsg", "close:ok")?,
+        // An event kind this runtime does not know yet: an empty payload.
+        _ => {}
     }
     Ok(obj)
 }

@@ -3,11 +3,10 @@
 
 use std::future::poll_fn;
 use std::io;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
-use std::time::Instant;
 
 use tokio::runtime::Handle;
 
@@ -20,10 +19,8 @@ use crate::policy::on_own_subnet;
 use crate::spawn::Spawn;
 use crate::state::{NextOp, SendPlan, SocketState, Target, OP_OVERHEAD};
 use crate::sync::lock;
-use crate::tap::Direction;
+use crate::tap::{Direction, TapSlot};
 use crate::{os, sys};
-
-use super::not_open;
 
 /// Batches of datagrams read in one go before the read task yields to others.
 const READ_BUDGET: usize = 64;
@@ -40,6 +37,42 @@ pub(super) struct Inner {
     pub(super) runtime: Handle,
     pub(super) spawner: Box<dyn Spawn>,
     pub(super) state: Mutex<Locked>,
+    /// Becomes true when `close()` has ended: the OS socket is closed and the `close`
+    /// event queued.
+    pub(super) closed: Ended,
+}
+
+/// Whether `close()` has ended, and the tasks waiting for it ([`Engine::close_async`]).
+/// Lighter than a watch channel: thousands of closed sockets may wait for their
+/// `close` events.
+///
+/// [`Engine::close_async`]: super::Engine::close_async
+#[derive(Default)]
+pub(super) struct Ended {
+    done: std::sync::atomic::AtomicBool,
+    waiters: tokio::sync::Notify,
+}
+
+impl Ended {
+    /// Marks the close ended and wakes whoever waits for it.
+    pub(super) fn set(&self) {
+        self.done.store(true, Ordering::Release);
+        self.waiters.notify_waiters();
+    }
+
+    /// Resolves once [`set`](Ended::set) has been called.
+    pub(super) async fn wait(&self) {
+        loop {
+            let notified = self.waiters.notified();
+            tokio::pin!(notified);
+            // Registered before the check, so a `set` in between is not missed.
+            notified.as_mut().enable();
+            if self.done.load(Ordering::Acquire) {
+                return;
+            }
+            notified.await;
+        }
+    }
 }
 
 /// What the engine's lock guards: the state machine and the OS socket.
@@ -58,6 +91,8 @@ pub(super) struct Locked {
     pub(super) spare: std::collections::VecDeque<Event>,
     /// What the socket holds of the memory budget while it is open.
     pub(super) open_charge: Option<Reservation>,
+    /// What the socket's traffic and errors are shown to.
+    pub(super) tap: TapSlot,
 }
 
 impl std::fmt::Debug for Inner {
@@ -96,11 +131,12 @@ impl Inner {
             let mut events = std::mem::take(&mut st.spare);
             st.machine.swap_events(&mut events);
             let local = st.machine.local();
+            let tap = st.tap.clone();
             drop(st);
             // Reset `draining` even if a sink panics.
             let guard = Draining(self);
             for event in events.drain(..) {
-                self.emit(event, local);
+                self.emit(event, local, &tap);
             }
             drop(guard);
             st = self.lock();
@@ -109,10 +145,10 @@ impl Inner {
         }
     }
 
-    fn emit(&self, event: Event, local: Option<SocketAddr>) {
+    fn emit(&self, event: Event, local: Option<SocketAddr>, tap: &TapSlot) {
         let event = match event {
             Event::Error(e) => {
-                self.limits.tap_error(local, &e);
+                tap.error(local, &e);
                 match self.gate.error_event(e) {
                     Some(event) => event,
                     None => return,
@@ -129,8 +165,7 @@ impl Inner {
     pub(super) fn refuse(&self) {
         {
             let mut st = self.lock();
-            let _ = st.machine.close();
-            st.machine.report(Error::OutOfMemory {
+            st.machine.refuse(Error::OutOfMemory {
                 method: Method::CreateUdpSocket,
             });
         }
@@ -196,7 +231,7 @@ impl Inner {
             match os::send_to(io, st.machine.peer(), *addr, plan.data) {
                 Ok(()) => {
                     self.gate.sent.fetch_add(1, Ordering::Relaxed);
-                    self.tap_sent(st.machine.local(), *addr, plan.data);
+                    st.tap.sent(st.machine.local(), *addr, plan.data);
                     return Ok(());
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
@@ -246,7 +281,7 @@ impl Inner {
     }
 
     /// Gives the shared send pool back what left the outbox.
-    fn settle_pool(&self, st: &mut Locked) {
+    pub(super) fn settle_pool(&self, st: &mut Locked) {
         let now = st.machine.outbox_bytes();
         if st.pooled > now {
             self.limits.send_pool().give(st.pooled - now);
@@ -255,49 +290,13 @@ impl Inner {
         }
     }
 
-    pub(super) fn close(&self) {
-        let (flush, io, writer) = {
-            let mut st = self.lock();
-            match st.machine.close() {
-                Some(flush) => {
-                    self.settle_pool(&mut st);
-                    st.open_charge = None;
-                    (flush, st.io.take(), st.writer.take())
-                }
-                None => return,
-            }
-        };
-        // The second descriptor of the socket, outside the lock, before the flush.
-        drop(writer);
-        self.gate.close();
-        let flushed = match &io {
-            Some(io) => os::flush(
-                io,
-                flush.peer,
-                flush.datagrams,
-                Instant::now() + self.limits.close_timeout,
-                &|| self.limits.aborted(),
-                &|to, data| self.tap_sent(io.get_ref().local_addr().ok(), to, data),
-            ),
-            None => os::Flushed::default(),
-        };
-        // Dropping the tokio socket deregisters it and closes the descriptor now, so the
-        // port is free when `close()` returns.
-        drop(io);
-        tracing::debug!(
-            flushed = flushed.sent,
-            unsent = flushed.unsent,
-            "socket closed"
-        );
-        self.gate.sent.fetch_add(flushed.sent, Ordering::Relaxed);
-        self.lock()
-            .machine
-            .finish_close(flushed.errors, flushed.unsent);
-        self.deliver();
-    }
-
     /// Works through the outbox in order: resolves host names, then sends (or connects)
     /// as the kernel allows.
+    ///
+    /// # Cancel safety
+    /// Cancel safe: an operation leaves the outbox only in the same lock as its result
+    /// is recorded, so a task dropped (its runtime shut down) loses no operation; it
+    /// leaves the flush marked as running, so only `close()` empties that outbox then.
     async fn flush(self: Arc<Self>) {
         loop {
             // When the outbox is done, its writability descriptor goes in the same lock:
@@ -351,7 +350,7 @@ impl Inner {
                 match os::send_to(io, st.machine.peer(), addr, data) {
                     Ok(()) => {
                         self.gate.sent.fetch_add(1, Ordering::Relaxed);
-                        self.tap_sent(st.machine.local(), addr, data);
+                        st.tap.sent(st.machine.local(), addr, data);
                         break Ok(());
                     }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
@@ -413,7 +412,7 @@ impl Inner {
                     }
                     Poll::Ready(Ok(guard)) => {
                         sys::with_batch(|batch| {
-                            self.read_batch(&mut st.machine, guard, local, batch);
+                            self.read_batch(&mut st.machine, &st.tap, guard, local, batch);
                         });
                     }
                 }
@@ -431,6 +430,7 @@ impl Inner {
     fn read_batch(
         &self,
         machine: &mut SocketState,
+        tap: &TapSlot,
         mut guard: tokio::io::unix::AsyncFdReadyGuard<'_, std::net::UdpSocket>,
         local: SocketAddr,
         batch: &mut sys::RecvBatch,
@@ -444,7 +444,7 @@ impl Inner {
                     let to = got.to.unwrap_or(local.ip());
                     if !self.gate.admit_message(data.len()) {
                         tracing::trace!(from = %got.from, len = data.len(), "datagram dropped: receive budget full");
-                        self.limits.tap(
+                        tap.datagram(
                             Direction::Dropped,
                             SocketAddr::new(to, local.port()),
                             got.from,
@@ -452,7 +452,7 @@ impl Inner {
                         );
                         continue;
                     }
-                    self.limits.tap(
+                    tap.datagram(
                         Direction::Received,
                         SocketAddr::new(to, local.port()),
                         got.from,
@@ -485,14 +485,6 @@ impl Inner {
     }
 }
 
-impl Inner {
-    /// Shows a datagram the kernel took to the tap of the limits.
-    fn tap_sent(&self, local: Option<SocketAddr>, to: SocketAddr, data: &[u8]) {
-        let local = local.unwrap_or_else(|| SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), 0));
-        self.limits.tap(Direction::Sent, local, to, data);
-    }
-}
-
 /// Clears [`Locked::draining`] when a delivery round ends, even by a panic.
 struct Draining<'a>(&'a Inner);
 
@@ -500,4 +492,10 @@ impl Drop for Draining<'_> {
     fn drop(&mut self) {
         self.0.lock().draining = false;
     }
+}
+
+/// The OS socket is missing right after a successful open: cannot happen, but is an
+/// error rather than a panic.
+pub(super) fn not_open(method: Method) -> impl FnOnce() -> Error {
+    move || Error::os(method, io::Error::from(io::ErrorKind::NotConnected))
 }

@@ -9,32 +9,36 @@
 //! are the events the call produced handed to the sink, so a sink may call back into the
 //! engine.
 
-use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
 use tokio::runtime::Handle;
 
-use crate::delivery::{EventSink, Gate, Stats};
+use crate::delivery::{EventSink, Gate};
 use crate::error::{Error, Method};
 use crate::limits::{Limits, Reservation, SOCKET_COST};
 use crate::options::{SendOptions, SocketType};
-use crate::os;
-use crate::policy::{on_own_subnet, Policy};
+use crate::policy::Policy;
 use crate::spawn::Spawn;
-use crate::state::{Phase, SocketState, Target};
+use crate::state::SocketState;
+use crate::tap::TapSlot;
 
+mod calls;
+mod close;
 mod inner;
+mod status;
 
+pub use calls::Calls;
 use inner::{Inner, Locked};
 
 /// One `UDPSocket`: its state machine and I/O.
 ///
 /// Create one per socket with an [`EventSink`] and the handle of the tokio runtime that
 /// runs its I/O. The runtime must have I/O enabled and must be running (on some thread)
-/// for datagrams to be received and queued sends to go out; all methods are synchronous
-/// and may be called from any thread.
+/// for datagrams to be received and queued sends to go out; its blocking pool flushes
+/// what a [`close_async`](Engine::close_async), or a drop on a runtime's thread, leaves
+/// to wait for room in the kernel. Every method but `close_async` is synchronous, and
+/// all may be called from any thread.
 ///
 /// Most users want the [`UdpSocket`](crate::UdpSocket) front end instead.
 ///
@@ -236,8 +240,10 @@ impl Engine {
                     pooled: 0,
                     spare: std::collections::VecDeque::new(),
                     open_charge: None,
+                    tap: TapSlot::default(),
                 }),
                 limits,
+                closed: inner::Ended::default(),
             }),
         }
     }
@@ -340,6 +346,8 @@ impl Engine {
 
     /// Binds a specific local address (an extension of the WeChat API, which always binds
     /// the wildcard address). On a udp6 socket an IPv4 address is bound as IPv4-mapped.
+    /// `addr` is anything that becomes a [`SocketAddr`] without a lookup, as for
+    /// [`UdpSocket::bind_addr`](crate::UdpSocket::bind_addr).
     ///
     /// # Errors
     /// As [`bind`](Engine::bind); an IPv6 address on a udp4 socket is
@@ -352,11 +360,12 @@ impl Engine {
     /// use wxudp::{Policy, SocketType};
     /// let sink = |_: Delivery| {};
     /// let engine = Engine::new(SocketType::Udp6, Policy::Any, sink, rt.handle().clone());
-    /// let port = engine.bind_addr("127.0.0.1:0".parse().unwrap())?;
+    /// let port = engine.bind_addr(([127, 0, 0, 1], 0))?;
     /// assert_eq!(engine.local_addr(), Some(format!("[::ffff:127.0.0.1]:{port}").parse().unwrap()));
     /// # Ok::<(), wxudp::Error>(())
     /// ```
-    pub fn bind_addr(&self, addr: SocketAddr) -> Result<u16, Error> {
+    pub fn bind_addr(&self, addr: impl Into<SocketAddr>) -> Result<u16, Error> {
+        let addr = addr.into();
         self.invoke(Method::Bind, |calls| calls.bind_addr(addr))
     }
 
@@ -492,390 +501,4 @@ impl Engine {
     pub fn set_ttl(&self, ttl: u32) -> Result<(), Error> {
         self.invoke(Method::SetTtl, |calls| calls.set_ttl(ttl))
     }
-
-    /// Returns the TTL the OS applies to this socket's unicast datagrams, if it is open.
-    ///
-    /// # Examples
-    /// ```
-    /// # let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    /// use wxudp::frontend::{Delivery, Engine};
-    /// use wxudp::{Policy, SocketType};
-    /// let sink = |_: Delivery| {};
-    /// let engine = Engine::new(SocketType::Udp4, Policy::Any, sink, rt.handle().clone());
-    /// assert_eq!(engine.ttl(), None);
-    /// engine.bind(0)?;
-    /// assert!(engine.ttl().is_some_and(|ttl| ttl > 0), "the system default");
-    /// # Ok::<(), wxudp::Error>(())
-    /// ```
-    pub fn ttl(&self) -> Option<u32> {
-        let st = self.inner.lock();
-        os::ttl(st.io.as_ref()?, self.inner.ty)
-    }
-
-    /// Closes the socket (`close`): datagrams already sent are handed to the kernel
-    /// (waiting at most [`Limits::close_timeout`] in all for room), the OS socket is
-    /// closed before this returns, and a `close` event is queued. A second call does
-    /// nothing.
-    ///
-    /// # Errors
-    /// Never fails today. What could not be flushed is handed to the sink as `error`
-    /// events before `close`: [`Error::Unsent`] (-2), and [`Error::Unresolved`] (-1) for
-    /// each send still waiting for its host name.
-    ///
-    /// # Examples
-    /// ```
-    /// # let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    /// use wxudp::frontend::{Delivery, Engine};
-    /// use wxudp::{Event, Policy, SocketType};
-    /// let (tx, rx) = std::sync::mpsc::channel::<Delivery>();
-    /// let sink = move |d| { let _ = tx.send(d); };
-    /// let engine = Engine::new(SocketType::Udp4, Policy::Any, sink, rt.handle().clone());
-    /// let port = engine.bind(0)?;
-    /// engine.close()?;
-    /// engine.close()?; // does nothing
-    /// assert!(engine.is_closed() && engine.local_addr().is_none());
-    /// let kinds: Vec<_> = rx.try_iter().filter_map(Delivery::accept).map(|e| e.kind()).collect();
-    /// assert_eq!(kinds, [wxudp::EventKind::Listening, wxudp::EventKind::Close]);
-    /// // The port is free again at once.
-    /// std::net::UdpSocket::bind(("0.0.0.0", port)).unwrap();
-    /// # Ok::<(), wxudp::Error>(())
-    /// ```
-    pub fn close(&self) -> Result<(), Error> {
-        self.inner.close();
-        Ok(())
-    }
-
-    /// Returns the bound local address, while the socket is open.
-    ///
-    /// # Examples
-    /// ```
-    /// # let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    /// use wxudp::frontend::{Delivery, Engine};
-    /// use wxudp::{Policy, SocketType};
-    /// let sink = |_: Delivery| {};
-    /// let engine = Engine::new(SocketType::Udp4, Policy::Any, sink, rt.handle().clone());
-    /// assert_eq!(engine.local_addr(), None);
-    /// let port = engine.bind(0)?;
-    /// assert_eq!(engine.local_addr(), Some(([0, 0, 0, 0], port).into()));
-    /// # Ok::<(), wxudp::Error>(())
-    /// ```
-    pub fn local_addr(&self) -> Option<SocketAddr> {
-        self.inner.lock().machine.local()
-    }
-
-    /// Returns the connected peer, if `connect` has taken effect (a host name is
-    /// resolved first, in the background).
-    ///
-    /// # Examples
-    /// ```
-    /// # let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    /// use wxudp::frontend::{Delivery, Engine};
-    /// use wxudp::{Policy, SocketType};
-    /// let sink = |_: Delivery| {};
-    /// let engine = Engine::new(SocketType::Udp4, Policy::Any, sink, rt.handle().clone());
-    /// assert_eq!(engine.peer_addr(), None);
-    /// engine.connect("[::ffff:127.0.0.1]", 9)?;
-    /// assert_eq!(engine.peer_addr(), Some("127.0.0.1:9".parse().unwrap()), "udp4 unmaps it");
-    /// # Ok::<(), wxudp::Error>(())
-    /// ```
-    pub fn peer_addr(&self) -> Option<SocketAddr> {
-        self.inner.lock().machine.peer()
-    }
-
-    /// Returns whether the socket is bound and not closed.
-    ///
-    /// # Examples
-    /// ```
-    /// # let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    /// use wxudp::frontend::{Delivery, Engine};
-    /// use wxudp::{Policy, SocketType};
-    /// let sink = |_: Delivery| {};
-    /// let engine = Engine::new(SocketType::Udp4, Policy::Any, sink, rt.handle().clone());
-    /// assert!(!engine.is_open());
-    /// engine.bind(0)?;
-    /// assert!(engine.is_open());
-    /// engine.close()?;
-    /// assert!(!engine.is_open());
-    /// # Ok::<(), wxudp::Error>(())
-    /// ```
-    pub fn is_open(&self) -> bool {
-        self.inner.lock().machine.phase() == Phase::Open
-    }
-
-    /// Returns whether `close()` was called.
-    ///
-    /// # Examples
-    /// ```
-    /// # let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    /// use wxudp::frontend::{Delivery, Engine};
-    /// use wxudp::{Policy, SocketType};
-    /// let sink = |_: Delivery| {};
-    /// let engine = Engine::new(SocketType::Udp4, Policy::Any, sink, rt.handle().clone());
-    /// assert!(!engine.is_closed());
-    /// engine.close()?;
-    /// assert!(engine.is_closed());
-    /// # Ok::<(), wxudp::Error>(())
-    /// ```
-    pub fn is_closed(&self) -> bool {
-        self.inner.gate.closed.load(Ordering::Acquire)
-    }
-
-    /// Returns what the socket has done so far: datagrams sent, received, dropped.
-    ///
-    /// # Examples
-    /// ```
-    /// # let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    /// use wxudp::frontend::{Delivery, Engine};
-    /// use wxudp::{Policy, SendOptions, SocketType};
-    /// let sink = |_: Delivery| {};
-    /// let engine = Engine::new(SocketType::Udp4, Policy::Any, sink, rt.handle().clone());
-    /// let peer = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-    /// let to = peer.local_addr().unwrap();
-    /// assert_eq!(engine.stats(), wxudp::Stats::default());
-    /// engine.send(&SendOptions::new("127.0.0.1", to.port(), "one"))?;
-    /// engine.send_to(b"two", to)?;
-    /// assert_eq!(engine.stats().sent, 2);
-    /// # Ok::<(), wxudp::Error>(())
-    /// ```
-    pub fn stats(&self) -> Stats {
-        self.inner.gate.stats()
-    }
-}
-
-impl Drop for Engine {
-    fn drop(&mut self) {
-        self.inner.close();
-    }
-}
-
-/// The methods of a socket inside [`Engine::invoke`]: each does its work and returns
-/// its failure without reporting it (the `invoke` around it does, once).
-///
-/// # Examples
-/// ```
-/// # let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-/// use wxudp::frontend::{Delivery, Engine};
-/// use wxudp::{Error, EventKind, Method, Policy, SocketType};
-/// let (tx, rx) = std::sync::mpsc::channel::<Delivery>();
-/// let sink = move |d| { let _ = tx.send(d); };
-/// let engine = Engine::new(SocketType::Udp4, Policy::Any, sink, rt.handle().clone());
-/// let result = engine.invoke(Method::Bind, |calls| {
-///     calls.bind(0)?;
-///     calls.bind(0) // already bound
-/// });
-/// assert!(matches!(result, Err(Error::AlreadyBound)));
-/// let kinds: Vec<_> = rx.try_iter().filter_map(Delivery::accept).map(|e| e.kind()).collect();
-/// assert_eq!(kinds, [EventKind::Listening, EventKind::Error], "one error event");
-/// # Ok::<(), wxudp::Error>(())
-/// ```
-#[derive(Debug)]
-pub struct Calls<'a> {
-    inner: &'a Arc<Inner>,
-}
-
-impl Calls<'_> {
-    /// Binds the wildcard address on `port` (`bind(port)`), as [`Engine::bind`] does.
-    ///
-    /// # Errors
-    /// As [`Engine::bind`], without reporting: the `invoke` around the call reports what it
-    /// returns.
-    ///
-    /// # Examples
-    /// ```
-    /// # let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    /// use wxudp::frontend::{Delivery, Engine};
-    /// use wxudp::{options::PortArg, Method, Policy, SocketType};
-    /// let sink = |_: Delivery| {};
-    /// let engine = Engine::new(SocketType::Udp4, Policy::Any, sink, rt.handle().clone());
-    /// let port = engine.invoke(Method::Bind, |calls| {
-    ///     let port = PortArg::Text("0").bind_port()?;
-    ///     calls.bind(port)
-    /// })?;
-    /// assert_eq!(engine.local_addr().map(|a| a.port()), Some(port));
-    /// # Ok::<(), wxudp::Error>(())
-    /// ```
-    pub fn bind(&self, port: u16) -> Result<u16, Error> {
-        let inner = self.inner;
-        let mut st = inner.lock();
-        let addr = st.machine.bind(port)?;
-        inner.open(&mut st, addr, Method::Bind)
-    }
-
-    /// Binds a specific local address, as [`Engine::bind_addr`] does.
-    ///
-    /// # Errors
-    /// As [`Engine::bind_addr`], without reporting: the `invoke` around the call reports what it
-    /// returns.
-    ///
-    /// # Examples
-    /// ```
-    /// # let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    /// use wxudp::frontend::{Delivery, Engine};
-    /// use wxudp::{Method, Policy, SocketType};
-    /// let sink = |_: Delivery| {};
-    /// let engine = Engine::new(SocketType::Udp4, Policy::Any, sink, rt.handle().clone());
-    /// let loopback = "127.0.0.1:0".parse().unwrap();
-    /// let port = engine.invoke(Method::Bind, |calls| calls.bind_addr(loopback))?;
-    /// assert_eq!(engine.local_addr(), Some(([127, 0, 0, 1], port).into()));
-    /// # Ok::<(), wxudp::Error>(())
-    /// ```
-    pub fn bind_addr(&self, addr: SocketAddr) -> Result<u16, Error> {
-        let inner = self.inner;
-        let mut st = inner.lock();
-        let addr = st.machine.bind_addr(addr)?;
-        inner.open(&mut st, addr, Method::Bind)
-    }
-
-    /// Sends one datagram (`send`), as [`Engine::send`] does.
-    ///
-    /// # Errors
-    /// As [`Engine::send`], without reporting: the `invoke` around the call reports what it
-    /// returns.
-    ///
-    /// # Examples
-    /// ```
-    /// # let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    /// use wxudp::frontend::{Delivery, Engine};
-    /// use wxudp::{options::PortArg, Method, Policy, SendOptions, SocketType};
-    /// let sink = |_: Delivery| {};
-    /// let engine = Engine::new(SocketType::Udp4, Policy::Any, sink, rt.handle().clone());
-    /// let peer = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-    /// let to = peer.local_addr().unwrap();
-    /// let text_port = to.port().to_string(); // as a script passed it
-    /// engine.invoke(Method::Send, |calls| {
-    ///     let port = PortArg::Text(&text_port).destination_port(Method::Send)?;
-    ///     calls.send(&SendOptions::new("127.0.0.1", port, "hi"))
-    /// })?;
-    /// let mut buf = [0u8; 4];
-    /// assert_eq!(peer.recv(&mut buf).unwrap(), 2);
-    /// # Ok::<(), wxudp::Error>(())
-    /// ```
-    pub fn send(&self, options: &SendOptions<'_>) -> Result<(), Error> {
-        self.inner.send(Method::Send, options)
-    }
-
-    /// Sends one datagram to a [`SocketAddr`], as [`Engine::send_to`] does.
-    ///
-    /// # Errors
-    /// As [`Engine::send_to`], without reporting: the `invoke` around the call reports what it
-    /// returns.
-    ///
-    /// # Examples
-    /// ```
-    /// # let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    /// use wxudp::frontend::{Delivery, Engine};
-    /// use wxudp::{Method, Policy, SocketType};
-    /// let sink = |_: Delivery| {};
-    /// let engine = Engine::new(SocketType::Udp4, Policy::Any, sink, rt.handle().clone());
-    /// let peer = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-    /// let to = peer.local_addr().unwrap();
-    /// engine.invoke(Method::Send, |calls| calls.send_to(b"hi", to))?;
-    /// let mut buf = [0u8; 4];
-    /// assert_eq!(peer.recv(&mut buf).unwrap(), 2);
-    /// # Ok::<(), wxudp::Error>(())
-    /// ```
-    pub fn send_to(&self, data: &[u8], addr: SocketAddr) -> Result<(), Error> {
-        self.inner.send_to(data, addr)
-    }
-
-    /// Sends one datagram (`write`), as [`Engine::write`] does.
-    ///
-    /// # Errors
-    /// As [`Engine::write`], without reporting: the `invoke` around the call reports what it
-    /// returns.
-    ///
-    /// # Examples
-    /// ```
-    /// # let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    /// use wxudp::frontend::{Delivery, Engine};
-    /// use wxudp::{Method, Policy, SendOptions, SocketType};
-    /// let sink = |_: Delivery| {};
-    /// let engine = Engine::new(SocketType::Udp4, Policy::Any, sink, rt.handle().clone());
-    /// let peer = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-    /// let to = peer.local_addr().unwrap();
-    /// let opts = SendOptions::new("127.0.0.1", to.port(), "hi");
-    /// engine.invoke(Method::Write, |calls| calls.write(&opts))?;
-    /// let mut buf = [0u8; 4];
-    /// assert_eq!(peer.recv(&mut buf).unwrap(), 2);
-    /// # Ok::<(), wxudp::Error>(())
-    /// ```
-    pub fn write(&self, options: &SendOptions<'_>) -> Result<(), Error> {
-        self.inner.send(Method::Write, options)
-    }
-
-    /// Connects the socket to one peer (`connect`), as [`Engine::connect`] does.
-    ///
-    /// # Errors
-    /// As [`Engine::connect`], without reporting: the `invoke` around the call reports what it
-    /// returns.
-    ///
-    /// # Examples
-    /// ```
-    /// # let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    /// use wxudp::frontend::{Delivery, Engine};
-    /// use wxudp::{Method, Policy, SocketType};
-    /// let sink = |_: Delivery| {};
-    /// let engine = Engine::new(SocketType::Udp4, Policy::Any, sink, rt.handle().clone());
-    /// engine.invoke(Method::Connect, |calls| calls.connect("127.0.0.1", 9))?;
-    /// assert_eq!(engine.peer_addr(), Some("127.0.0.1:9".parse().unwrap()));
-    /// # Ok::<(), wxudp::Error>(())
-    /// ```
-    pub fn connect(&self, address: &str, port: u16) -> Result<(), Error> {
-        let inner = self.inner;
-        let method = Method::Connect;
-        let mut st = inner.lock();
-        let plan = st.machine.connect(address, port, &on_own_subnet)?;
-        if let Some(addr) = plan.open {
-            inner.open(&mut st, addr, method)?;
-        }
-        match plan.target {
-            Target::Addr(addr) if plan.direct => {
-                let io = st.io.as_ref().ok_or_else(not_open(method))?;
-                os::connect(io, addr).map_err(|e| Error::os(method, e))?;
-                st.machine.connected(addr);
-                Ok(())
-            }
-            target => inner.queue(&mut st, method, target, None),
-        }
-    }
-
-    /// Sets the TTL (`setTTL`), as [`Engine::set_ttl`] does.
-    ///
-    /// # Errors
-    /// As [`Engine::set_ttl`], without reporting: the `invoke` around the call reports what it
-    /// returns.
-    ///
-    /// # Examples
-    /// ```
-    /// # let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    /// use wxudp::frontend::{Delivery, Engine};
-    /// use wxudp::{frontend::parse_ttl, Method, Policy, SocketType};
-    /// let sink = |_: Delivery| {};
-    /// let engine = Engine::new(SocketType::Udp4, Policy::Any, sink, rt.handle().clone());
-    /// engine.bind(0)?;
-    /// // A script passed a JavaScript number.
-    /// engine.invoke(Method::SetTtl, |calls| calls.set_ttl(parse_ttl(16.0)?.into()))?;
-    /// assert_eq!(engine.ttl(), Some(16));
-    /// # Ok::<(), wxudp::Error>(())
-    /// ```
-    pub fn set_ttl(&self, ttl: u32) -> Result<(), Error> {
-        let inner = self.inner;
-        let mut st = inner.lock();
-        let Some(ttl) = st.machine.set_ttl(ttl)? else {
-            return Ok(());
-        };
-        let io = st.io.as_ref().ok_or_else(not_open(Method::SetTtl))?;
-        os::apply_ttl(
-            &socket2::SockRef::from(io.get_ref()),
-            inner.ty == SocketType::Udp6,
-            ttl,
-        )
-        .map_err(|e| Error::os(Method::SetTtl, e))
-    }
-}
-
-/// The OS socket is missing right after a successful open: cannot happen, but is an
-/// error rather than a panic.
-fn not_open(method: Method) -> impl FnOnce() -> Error {
-    move || Error::os(method, io::Error::from(io::ErrorKind::NotConnected))
 }

@@ -165,10 +165,10 @@ fn send(option: &V) -> (Sent, Vec<&'static str>) {
     let mut sent = None;
     let out = send_options(&host, Method::Send, option, |o| {
         sent = Some((
-            o.address.to_owned(),
-            o.port,
+            o.address().to_owned(),
+            o.port(),
             o.bytes(Method::Send)?.to_vec(),
-            o.set_broadcast,
+            o.broadcast(),
         ));
         Ok(())
     });

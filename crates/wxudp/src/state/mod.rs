@@ -107,6 +107,11 @@ pub(crate) struct SocketState {
     next_seq: u64,
     flushing: bool,
     events: VecDeque<Event>,
+    /// Between [`close`](SocketState::close) and
+    /// [`finish_close`](SocketState::finish_close): the flush of `close()` runs.
+    closing: bool,
+    /// The `error` events of calls made while closing: they follow the `close` event.
+    after_close: VecDeque<Event>,
     /// The last IP literal [`target`](SocketState::target) parsed, and its address.
     last_ip: Option<(String, IpAddr)>,
 }
@@ -127,6 +132,8 @@ impl SocketState {
             next_seq: 0,
             flushing: false,
             events: VecDeque::new(),
+            closing: false,
+            after_close: VecDeque::new(),
             last_ip: None,
         }
     }
@@ -187,9 +194,15 @@ impl SocketState {
         !self.events.is_empty()
     }
 
-    /// Queues `error` as an `error` event and returns it.
+    /// Queues `error` as an `error` event and returns it. While the flush of `close()`
+    /// runs, the event waits to follow the `close` event.
     pub(crate) fn report(&mut self, error: Error) -> Error {
-        self.events.push_back(Event::Error(error.clone()));
+        let event = Event::Error(error.clone());
+        if self.closing {
+            self.after_close.push_back(event);
+        } else {
+            self.events.push_back(event);
+        }
         error
     }
 
@@ -256,9 +269,9 @@ impl SocketState {
         on_own_subnet: &dyn Fn(IpAddr) -> bool,
     ) -> Result<SendPlan<'a>, Error> {
         self.check_open(method)?;
-        crate::options::check_destination_port(method, options.port)?;
+        crate::options::check_destination_port(method, options.port())?;
         let data = options.bytes(method)?;
-        let target = self.target(method, options.address, options.port, on_own_subnet)?;
+        let target = self.target(method, options.address(), options.port(), on_own_subnet)?;
         self.plan(method, target, data)
     }
 
@@ -351,7 +364,8 @@ impl SocketState {
     /// `close()`: the socket is closed from now on. Returns `None` if it already was;
     /// otherwise what the I/O layer must flush before closing the OS socket. Operations
     /// still waiting for a host name are reported now; the `close` event is queued by
-    /// [`finish_close`](SocketState::finish_close).
+    /// [`finish_close`](SocketState::finish_close), and the errors of calls made until
+    /// then follow it.
     pub(crate) fn close(&mut self) -> Option<Flush> {
         if self.phase == Phase::Closed {
             return None;
@@ -381,13 +395,25 @@ impl SocketState {
                 _ => {}
             }
         }
+        self.closing = true;
         Some(flush)
+    }
+
+    /// A socket refused at creation (no room in the memory budget): closed from the
+    /// start, with `error` as its first event and no `close` event ever (it never
+    /// opened, and no flush follows); later calls report at once.
+    pub(crate) fn refuse(&mut self, error: Error) {
+        let _ = self.close();
+        self.closing = false;
+        self.events.push_back(Event::Error(error));
     }
 
     /// The flush of `close()` is over: `errors` are the OS errors of datagrams the
     /// kernel refused, `unsent` the number it had no room for within the close bound.
-    /// Queues those errors, then the `close` event.
+    /// Queues those errors, then the `close` event, then the errors of the calls made
+    /// while closing.
     pub(crate) fn finish_close(&mut self, errors: Vec<Error>, unsent: usize) {
+        self.closing = false;
         for e in errors {
             self.report(e);
         }
@@ -395,6 +421,7 @@ impl SocketState {
             self.report(Error::Unsent { count: unsent });
         }
         self.events.push_back(Event::Close);
+        self.events.append(&mut self.after_close);
     }
 
     /// Refuses a closed socket.
@@ -466,5 +493,9 @@ impl SocketState {
     }
 }
 
+#[cfg(test)]
+mod props;
+#[cfg(test)]
+mod sim;
 #[cfg(test)]
 mod tests;

@@ -176,20 +176,21 @@ impl Sockets {
             // The receiver lives as long as the loop; after it, nobody listens anyway.
             let _ = tx.send((id, delivery));
         };
-        let limits = match self.observer.as_ref().and_then(|o| o.socket_tap(id, ty)) {
-            Some(tap) => self.limits.clone().with_tap(tap),
-            None => self.limits.clone(),
-        };
         let made = Engine::try_with_limits(
             ty,
             self.policy.clone(),
-            limits,
+            self.limits.clone(),
             sink,
             self.runtime.clone(),
             self.io.clone(),
         );
         let (engine, refused) = match made {
-            Ok(engine) => (Rc::new(engine), None),
+            Ok(engine) => {
+                if let Some(tap) = self.observer.as_ref().and_then(|o| o.socket_tap(id, ty)) {
+                    engine.set_tap(Some(tap));
+                }
+                (Rc::new(engine), None)
+            }
             // No room in the memory budget: a socket closed from the start, which holds
             // next to nothing (a script may keep thousands), and its error.
             Err(e) => (self.dead_engine(ty), Some(e)),

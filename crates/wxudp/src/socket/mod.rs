@@ -1,24 +1,24 @@
 //! The Rust front end: [`UdpSocket`], an event-style socket whose listeners run on a
-//! background driver thread, plus async [`Events`] and [`Messages`] streams.
+//! background driver thread, plus async [`Events`](crate::Events) and
+//! [`Messages`](crate::Messages) streams.
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::Arc;
 
-use crate::delivery::{Delivery, Stats};
+use crate::delivery::Delivery;
 use crate::driver::Driver;
 use crate::engine::Engine;
 use crate::error::Error;
-use crate::event::{Event, EventKind, ListenerId, Message, Registry};
 use crate::limits::Limits;
+use crate::listeners::Listeners;
 use crate::options::{SendOptions, SocketType};
 use crate::policy::Policy;
-use crate::stream::{self, Events, Messages, DEFAULT_STREAM_CAPACITY};
-use crate::sync::lock;
 
-pub(crate) type Listener = Arc<dyn Fn(&Event) + Send + Sync>;
-/// The lock around one socket's listener registry.
-pub(crate) type RegistryLock = Mutex<Registry<Listener>>;
-pub(crate) type Listeners = Arc<RegistryLock>;
+mod listen;
+mod status;
+mod weak;
+
+pub use weak::WeakUdpSocket;
 
 /// A WeChat-style UDP socket for Rust: synchronous methods, events delivered to
 /// listeners.
@@ -224,8 +224,15 @@ impl UdpSocket {
     }
 
     /// Binds a specific local address instead of the wildcard and returns the bound port
-    /// (an extension of the WeChat API). On a udp6 socket an IPv4 address is bound as
-    /// IPv4-mapped.
+    /// (an extension of the WeChat API); port 0 asks the system for a free port. On a
+    /// udp6 socket an IPv4 address is bound as IPv4-mapped.
+    ///
+    /// `addr` is anything that becomes a [`SocketAddr`] without a lookup: a
+    /// `SocketAddr`, a `SocketAddrV4`/`SocketAddrV6`, or an `(ip, port)` pair whose `ip`
+    /// is an `IpAddr`, `Ipv4Addr`, `Ipv6Addr`, `[u8; 4]` or `[u16; 8]`. Unlike std's
+    /// [`ToSocketAddrs`](std::net::ToSocketAddrs), it never resolves a host name, so
+    /// `bind_addr`, like every method, never blocks on the network; parse text with
+    /// [`str::parse`].
     ///
     /// # Errors
     /// As [`bind`](UdpSocket::bind): closed or already bound (-1, checked first), the OS
@@ -234,16 +241,22 @@ impl UdpSocket {
     ///
     /// # Examples
     /// ```
+    /// use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
     /// use wxudp::{SocketType, UdpSocket};
     /// let sock = UdpSocket::new(SocketType::Udp4)?;
-    /// let port = sock.bind_addr("127.0.0.1:0".parse().unwrap())?;
-    /// assert_eq!(sock.local_addr(), Some(([127, 0, 0, 1], port).into()));
+    /// let port = sock.bind_addr((Ipv4Addr::LOCALHOST, 0))?;
+    /// assert_eq!(sock.local_addr(), Some((Ipv4Addr::LOCALHOST, port).into()));
+    ///
+    /// let v6 = UdpSocket::new(SocketType::Udp6)?;
+    /// let text: SocketAddr = "[::1]:0".parse().unwrap();
+    /// let port = v6.bind_addr(text)?;
+    /// assert_eq!(v6.local_addr(), Some((Ipv6Addr::LOCALHOST, port).into()));
     ///
     /// let v4 = UdpSocket::new(SocketType::Udp4)?;
-    /// assert_eq!(v4.bind_addr("[::1]:0".parse().unwrap()).unwrap_err().code(), 1);
+    /// assert_eq!(v4.bind_addr((Ipv6Addr::LOCALHOST, 0)).unwrap_err().code(), 1);
     /// # Ok::<(), wxudp::Error>(())
     /// ```
-    pub fn bind_addr(&self, addr: SocketAddr) -> Result<u16, Error> {
+    pub fn bind_addr(&self, addr: impl Into<SocketAddr>) -> Result<u16, Error> {
         self.shared.engine.bind_addr(addr)
     }
 
@@ -297,9 +310,10 @@ impl UdpSocket {
     }
 
     /// Sends `data` to `addr`, an address already parsed (a reply to a
-    /// [`Message::remote`], say): the same as [`send`](UdpSocket::send) without
-    /// formatting the address to text and parsing it back (an extension of the WeChat
-    /// API). Its failures belong to `send` (`send:fail ...`).
+    /// [`Message::remote`](crate::Message::remote), say): the same as
+    /// [`send`](UdpSocket::send) without formatting the address to text and parsing it
+    /// back (an extension of the WeChat API). Its failures belong to `send`
+    /// (`send:fail ...`).
     ///
     /// # Errors
     /// As [`send`](UdpSocket::send), in the same order: a closed socket (-1), port 0 (2),
@@ -411,32 +425,18 @@ impl UdpSocket {
         self.shared.engine.set_ttl(ttl)
     }
 
-    /// Returns the TTL the OS applies to this socket's unicast datagrams (IP_TTL, or
-    /// IPV6_UNICAST_HOPS on udp6), while it is open; `None` before bind and after close.
-    ///
-    /// # Examples
-    /// ```
-    /// use wxudp::{SocketType, UdpSocket};
-    /// let sock = UdpSocket::new(SocketType::Udp6)?;
-    /// sock.set_ttl(9)?;
-    /// assert_eq!(sock.ttl(), None, "remembered, but no OS socket yet");
-    /// sock.bind(0)?;
-    /// assert_eq!(sock.ttl(), Some(9));
-    /// sock.close()?;
-    /// assert_eq!(sock.ttl(), None);
-    /// # Ok::<(), wxudp::Error>(())
-    /// ```
-    pub fn ttl(&self) -> Option<u32> {
-        self.shared.engine.ttl()
-    }
-
     /// Closes the socket (`UDPSocket.close`).
     ///
     /// Datagrams already sent are handed to the kernel first (waiting at most
     /// [`Limits::close_timeout`] in all for room), the OS socket is closed before this
     /// returns (its port is free at once), undelivered received datagrams are discarded
     /// and a `close` event is queued. Later calls fail with [`Error::Closed`]; a second
-    /// `close` does nothing. Dropping the last handle closes the socket too.
+    /// `close` does nothing.
+    ///
+    /// The wait for room blocks the calling thread; in async code use
+    /// [`close_async`](UdpSocket::close_async), which does not. Dropping the last handle
+    /// closes the socket too, and never waits on a thread of a tokio runtime: there the
+    /// flush goes on in the background, the `close` event after it.
     ///
     /// # Errors
     /// None today; the `Result` leaves room for one. What cannot be flushed is reported
@@ -459,388 +459,37 @@ impl UdpSocket {
         self.shared.engine.close()
     }
 
-    /// Returns the bound local address, while the socket is open: `None` before it is
-    /// bound and after [`close`](UdpSocket::close).
+    /// Closes the socket like [`close`](UdpSocket::close), for async code: the wait for
+    /// room in the kernel happens on a background thread, never on the caller's. Resolves
+    /// once the close has ended (by this call or another): the datagrams already sent
+    /// are flushed or reported, the port is free, the `close` event is queued.
     ///
-    /// # Examples
-    /// ```
-    /// use std::net::{Ipv6Addr, SocketAddr};
-    /// use wxudp::{SocketType, UdpSocket};
-    /// let sock = UdpSocket::new(SocketType::Udp6)?;
-    /// assert_eq!(sock.local_addr(), None);
-    /// let port = sock.bind(0)?;
-    /// assert_eq!(sock.local_addr(), Some(SocketAddr::new(Ipv6Addr::UNSPECIFIED.into(), port)));
-    /// sock.close()?;
-    /// assert_eq!(sock.local_addr(), None);
-    /// # Ok::<(), wxudp::Error>(())
-    /// ```
-    pub fn local_addr(&self) -> Option<SocketAddr> {
-        self.shared.engine.local_addr()
-    }
-
-    /// Returns the connected peer, once [`connect`](UdpSocket::connect) has taken effect;
-    /// `None` before, and after [`close`](UdpSocket::close).
+    /// # Cancel safety
+    /// The close begins when the future is first polled and is not cancelled with it:
+    /// a future dropped after its first poll only stops waiting, and the close ends in
+    /// the background, its `close` event delivered as usual. Awaiting `close_async`
+    /// again waits for that same close.
     ///
-    /// # Examples
-    /// ```
-    /// use wxudp::{SocketType, UdpSocket};
-    /// let sock = UdpSocket::new(SocketType::Udp6)?;
-    /// assert_eq!(sock.peer_addr(), None);
-    /// sock.connect("127.0.0.1", 9)?;
-    /// // A udp6 socket is dual-stack: its IPv4 peer is IPv4-mapped.
-    /// assert_eq!(sock.peer_addr(), Some("[::ffff:127.0.0.1]:9".parse().unwrap()));
-    /// sock.close()?;
-    /// assert_eq!(sock.peer_addr(), None);
-    /// # Ok::<(), wxudp::Error>(())
-    /// ```
-    pub fn peer_addr(&self) -> Option<SocketAddr> {
-        self.shared.engine.peer_addr()
-    }
-
-    /// Returns whether [`close`](UdpSocket::close) was called.
-    ///
-    /// # Examples
-    /// ```
-    /// let sock = wxudp::UdpSocket::new(wxudp::SocketType::Udp4)?;
-    /// assert!(!sock.is_closed());
-    /// sock.clone().close()?;
-    /// assert!(sock.is_closed(), "clones are handles to one socket");
-    /// # Ok::<(), wxudp::Error>(())
-    /// ```
-    pub fn is_closed(&self) -> bool {
-        self.shared.engine.is_closed()
-    }
-
-    /// Returns what the socket has done so far: datagrams sent, received, and dropped
-    /// because a budget was full (see [`Stats`]).
-    ///
-    /// # Examples
-    /// ```
-    /// use std::time::Duration;
-    /// use wxudp::{SendOptions, SocketType, UdpSocket};
-    /// let sock = UdpSocket::new(SocketType::Udp4)?;
-    /// let (tx, rx) = std::sync::mpsc::channel();
-    /// sock.on_message(move |_| tx.send(()).unwrap());
-    /// let port = sock.bind(0)?;
-    /// sock.send(&SendOptions::new("127.0.0.1", port, "to myself"))?;
-    /// rx.recv_timeout(Duration::from_secs(10)).unwrap();
-    /// let stats = sock.stats();
-    /// assert_eq!((stats.sent, stats.received, stats.dropped), (1, 1, 0));
-    /// # Ok::<(), wxudp::Error>(())
-    /// ```
-    pub fn stats(&self) -> Stats {
-        self.shared.engine.stats()
-    }
-
-    /// Returns a handle that does not keep the socket open: for listeners that use their
-    /// own socket.
-    ///
-    /// # Examples
-    /// An echo socket whose listener replies through a weak handle, so that dropping
-    /// `echo` closes it.
-    /// ```
-    /// use wxudp::{SendOptions, SocketType, UdpSocket};
-    /// let echo = UdpSocket::new(SocketType::Udp4)?;
-    /// let me = echo.downgrade();
-    /// echo.on_message(move |msg| {
-    ///     if let Some(sock) = me.upgrade() {
-    ///         let to = msg.remote.ip().to_string();
-    ///         let _ = sock.send(&SendOptions::new(&to, msg.remote.port(), &msg.data));
-    ///     }
-    /// });
-    /// let port = echo.bind(0)?;
-    /// let weak = echo.downgrade();
-    /// drop(echo);
-    /// assert!(weak.upgrade().is_none(), "the listener did not keep it");
-    /// // The port is free again.
-    /// UdpSocket::new(SocketType::Udp4)?.bind(port)?;
-    /// # Ok::<(), wxudp::Error>(())
-    /// ```
-    pub fn downgrade(&self) -> WeakUdpSocket {
-        WeakUdpSocket {
-            shared: Arc::downgrade(&self.shared),
-        }
-    }
-
-    /// Adds a `message` listener (`onMessage`), called on the driver thread with each
-    /// datagram received from now on; returns its id for [`off`](UdpSocket::off).
-    ///
-    /// # Examples
-    /// ```
-    /// use std::time::Duration;
-    /// use wxudp::{SendOptions, SocketType, UdpSocket};
-    /// let sock = UdpSocket::new(SocketType::Udp4)?;
-    /// let (tx, rx) = std::sync::mpsc::channel();
-    /// sock.on_message(move |msg| tx.send(msg.clone()).unwrap());
-    /// let port = sock.bind(0)?;
-    /// sock.send(&SendOptions::new("127.0.0.1", port, "to myself"))?;
-    /// let msg = rx.recv_timeout(Duration::from_secs(10)).unwrap();
-    /// assert_eq!(msg.data, b"to myself");
-    /// assert_eq!(msg.size(), 9);
-    /// assert_eq!(msg.remote.port(), port);
-    /// assert_eq!(msg.local, ([127, 0, 0, 1], port).into(), "where the datagram was sent to");
-    /// # Ok::<(), wxudp::Error>(())
-    /// ```
-    pub fn on_message(&self, f: impl Fn(&Message) + Send + Sync + 'static) -> ListenerId {
-        self.add(EventKind::Message, move |e| {
-            if let Event::Message(m) = e {
-                f(m)
-            }
-        })
-    }
-
-    /// Adds an `error` listener (`onError`); returns its id for [`off`](UdpSocket::off).
-    ///
-    /// It sees every failure a method returns, and the failures of no call: a host name
-    /// that did not resolve, an OS error on the receive path, what `close()` could not
-    /// flush.
-    ///
-    /// # Examples
-    /// ```
-    /// use std::time::Duration;
-    /// use wxudp::{SendOptions, SocketType, UdpSocket};
-    /// let sock = UdpSocket::new(SocketType::Udp4)?;
-    /// let (tx, rx) = std::sync::mpsc::channel();
-    /// sock.on_error(move |err| tx.send((err.to_string(), err.code())).unwrap());
-    /// let returned = sock.send(&SendOptions::new("127.0.0.1", 0, "x")).unwrap_err();
-    /// let delivered = rx.recv_timeout(Duration::from_secs(10)).unwrap();
-    /// assert_eq!(delivered, (returned.to_string(), 2));
-    /// assert_eq!(delivered.0, "send:fail invalid port: 0 is not a valid destination port");
-    /// # Ok::<(), wxudp::Error>(())
-    /// ```
-    pub fn on_error(&self, f: impl Fn(&Error) + Send + Sync + 'static) -> ListenerId {
-        self.add(EventKind::Error, move |e| {
-            if let Event::Error(err) = e {
-                f(err)
-            }
-        })
-    }
-
-    /// Adds a `listening` listener (`onListening`), called once the socket is bound
-    /// (by `bind`, or implicitly by `send`, `write` or `connect`); returns its id for
-    /// [`off`](UdpSocket::off).
-    ///
-    /// # Examples
-    /// ```
-    /// use std::time::Duration;
-    /// use wxudp::{SendOptions, SocketType, UdpSocket};
-    /// let sock = UdpSocket::new(SocketType::Udp4)?;
-    /// let (tx, rx) = std::sync::mpsc::channel();
-    /// let me = sock.downgrade();
-    /// sock.on_listening(move || {
-    ///     let port = me.upgrade().and_then(|s| s.local_addr()).map(|a| a.port());
-    ///     tx.send(port).unwrap();
-    /// });
-    /// // An implicit bind emits `listening` too.
-    /// sock.send(&SendOptions::new("127.0.0.1", 9, "x"))?;
-    /// let port = rx.recv_timeout(Duration::from_secs(10)).unwrap();
-    /// assert_eq!(port, sock.local_addr().map(|a| a.port()));
-    /// # Ok::<(), wxudp::Error>(())
-    /// ```
-    pub fn on_listening(&self, f: impl Fn() + Send + Sync + 'static) -> ListenerId {
-        self.add(EventKind::Listening, move |_| f())
-    }
-
-    /// Adds a `close` listener (`onClose`), called once when the socket closes; returns
-    /// its id for [`off`](UdpSocket::off).
-    ///
-    /// # Examples
-    /// ```
-    /// use std::time::Duration;
-    /// use wxudp::{SocketType, UdpSocket};
-    /// let sock = UdpSocket::new(SocketType::Udp4)?;
-    /// let (tx, rx) = std::sync::mpsc::channel();
-    /// sock.on_close(move || tx.send("closed").unwrap());
-    /// sock.close()?;
-    /// sock.close()?; // a second close does nothing
-    /// assert_eq!(rx.recv_timeout(Duration::from_secs(10)).unwrap(), "closed");
-    /// drop(sock); // drops the listener, and with it the channel's sender
-    /// assert!(rx.recv_timeout(Duration::from_secs(10)).is_err(), "close comes once");
-    /// # Ok::<(), wxudp::Error>(())
-    /// ```
-    pub fn on_close(&self, f: impl Fn() + Send + Sync + 'static) -> ListenerId {
-        self.add(EventKind::Close, move |_| f())
-    }
-
-    /// Adds a listener for events of `kind`, called with the whole [`Event`]; returns its
-    /// id for [`off`](UdpSocket::off).
-    ///
-    /// # Examples
-    /// ```
-    /// use std::time::Duration;
-    /// use wxudp::{Event, EventKind, SocketType, UdpSocket};
-    /// let sock = UdpSocket::new(SocketType::Udp4)?;
-    /// let (tx, rx) = std::sync::mpsc::channel();
-    /// for kind in EventKind::ALL {
-    ///     let tx = tx.clone();
-    ///     sock.on(kind, move |event: &Event| tx.send(event.kind()).unwrap());
-    /// }
-    /// sock.bind(0)?;
-    /// sock.close()?;
-    /// let timeout = Duration::from_secs(10);
-    /// assert_eq!(rx.recv_timeout(timeout).unwrap(), EventKind::Listening);
-    /// assert_eq!(rx.recv_timeout(timeout).unwrap(), EventKind::Close);
-    /// # Ok::<(), wxudp::Error>(())
-    /// ```
-    pub fn on(&self, kind: EventKind, f: impl Fn(&Event) + Send + Sync + 'static) -> ListenerId {
-        self.add(kind, f)
-    }
-
-    /// Removes one listener (`offX(fn)`); returns false if it was not registered.
-    ///
-    /// # Examples
-    /// ```
-    /// let sock = wxudp::UdpSocket::new(wxudp::SocketType::Udp4)?;
-    /// let id = sock.on_close(|| {});
-    /// assert!(sock.off(id));
-    /// assert!(!sock.off(id));
-    /// # Ok::<(), wxudp::Error>(())
-    /// ```
-    pub fn off(&self, id: ListenerId) -> bool {
-        self.listeners().remove(id)
-    }
-
-    /// Removes every listener of `kind` (`offX()`); returns how many there were.
-    ///
-    /// The listeners of [`events`](UdpSocket::events) and
-    /// [`messages`](UdpSocket::messages) streams are listeners too: this removes them
-    /// as well, and such a stream then sees no more events of `kind`.
-    ///
-    /// # Examples
-    /// ```
-    /// use wxudp::{EventKind, SocketType, UdpSocket};
-    /// let sock = UdpSocket::new(SocketType::Udp4)?;
-    /// sock.on_close(|| {});
-    /// sock.on_close(|| {});
-    /// sock.on_error(|_| {});
-    /// assert_eq!(sock.off_all(EventKind::Close), 2);
-    /// assert_eq!(sock.off_all(EventKind::Close), 0);
-    /// assert_eq!(sock.off_all(EventKind::Error), 1);
-    /// # Ok::<(), wxudp::Error>(())
-    /// ```
-    pub fn off_all(&self, kind: EventKind) -> usize {
-        self.listeners().clear(kind)
-    }
-
-    /// Returns a stream of every event of this socket from now on (for tokio users).
-    ///
-    /// The stream registers one listener per event kind; dropping it removes them. It
-    /// holds at most [`DEFAULT_STREAM_CAPACITY`](crate::DEFAULT_STREAM_CAPACITY) bytes of
-    /// events not yet taken; see [`events_with_capacity`](UdpSocket::events_with_capacity).
-    /// It yields the `close` event when the socket closes, and ends once every handle
-    /// to the socket is dropped.
+    /// # Errors
+    /// As [`close`](UdpSocket::close): none today.
     ///
     /// # Examples
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), wxudp::Error> {
     /// use wxudp::{Event, SocketType, UdpSocket};
+    /// let peer = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     /// let sock = UdpSocket::new(SocketType::Udp4)?;
     /// let mut events = sock.events();
-    /// sock.bind(0)?;
+    /// sock.send_to(b"last words", peer.local_addr().unwrap())?;
+    /// sock.close_async().await?;
+    /// let mut buf = [0u8; 16];
+    /// assert_eq!(peer.recv(&mut buf).unwrap(), 10, "sent before the close ended");
     /// assert!(matches!(events.recv().await, Some(Event::Listening)));
-    /// # Ok(()) }
-    /// ```
-    pub fn events(&self) -> Events {
-        self.events_with_capacity(DEFAULT_STREAM_CAPACITY)
-    }
-
-    /// Returns a stream of every event like [`events`](UdpSocket::events), holding at
-    /// most `bytes` of events not yet taken (each counts its datagram's bytes plus a
-    /// small fixed overhead). When it is full, newer events are dropped and counted in
-    /// [`Events::dropped`]; a `close` event is never dropped.
-    ///
-    /// # Examples
-    /// A stream with no room at all still sees the socket close.
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> Result<(), wxudp::Error> {
-    /// use wxudp::{Event, SocketType, UdpSocket};
-    /// let sock = UdpSocket::new(SocketType::Udp4)?;
-    /// let mut events = sock.events_with_capacity(0);
-    /// sock.bind(0)?;
-    /// sock.close()?;
     /// assert!(matches!(events.recv().await, Some(Event::Close)));
-    /// assert_eq!(events.dropped(), 1, "the listening event had no room");
     /// # Ok(()) }
     /// ```
-    pub fn events_with_capacity(&self, bytes: usize) -> Events {
-        let (feed, queue) = stream::channel(bytes);
-        let ids = EventKind::ALL
-            .iter()
-            .map(|kind| {
-                let feed = feed.clone();
-                self.add(*kind, move |e| feed.push(e))
-            })
-            .collect();
-        Events::new(queue, ids, Arc::downgrade(&self.shared.listeners))
-    }
-
-    /// Returns a stream of the datagrams this socket receives from now on; it ends when
-    /// the socket closes. Bounded like [`events`](UdpSocket::events).
-    ///
-    /// # Examples
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> Result<(), wxudp::Error> {
-    /// use wxudp::{SendOptions, SocketType, UdpSocket};
-    /// let sock = UdpSocket::new(SocketType::Udp4)?;
-    /// let mut messages = sock.messages();
-    /// let port = sock.bind(0)?;
-    /// sock.send(&SendOptions::new("127.0.0.1", port, "to myself"))?;
-    /// let msg = messages.recv().await.unwrap();
-    /// assert_eq!(msg.data, b"to myself");
-    /// sock.close()?;
-    /// assert!(messages.recv().await.is_none());
-    /// # Ok(()) }
-    /// ```
-    pub fn messages(&self) -> Messages {
-        Messages::new(self.events())
-    }
-
-    fn add(&self, kind: EventKind, f: impl Fn(&Event) + Send + Sync + 'static) -> ListenerId {
-        self.listeners().add(kind, Arc::new(f))
-    }
-
-    fn listeners(&self) -> MutexGuard<'_, Registry<Listener>> {
-        lock(&self.shared.listeners)
-    }
-}
-
-/// A handle to a [`UdpSocket`] that does not keep it open; see
-/// [`UdpSocket::downgrade`].
-///
-/// # Examples
-/// ```
-/// use wxudp::{SocketType, UdpSocket};
-/// let sock = UdpSocket::new(SocketType::Udp4)?;
-/// let port = sock.bind(0)?;
-/// let weak = sock.downgrade();
-/// drop(sock); // the last strong handle: the socket closes
-/// assert!(weak.upgrade().is_none());
-/// UdpSocket::new(SocketType::Udp4)?.bind(port)?; // its port is free again
-/// # Ok::<(), wxudp::Error>(())
-/// ```
-#[derive(Debug, Clone)]
-pub struct WeakUdpSocket {
-    shared: Weak<Shared>,
-}
-
-impl WeakUdpSocket {
-    /// Returns the socket, if some [`UdpSocket`] handle still holds it.
-    ///
-    /// # Examples
-    /// ```
-    /// use wxudp::{SocketType, UdpSocket};
-    /// let sock = UdpSocket::new(SocketType::Udp4)?;
-    /// let weak = sock.downgrade();
-    /// let port = weak.upgrade().expect("sock holds it").bind(0)?;
-    /// assert_eq!(sock.local_addr().map(|a| a.port()), Some(port));
-    /// drop(sock);
-    /// assert!(weak.upgrade().is_none());
-    /// # Ok::<(), wxudp::Error>(())
-    /// ```
-    pub fn upgrade(&self) -> Option<UdpSocket> {
-        self.shared.upgrade().map(|shared| UdpSocket { shared })
+    pub async fn close_async(&self) -> Result<(), Error> {
+        self.shared.engine.close_async().await
     }
 }
