@@ -23,8 +23,8 @@ fn main() {
 
 /// The kernel maps 64 KiB of a file around each page fault, so the memory a run of the
 /// binary occupies grows with how scattered the code it executes is, not with how much
-/// of it there is: the functions of start-up lie in some 57 such blocks of a 7 MB text
-/// (3.4 MiB resident for a hello script) where about 1.2 MB of them would fill 19.
+/// of it there is: with the functions of start-up placed together, start-up touches only
+/// the blocks they fill (docs/PERFORMANCE.md, fourth step, has the numbers).
 fn startup_order() {
     let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default());
     let list = manifest.join("link").join("startup-order.txt");

@@ -1,4 +1,4 @@
-//! Node-API link settings for the addon (napi-rs' own; nothing on Linux today).
+//! Node-API link settings for the addon: napi-rs' own (Linux needs none).
 
 fn main() {
     napi_build::setup();

@@ -1,6 +1,6 @@
 // wxudp for Node.js: WeChat's wx.createUDPSocket() on the wxudp Rust core.
 //
-// This loader is the JavaScript half of the addon (src/lib.rs is the native half). It
+// This loader is the JavaScript half of the addon (src/ is the native half). It
 // makes the UDPSocket objects, keeps their listener functions and calls them; every rule
 // of the contract (docs/CONTRACT.md: arguments, errors, which listeners an event goes
 // to, what a closed socket does) is the core's, reached through the native functions.

@@ -4,8 +4,8 @@
 # hello script first, then the examples). The release build asks the linker to place
 # them together at the start of the code (`--symbol-ordering-file`, see build.rs), so
 # that start-up touches a few dense 64 KiB blocks of the binary instead of pages all
-# over it (the kernel maps 64 KiB around every page fault of a file: a hello script's
-# peak RSS falls from 7.3 to about 4.9 MiB).
+# over it (the kernel maps 64 KiB around every page fault of a file; docs/PERFORMANCE.md,
+# fourth step, has what it saves).
 #
 # Needs valgrind. Run from anywhere after `cargo build --release -p wxudp-cli` (the
 # binary is taken from $CARGO_TARGET_DIR, else target/, or given as the first

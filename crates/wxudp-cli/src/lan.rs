@@ -13,7 +13,7 @@ pub struct LanArgs {
     file: Option<PathBuf>,
     /// End the LAN after this many seconds (exit status 124); the file's `timeout`
     /// otherwise, else no limit.
-    #[arg(long, value_name = "SECONDS", value_parser = crate::parse_timeout)]
+    #[arg(long, value_name = "SECONDS", value_parser = crate::target::parse_timeout)]
     timeout: Option<Duration>,
     /// Capture every network into DIR/NETWORK.pcap (Ethernet frames; Wireshark, tcpdump -r).
     #[arg(long, value_name = "DIR")]

@@ -166,6 +166,23 @@ pub fn strip_method(err_msg: &str) -> String {
     }
 }
 
+/// The longest `--timeout`, in seconds: 365 days. Longer is surely a mistake (and far
+/// beyond it a deadline no longer fits the clock).
+const MAX_TIMEOUT_SECS: f64 = 31_536_000.0;
+
+/// Parses `--timeout SECONDS`: a number above 0 and at most [`MAX_TIMEOUT_SECS`].
+/// Anything else (NaN, infinities, 0, negatives, more) is a usage error (exit status 2).
+pub fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
+    const BOUNDS: &str = "a number of seconds above 0 and at most 31536000 (365 days)";
+    match text.parse::<f64>() {
+        Ok(secs) if secs > 0.0 && secs <= MAX_TIMEOUT_SECS => {
+            // In range, the conversion cannot fail; a timeout below a nanosecond is one.
+            Ok(std::time::Duration::from_secs_f64(secs).max(std::time::Duration::from_nanos(1)))
+        }
+        _ => Err(format!("must be {BOUNDS}")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

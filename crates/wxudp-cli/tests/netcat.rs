@@ -107,13 +107,13 @@ fn send_input_errors() {
             &["send", "127.0.0.1:9", "--literal"],
             b"",
             2,
-            "wxudp: error: --literal needs a MESSAGE",
+            "error: the following required arguments were not provided:\n  <MESSAGE>",
         ),
         (
             &["send", "127.0.0.1:9", "-C", "x"],
             b"",
             2,
-            "wxudp: error: -C/--crlf ends the lines of interactive mode",
+            "error: the argument '--crlf' cannot be used with '[MESSAGE]'",
         ),
         (
             &["send", "127.0.0.1:9", "--interactive", "-c", "2"],
@@ -143,6 +143,34 @@ fn send_input_errors() {
         "{}",
         stderr(&out)
     );
+}
+
+/// Flags that need MESSAGE, or interactive mode, are usage errors in every combination:
+/// clap's `requires` does not hold beside a flag that conflicts with what it requires,
+/// and whether stdin is a terminal (which clap cannot see) picks the mode without
+/// MESSAGE.
+#[test]
+fn send_flags_of_the_other_mode_are_usage_errors() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["send", "127.0.0.1:9", "--interactive", "--literal"],
+            "error: the argument '--interactive' cannot be used with '--literal'",
+        ),
+        (
+            &["send", "127.0.0.1:9", "-C", "--literal"],
+            "error: the argument '--crlf' cannot be used with '--literal'",
+        ),
+        (
+            &["send", "127.0.0.1:9", "-C"],
+            "wxudp: error: -C/--crlf ends the lines of interactive mode",
+        ),
+    ];
+    for (args, start) in cases {
+        let out = run_with_stdin(args, b"x");
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.starts_with(start), "{args:?}: {err}");
+    }
 }
 
 /// Writes a line to a child's stdin and reads the next line of its stdout.

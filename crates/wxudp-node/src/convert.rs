@@ -10,7 +10,7 @@ use crate::js::{Cx, Val};
 /// The values of one call from JavaScript, with the loader's interned option names: the
 /// loader passes its `KEYS` array (the names of [`Key::ALL`], in that order), so that
 /// each name is a string the engine already interned (a name made from UTF-8 on each
-/// read cost a lookup in V8's string table every time).
+/// read would cost a lookup in V8's string table every time).
 #[derive(Clone, Copy)]
 pub(crate) struct Napi {
     pub(crate) cx: Cx,

@@ -28,7 +28,8 @@ pub struct Metric {
 pub enum Subject {
     /// Plain sockets: the floor.
     Plain,
-    /// tokio's `sleep_until`, as the JS loop waits today.
+    /// tokio's `sleep_until`: how the JS event loop waits for its timers when it has
+    /// no timerfd.
     TokioSleep,
     /// A timerfd in tokio's epoll ([`wxudp_js::timerfd`]).
     TimerFd,

@@ -1,0 +1,215 @@
+//! A running send: its socket, the replies printed as they arrive, signals, and how it
+//! closes.
+
+use std::net::SocketAddr;
+use std::time::{Duration, SystemTime};
+
+use tokio::time::Instant;
+use wxudp::{Event, Events, Method, SendOptions, UdpSocket};
+
+use super::tally::Tally;
+use crate::console;
+use crate::hints;
+use crate::output::{self, Format};
+use crate::printer::Printer;
+use crate::signals::{Caught, Signals};
+use crate::status::{Ending, Failure};
+
+/// Everything a running send needs at hand.
+pub(super) struct Session {
+    pub(super) sock: UdpSocket,
+    pub(super) events: Events,
+    pub(super) printer: Printer,
+    pub(super) signals: Signals,
+    pub(super) dest: SocketAddr,
+    pub(super) address: String,
+    pub(super) broadcast: bool,
+    pub(super) show_replies: bool,
+    pub(super) replies_wanted: Option<u64>,
+    pub(super) format: Format,
+    pub(super) tally: Tally,
+    /// `send` calls refused with a full queue and waited out: each is an `error` event
+    /// too, which is no failure.
+    pub(super) waited_out: u64,
+}
+
+/// Why a loop of the session stopped early.
+pub(super) enum Stop {
+    Signal(Caught),
+    Failed(Failure),
+    /// `--replies` replies came.
+    Replied,
+}
+
+impl From<Failure> for Stop {
+    fn from(f: Failure) -> Stop {
+        Stop::Failed(f)
+    }
+}
+
+impl Session {
+    pub(super) fn enough_replies(&self) -> bool {
+        self.replies_wanted.is_some_and(|n| self.tally.replies >= n)
+    }
+
+    /// How a send that stopped without a failure or signal ends: done, unless fewer than
+    /// `--replies` replies came.
+    pub(super) fn ending(&self) -> Ending {
+        if self.enough_replies() || self.replies_wanted.is_none() {
+            Ending::Done
+        } else {
+            Ending::TimedOut
+        }
+    }
+
+    /// Handles one event of the socket: prints a reply, fails on a send error.
+    pub(super) async fn on_event(&mut self, event: Option<Event>) -> Result<(), Stop> {
+        match event {
+            Some(Event::Message(msg)) => {
+                self.tally.replies += 1;
+                self.tally.reply_bytes += msg.size() as u64;
+                if self.show_replies {
+                    let bytes = output::render(&msg, self.format, SystemTime::now());
+                    tokio::select! {
+                        biased;
+                        caught = self.signals.recv() => return Err(Stop::Signal(caught)),
+                        printed = self.printer.print(bytes) => printed.map_err(Failure::runtime)?,
+                    }
+                }
+                if self.enough_replies() {
+                    return Err(Stop::Replied);
+                }
+                Ok(())
+            }
+            Some(Event::Error(e)) if e.method() == Method::Receive => {
+                console::note(&e);
+                Ok(())
+            }
+            // A send that was queued (waiting for room in the kernel) failed later.
+            Some(Event::Error(e)) if self.waited_out(&e) => Ok(()),
+            Some(Event::Error(e)) => Err(hints::send_failed(&e, self.dest, self.broadcast).into()),
+            Some(_) => Ok(()),
+            None => Err(Failure::runtime("the socket closed unexpectedly").into()),
+        }
+    }
+
+    /// Waits until `until`, handling events and signals meanwhile.
+    pub(super) async fn idle(&mut self, until: Instant) -> Result<(), Stop> {
+        loop {
+            tokio::select! {
+                biased;
+                caught = self.signals.recv() => return Err(Stop::Signal(caught)),
+                why = self.printer.failure() => return Err(Failure::runtime(why).into()),
+                () = tokio::time::sleep_until(until) => return Ok(()),
+                event = self.events.recv() => self.on_event(event).await?,
+            }
+        }
+    }
+
+    /// Whether `e` is the event of a full queue that [`send`](Session::send) waited out.
+    fn waited_out(&mut self, e: &wxudp::Error) -> bool {
+        if matches!(e, wxudp::Error::QueueFull { .. }) && self.waited_out > 0 {
+            self.waited_out -= 1;
+            return true;
+        }
+        false
+    }
+
+    /// Waits until the kernel has taken every datagram sent (some may wait in the
+    /// socket's queue for room on a slow link), as long as it takes them: `close()`
+    /// would give it one second and drop the rest. Gives up after 10 seconds without
+    /// progress (then `close` reports what it dropped).
+    pub(super) async fn drain(&mut self) -> Result<(), Stop> {
+        const STALL: Duration = Duration::from_secs(10);
+        let mut taken = self.sock.stats().sent;
+        let mut progress = Instant::now();
+        if taken >= self.tally.sent {
+            return Ok(());
+        }
+        while taken < self.tally.sent && progress.elapsed() < STALL {
+            self.idle(Instant::now() + Duration::from_millis(5)).await?;
+            let now = self.sock.stats().sent;
+            if now > taken {
+                taken = now;
+                progress = Instant::now();
+            }
+        }
+        // The sending took this long.
+        self.tally.last = Some(Instant::now());
+        Ok(())
+    }
+
+    /// Handles what is ready now (signals, events) without waiting.
+    pub(super) async fn poll_ready(&mut self) -> Result<(), Stop> {
+        tokio::select! {
+            biased;
+            caught = self.signals.recv() => Err(Stop::Signal(caught)),
+            event = self.events.recv() => self.on_event(event).await,
+            () = std::future::ready(()) => Ok(()),
+        }
+    }
+
+    /// Sends one datagram; a full send queue is waited out.
+    pub(super) async fn send(&mut self, payload: &[u8]) -> Result<(), Stop> {
+        loop {
+            let options = SendOptions::new(&self.address, self.dest.port(), payload)
+                .set_broadcast(self.broadcast);
+            match self.sock.send(&options) {
+                Ok(()) => {
+                    self.tally.sent(payload.len());
+                    return Ok(());
+                }
+                Err(wxudp::Error::QueueFull { .. }) => {
+                    // The kernel takes no more for now: the queue drains as it does.
+                    self.waited_out += 1;
+                    self.idle(Instant::now() + Duration::from_millis(1)).await?;
+                }
+                Err(e) => return Err(hints::send_failed(&e, self.dest, self.broadcast).into()),
+            }
+        }
+    }
+
+    /// Gives up after `failure`: closes the socket, lets the replies printed so far reach
+    /// stdout if it takes them soon, and returns the failure.
+    pub(super) async fn abandon(&mut self, failure: Failure) -> Failure {
+        let _ = self.sock.close();
+        let _ = tokio::time::timeout(Duration::from_secs(1), self.printer.finish()).await;
+        failure
+    }
+
+    /// Closes the socket and waits for what it still had to send: a failure there is an
+    /// error event before `close`. A signal meanwhile ends the wait.
+    pub(super) async fn close(&mut self, ending: Ending) -> Result<Ending, Failure> {
+        let _ = self.sock.close();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let event = tokio::select! {
+                biased;
+                caught = self.signals.recv() => return Ok(Ending::Signal(caught)),
+                event = tokio::time::timeout_at(deadline, self.events.recv()) => event,
+            };
+            match event {
+                Ok(Some(Event::Error(e)))
+                    if e.method() != Method::Receive && !self.waited_out(&e) =>
+                {
+                    return Err(hints::send_failed(&e, self.dest, self.broadcast));
+                }
+                Ok(Some(Event::Close) | None) | Err(_) => break,
+                Ok(Some(_)) => {}
+            }
+        }
+        let finished = match ending {
+            Ending::Signal(_) => tokio::select! {
+                finished = self.printer.finish() => finished,
+                _ = self.signals.recv() => Ok(()),
+                () = tokio::time::sleep(Duration::from_secs(1)) => Ok(()),
+            },
+            _ => tokio::select! {
+                finished = self.printer.finish() => finished,
+                caught = self.signals.recv() => return Ok(Ending::Signal(caught)),
+            },
+        };
+        finished.map_err(Failure::runtime)?;
+        Ok(ending)
+    }
+}
