@@ -32,7 +32,7 @@ mod tests;
 use family::{resolve, Family};
 use modes::{send_lines, send_repeatedly};
 use session::{Session, Stop};
-use tally::{summary, Tally};
+use tally::Tally;
 
 /// How long `--replies N` waits without `--wait` or `--timeout`: 5 seconds.
 pub const DEFAULT_REPLY_WAIT: Duration = Duration::from_secs(5);
@@ -207,7 +207,7 @@ pub async fn send(args: SendArgs) -> Result<Ending, Failure> {
     };
     let ending = session.close(ending).await?;
     if !args.quiet {
-        console::note(summary(&session, args.count, ending, payload.is_some()));
+        console::note(session.summary(args.count, ending, payload.is_some()));
     }
     Ok(ending)
 }

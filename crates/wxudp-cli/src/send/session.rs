@@ -13,7 +13,7 @@ use crate::hints;
 use crate::output::{self, Format};
 use crate::printer::Printer;
 use crate::signals::{Caught, Signals};
-use crate::status::{Ending, Failure};
+use crate::status::{self, Ending, Failure};
 
 /// Everything a running send needs at hand.
 pub(super) struct Session {
@@ -211,5 +211,50 @@ impl Session {
         };
         finished.map_err(Failure::runtime)?;
         Ok(ending)
+    }
+}
+
+impl Session {
+    /// `sent 1 datagram of 18 bytes to 127.0.0.1:9000`, with the time and rate of several,
+    /// and the replies when they were waited for.
+    pub(super) fn summary(&self, count: u64, ending: Ending, repeated: bool) -> String {
+        let t = &self.tally;
+        let sent = match ending {
+            Ending::Signal(_) if repeated && t.sent < count => format!(
+                "{} of {}",
+                t.sent,
+                status::plural(count, "datagram", "datagrams")
+            ),
+            _ => status::plural(t.sent, "datagram", "datagrams"),
+        };
+        let size = match t.size {
+            Some(size) => format!(" of {}", status::plural(size as u64, "byte", "bytes")),
+            None if t.sent > 0 => format!(" ({} in all)", status::plural(t.bytes, "byte", "bytes")),
+            None => String::new(),
+        };
+        let mut line = format!("{}sent {sent}{size} to {}", ending.prefix(), self.dest);
+        if let (Some(first), Some(last)) = (t.first, t.last) {
+            if t.sent > 1 {
+                let elapsed = last - first;
+                line.push_str(&format!(
+                    " in {}{}",
+                    status::duration(elapsed),
+                    status::rate_between(t.sent, elapsed)
+                ));
+            }
+        }
+        if self.show_replies {
+            let replies = match self.replies_wanted {
+                Some(n) if t.replies < n => {
+                    format!("{} of {}", t.replies, status::plural(n, "reply", "replies"))
+                }
+                _ => status::plural(t.replies, "reply", "replies"),
+            };
+            line.push_str(&format!(
+                "; received {replies} ({})",
+                status::plural(t.reply_bytes, "byte", "bytes")
+            ));
+        }
+        line
     }
 }

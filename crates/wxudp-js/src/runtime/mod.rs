@@ -2,6 +2,7 @@
 //! how exceptions and unhandled rejections are reported, and the conversions between
 //! JavaScript values and the core's typed values.
 
+mod callbacks;
 pub(crate) mod convert;
 pub(crate) mod event_loop;
 pub(crate) mod exception;

@@ -13,7 +13,36 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use super::stop::Signal;
+use crate::{EXIT_HANGUP, EXIT_INTERRUPTED, EXIT_TERMINATED};
+
+/// A signal that ends a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Signal {
+    Interrupt,
+    Terminate,
+    Hangup,
+}
+
+impl Signal {
+    pub(crate) const ALL: [Signal; 3] = [Signal::Interrupt, Signal::Terminate, Signal::Hangup];
+
+    /// The exit status of a run this signal ended: 128 + its number.
+    pub(crate) fn status(self) -> i32 {
+        match self {
+            Signal::Interrupt => EXIT_INTERRUPTED,
+            Signal::Terminate => EXIT_TERMINATED,
+            Signal::Hangup => EXIT_HANGUP,
+        }
+    }
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Signal::Interrupt => "SIGINT",
+            Signal::Terminate => "SIGTERM",
+            Signal::Hangup => "SIGHUP",
+        }
+    }
+}
 
 /// A registered handler that sets a flag; removed when dropped.
 pub(crate) struct Handler(signal_hook::SigId);

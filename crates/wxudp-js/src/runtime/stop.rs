@@ -18,41 +18,13 @@ use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use super::signals;
-use crate::{EXIT_HANGUP, EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_TIMEOUT};
+pub(crate) use super::signals::Signal;
+use crate::EXIT_TIMEOUT;
 
 /// How long the [`Watchdog`] lets a run that should end (a second signal, or past its
 /// deadline) take before it writes the report and ends the process itself. Once the
 /// run must end, `close()` does not wait for the kernel.
 pub(crate) const HARD_STOP_GRACE: Duration = Duration::from_secs(1);
-
-/// A signal that ends a run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Signal {
-    Interrupt,
-    Terminate,
-    Hangup,
-}
-
-impl Signal {
-    pub(crate) const ALL: [Signal; 3] = [Signal::Interrupt, Signal::Terminate, Signal::Hangup];
-
-    /// The exit status of a run this signal ended: 128 + its number.
-    pub(crate) fn status(self) -> i32 {
-        match self {
-            Signal::Interrupt => EXIT_INTERRUPTED,
-            Signal::Terminate => EXIT_TERMINATED,
-            Signal::Hangup => EXIT_HANGUP,
-        }
-    }
-
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Signal::Interrupt => "SIGINT",
-            Signal::Terminate => "SIGTERM",
-            Signal::Hangup => "SIGHUP",
-        }
-    }
-}
 
 /// Why a run ended from outside.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
