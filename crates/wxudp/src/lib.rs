@@ -118,3 +118,13 @@ pub use options::{Payload, SendOptions, SocketType};
 pub use policy::Policy;
 pub use socket::{UdpSocket, WeakUdpSocket};
 pub use stream::{Events, Messages, DEFAULT_STREAM_CAPACITY};
+
+/// The Rust blocks of the README and docs/LIBRARY.md, built and run as doc tests so
+/// that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
+
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/LIBRARY.md")]
+pub struct LibraryDoctests;
