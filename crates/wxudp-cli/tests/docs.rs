@@ -2,6 +2,8 @@
 //! the `wxudp` just built on PATH (docs/TESTING.md says how), and the data blocks a
 //! command reads (a LAN file, an answers file, a report) are read back.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
