@@ -43,6 +43,10 @@ const NOT_RUN: &[(&str, &str)] = &[
         "bench --only recv,send --runs 5",
         "minutes of measurement; `bench --quick` runs here and in tests/bench.rs",
     ),
+    (
+        "scripts/instructions.sh",
+        "valgrind counts of a release build, half a minute; the numbers are in PERFORMANCE.md",
+    ),
 ];
 
 /// Blocks that need root and iproute2 (`wxudp lan`).

@@ -8,7 +8,7 @@ pub(crate) use wxudp::frontend::ViewError;
 use wxudp::frontend::{Key, Kind, Source};
 use wxudp::{Error, Event, Method, SendOptions};
 
-use crate::runtime::names::{self, define, key, names, raw_key, Names};
+use crate::runtime::names::{self, key, names, new_like, raw_key, Names};
 
 /// A property of an option object; `undefined` when it is missing or its getter throws
 /// (the exception is discarded: a `UDPSocket` method reports, it never throws).
@@ -491,43 +491,17 @@ pub(crate) fn js_array_buffer<'js>(
 
 /// The payload object WeChat passes to the listeners of `event`.
 ///
-/// A message's objects get their properties in one fixed order, by interned names,
-/// defined as an object literal's are (a setter on `Object.prototype` does not run), so
-/// that QuickJS finds their shapes (kept alive by [`Names`](crate::runtime::names::Names)) instead
-/// of building them; the address strings are reused while the peer stays the same.
+/// A message's three objects are each made at once with their final shape, like the
+/// templates [`Names`](crate::runtime::names::Names) keeps ([`new_like`]): properties
+/// in one fixed order, plain data properties as an object literal's (a setter on
+/// `Object.prototype` does not run); the address strings are reused while the peer
+/// stays the same.
 pub(crate) fn event_payload<'js>(ctx: &Ctx<'js>, event: Event) -> rquickjs::Result<Object<'js>> {
-    let obj = Object::new(ctx.clone())?;
+    let obj = match event {
+        Event::Message(msg) => return message_payload(ctx, &msg),
+        _ => Object::new(ctx.clone())?,
+    };
     match event {
-        Event::Message(msg) => {
-            let names = names(ctx)?;
-            let (r, l) = (msg.remote.ip(), msg.local.ip());
-            let raw = names.raw;
-            let int = |n: usize| match i32::try_from(n) {
-                Ok(n) => Value::new_int(ctx.clone(), n),
-                Err(_) => Value::new_number(ctx.clone(), n as f64),
-            };
-            let remote = Object::new(ctx.clone())?;
-            define(
-                &remote,
-                raw.address,
-                names.remote_address(ctx, r)?.into_value(),
-            )?;
-            define(&remote, raw.family, names.family_of(&r).into_value())?;
-            define(&remote, raw.port, int(msg.remote.port().into()))?;
-            define(&remote, raw.size, int(msg.data.len()))?;
-            let local = Object::new(ctx.clone())?;
-            define(
-                &local,
-                raw.address,
-                names.local_address(ctx, l)?.into_value(),
-            )?;
-            define(&local, raw.family, names.family_of(&l).into_value())?;
-            define(&local, raw.port, int(msg.local.port().into()))?;
-            let message = js_array_buffer(ctx.clone(), &msg.data)?;
-            define(&obj, raw.message, message.into_value())?;
-            define(&obj, raw.remote_info, remote.into_value())?;
-            define(&obj, raw.local_info, local.into_value())?;
-        }
         Event::Error(err) => {
             obj.set("errMsg", err.to_string())?;
             obj.set("errCode", err.code())?;
@@ -538,6 +512,43 @@ pub(crate) fn event_payload<'js>(ctx: &Ctx<'js>, event: Event) -> rquickjs::Resu
         _ => {}
     }
     Ok(obj)
+}
+
+/// `{message, remoteInfo: {address, family, port, size}, localInfo: {address, family,
+/// port}}`.
+fn message_payload<'js>(ctx: &Ctx<'js>, msg: &wxudp::Message) -> rquickjs::Result<Object<'js>> {
+    let names = names(ctx)?;
+    let (r, l) = (msg.remote.ip(), msg.local.ip());
+    let int = |n: usize| match i32::try_from(n) {
+        Ok(n) => Value::new_int(ctx.clone(), n),
+        Err(_) => Value::new_number(ctx.clone(), n as f64),
+    };
+    let remote = new_like(
+        &names.remote_template,
+        [
+            names.remote_address(ctx, r)?.into_value(),
+            names.family_of(&r).into_value(),
+            int(msg.remote.port().into()),
+            int(msg.data.len()),
+        ],
+    )?;
+    let local = new_like(
+        &names.local_template,
+        [
+            names.local_address(ctx, l)?.into_value(),
+            names.family_of(&l).into_value(),
+            int(msg.local.port().into()),
+        ],
+    )?;
+    let message = js_array_buffer(ctx.clone(), &msg.data)?;
+    new_like(
+        &names.result_template,
+        [
+            message.into_value(),
+            remote.into_value(),
+            local.into_value(),
+        ],
+    )
 }
 
 #[cfg(test)]

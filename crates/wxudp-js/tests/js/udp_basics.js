@@ -67,6 +67,29 @@ run(async function () {
   eq(res.localInfo, { address: '127.0.0.1', family: 'IPv4', port: port }, 'localInfo');
   eq(order, ['first:hello, how are you', 'second:hello, how are you', 'first:hello, how are you'], 'listener order');
 
+  // Each event's objects are plain objects of their own, as an object literal makes
+  // them: own, writable, enumerable, configurable data properties in WeChat's order; a
+  // listener may change, add or delete properties without touching the next event's.
+  eq(Object.keys(res), ['message', 'remoteInfo', 'localInfo'], 'result keys in order');
+  eq(Object.keys(res.remoteInfo), ['address', 'family', 'port', 'size'], 'remoteInfo keys');
+  eq(Object.keys(res.localInfo), ['address', 'family', 'port'], 'localInfo keys');
+  eq(Object.getPrototypeOf(res.remoteInfo), Object.prototype, 'plain object');
+  const desc = Object.getOwnPropertyDescriptor(res.remoteInfo, 'port');
+  eq([desc.writable, desc.enumerable, desc.configurable], [true, true, true], 'data property');
+  res.remoteInfo.port = -1;
+  delete res.remoteInfo.family;
+  res.localInfo.extra = 'mine';
+  res.tag = 1;
+  const again = next(a, 'Message');
+  b.send({ address: '127.0.0.1', port: port, message: 'again' });
+  const res2 = await again;
+  assert(res2 !== res && res2.remoteInfo !== res.remoteInfo, 'new objects per event');
+  eq(res2.remoteInfo, { address: '127.0.0.1', family: 'IPv4', port: bPort, size: 5 }, 'next remoteInfo untouched');
+  eq(res2.localInfo, { address: '127.0.0.1', family: 'IPv4', port: port }, 'next localInfo untouched');
+  eq('tag' in res2, false, 'next result untouched');
+  eq(res.remoteInfo, { address: '127.0.0.1', port: -1, size: 18 }, 'the changed one keeps its changes');
+  order.length = 0;
+
   // The sender's port is the one its bind() returned.
   const fromC = next(a, 'Message');
   c.send({ address: '127.0.0.1', port: port, message: new Uint8Array([1, 2, 3]).buffer });
