@@ -27,9 +27,11 @@ pub struct RunArgs {
     /// Write the run's datagrams to FILE as a pcap capture (Wireshark, tcpdump -r).
     #[arg(long, value_name = "FILE")]
     pcap: Option<std::path::PathBuf>,
-    /// Write a JSON report to FILE at exit: the exit status and reason, each page's
-    /// final data, per-socket counts (sent, received, dropped, errors by errCode).
-    #[arg(long, value_name = "FILE.json")]
+    /// Write a report to FILE at exit: the exit status and reason, each page's final
+    /// data, per-socket counts (sent, received, dropped, errors by errCode) and the
+    /// timeline of datagrams and page events; FILE.html is the flow view, a page that
+    /// draws it as a sequence diagram (docs/RUNTIME.md)
+    #[arg(long, value_name = "FILE.json|FILE.html")]
     report: Option<std::path::PathBuf>,
     /// End the run after this many seconds, even in the middle of a script or of its
     /// hide hooks (exit status 124). A number of seconds above 0 and at most 31536000 (365 days); fractions such

@@ -1,9 +1,15 @@
 //! Seeing what a run did: `--trace` (every datagram, error event and `wx.request` on
 //! stderr, as it happens), `--pcap FILE` (the datagrams as a capture file) and `--report
 //! FILE.json` (at exit: why the run ended, each page's final `data`, per-socket counts,
-//! the requests). The datagrams come through the core's [`Tap`], one per socket.
+//! the requests, and the run's timeline: every datagram, error event, request and what
+//! the page did, in order) or `--report FILE.html` (the same JSON inside the flow view,
+//! [`flow`]). The datagrams come through the core's [`Tap`], one per socket.
 
+pub(crate) mod flow;
 pub(crate) mod report;
+mod timeline;
+
+pub(crate) use timeline::Timeline;
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -19,6 +25,57 @@ use wxudp::SocketType;
 
 use crate::RunOptions;
 use wxudp_lan::pcap::PcapWriter;
+
+/// Adds `N.noting` (whether the run keeps a timeline: a report was asked for),
+/// `N.note(kind, text)` (something the page did) and `N.sendSite(stack)` (where the
+/// script's next send is called from, as the first frame of `stack` outside the
+/// prelude), the last two doing nothing without a report.
+pub(crate) fn install<'js>(
+    ctx: &rquickjs::Ctx<'js>,
+    n: &rquickjs::Object<'js>,
+    noting: Option<Arc<Observer>>,
+) -> rquickjs::Result<()> {
+    use crate::runtime::convert::JsText;
+    n.set("noting", noting.is_some())?;
+    let observer = noting.clone();
+    n.set(
+        "note",
+        rquickjs::Function::new(ctx.clone(), move |kind: String, JsText(text): JsText| {
+            if let Some(o) = &observer {
+                o.note(&kind, &text);
+            }
+        })?,
+    )?;
+    n.set(
+        "sendSite",
+        rquickjs::Function::new(ctx.clone(), move |JsText(stack): JsText| {
+            if let (Some(o), Some(site)) = (&noting, site_of(&stack)) {
+                o.send_site(site);
+            }
+        })?,
+    )?;
+    Ok(())
+}
+
+/// `file:line` of the first frame of `stack` outside the runtime's own code: from
+/// `    at f (/path/pages/a.js:12:5)` or `    at /path/pages/a.js:12:5`.
+fn site_of(stack: &str) -> Option<String> {
+    stack.lines().find_map(|line| {
+        let line = line.trim();
+        let frame = line.strip_prefix("at ")?;
+        if frame.contains("wxudp:internal") || frame.contains("(native)") {
+            return None;
+        }
+        let place = match (frame.rfind('('), frame.ends_with(')')) {
+            (Some(open), true) => &frame[open + 1..frame.len() - 1],
+            _ => frame,
+        };
+        // Drop the column: file:line.
+        let (file_line, col) = place.rsplit_once(':')?;
+        col.parse::<u32>().ok()?;
+        Some(file_line.to_string())
+    })
+}
 
 /// Bytes of a datagram shown by `--trace`; the rest is counted.
 pub(crate) const TRACE_PREVIEW: usize = 64;
@@ -57,6 +114,11 @@ struct State {
     sockets: BTreeMap<u64, Counts>,
     pages: Value,
     project: Value,
+    /// What happened, in order (reports only).
+    timeline: Timeline,
+    /// Where the send being made was called from (`file:line`), for the datagram it
+    /// sends: set by the script's `send` just before the native, taken by the tap.
+    site: Option<String>,
 }
 
 /// The observers of one run.
@@ -97,6 +159,8 @@ impl Observer {
                 sockets: BTreeMap::new(),
                 pages: Value::Array(Vec::new()),
                 project: Value::Null,
+                timeline: Timeline::default(),
+                site: None,
             }),
         }))
     }
@@ -130,6 +194,22 @@ impl Observer {
         self.report.is_some()
     }
 
+    /// Records something the page did (a lifecycle hook, a `setData`, a console line, a
+    /// prompt and its answer, a Wi-Fi change) on the report's timeline.
+    pub(crate) fn note(&self, kind: &str, text: &str) {
+        if self.report.is_some() {
+            let at = self.start.elapsed().as_secs_f64();
+            self.state().timeline.note(at, kind, text);
+        }
+    }
+
+    /// Where the script's next send is called from (`file:line`).
+    pub(crate) fn send_site(&self, site: String) {
+        if self.report.is_some() {
+            self.state().site = Some(site);
+        }
+    }
+
     /// Records what the run runs (for the report).
     pub(crate) fn set_project(&self, project: Value) {
         self.state().project = project;
@@ -139,7 +219,10 @@ impl Observer {
     pub(crate) fn request_started(&self, id: u64, method: &str, url: &str) {
         let at = self.start.elapsed().as_secs_f64();
         if self.report.is_some() {
-            self.state().requests.insert(
+            let mut st = self.state();
+            st.timeline
+                .note(at, "request", &format!("request#{id} {method} {url}"));
+            st.requests.insert(
                 id,
                 Request {
                     method: method.to_string(),
@@ -177,6 +260,12 @@ impl Observer {
         }
         if self.report.is_some() {
             let mut st = self.state();
+            let text = match &outcome {
+                Ok((status, bytes)) => format!("request#{id} -> {status} ({bytes} bytes)"),
+                Err(reason) => format!("request#{id} -> request:fail {reason}"),
+            };
+            let at = self.start.elapsed().as_secs_f64();
+            st.timeline.note(at, "request", &text);
             if let Some(r) = st.requests.get_mut(&id) {
                 if r.outcome.is_none() {
                     r.outcome = Some(outcome);
@@ -216,7 +305,11 @@ impl Observer {
         }
         if let Some(path) = &self.report {
             let report = report(status, &st);
-            let text = serde_json::to_string_pretty(&report).unwrap_or_default() + "\n";
+            let text = if flow::is_html(path) {
+                flow::page(&report)
+            } else {
+                serde_json::to_string_pretty(&report).unwrap_or_default() + "\n"
+            };
             if let Err(e) = std::fs::write(path, text) {
                 eprintln!("wxudp: cannot write the report {}: {e}", path.display());
                 failed = true;
@@ -249,6 +342,14 @@ impl Observer {
             }
             Direction::Dropped => counts.dropped += 1,
         }
+        if self.report.is_some() {
+            let site = match d.direction {
+                Direction::Sent => st.site.take(),
+                _ => None,
+            };
+            let at = self.start.elapsed().as_secs_f64();
+            st.timeline.datagram(at, id, d, site);
+        }
         if let Some((path, pcap)) = st.pcap.as_mut() {
             let (src, dst) = match d.direction {
                 Direction::Sent => (d.local, d.remote),
@@ -274,6 +375,10 @@ impl Observer {
             *counts.errors.entry(error.code()).or_default() += 1;
             if counts.local.is_none() {
                 counts.local = local;
+            }
+            if self.report.is_some() {
+                let at = self.start.elapsed().as_secs_f64();
+                st.timeline.error(at, id, error);
             }
         }
         if self.trace {
@@ -419,12 +524,24 @@ fn report(status: i32, st: &State) -> Value {
         "pages": st.pages,
         "sockets": sockets,
         "requests": requests,
+        "timeline": st.timeline.to_json(st.project["root"].as_str()),
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_send_site_is_the_first_frame_outside_the_runtime() {
+        let stack = "Error\n    at <anonymous> (wxudp:internal/prelude.js:1:2)\n    at tick (/p/pages/scan/scan.js:12:5)\n    at /p/app.js:3:1\n";
+        assert_eq!(site_of(stack).as_deref(), Some("/p/pages/scan/scan.js:12"));
+        assert_eq!(
+            site_of("Error\n    at /p/app.js:3:1").as_deref(),
+            Some("/p/app.js:3")
+        );
+        assert_eq!(site_of("Error\n    at call (native)"), None);
+    }
 
     #[test]
     fn trace_lines_show_a_hex_and_ascii_preview() {

@@ -80,7 +80,10 @@ pub(crate) fn install<'js>(
     options: &RunOptions,
     prepared: Prepared,
 ) -> rquickjs::Result<()> {
-    console::install(ctx, n)?;
+    let observer = host.borrow().observer.clone();
+    let noting = observer.wants_report().then(|| observer.clone());
+    console::install(ctx, n, noting.clone())?;
+    crate::observe::install(ctx, n, noting)?;
     n.set("answersJson", prepared.answers.json)?;
     n.set("answersSource", prepared.answers.source)?;
     crate::runtime::timers::install(ctx, n, &host.borrow().timers)?;

@@ -88,6 +88,7 @@ function setData(data, callback) {
     throw new Error('setData: the data is ' + (size > 10 * SET_DATA_LIMIT ? 'far ' : '') + 'over 1024 KB (WeChat refuses a setData over 1024 KB, ' +
       'sparse arrays counted as the nulls they would carry): nothing of it was applied');
   }
+  if (N.noting) N.note('setData', (self.route ? self.route + ' ' : '') + paths.join(', '));
   paths.forEach(function (path) { setPath(self.data, path, data[path]); });
   if (typeof callback === 'function') setTimeout(function () { callback.call(self); }, 0);
 }

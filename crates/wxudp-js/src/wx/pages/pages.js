@@ -4,6 +4,7 @@
 // ready; hide and unload on Ctrl-C).
 function call(obj, name, arg) {
   if (obj && typeof obj[name] === 'function') {
+    if (N.noting) N.note('life', (obj.route ? obj.route + ' ' : obj === appInstance ? 'App ' : '') + name);
     try { obj[name](arg); } catch (e) { N.reportError(e); }
   }
 }

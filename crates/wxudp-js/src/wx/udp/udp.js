@@ -25,6 +25,19 @@ N.udpKey(ID);
   UDPSocket.prototype['on' + e[0]] = function (listener) { N.udpOn(idOf(this), e[1], listener); };
   UDPSocket.prototype['off' + e[0]] = function (listener) { N.udpOff(idOf(this), e[1], listener); };
 });
+// With a report (N.noting), each send first says where the script called it from: the
+// flow view shows it (observe/flow.rs). A frame of ours and a stack, only then.
+if (N.noting) {
+  ['send', 'write'].forEach(function (m) {
+    const native = N['udp_' + m];
+    const wrapped = {
+      [m](option) { N.sendSite(N.mapStack(String(new Error().stack))); return native.call(this, option); },
+    }[m];
+    Object.defineProperty(UDPSocket.prototype, m, {
+      value: wrapped, writable: true, enumerable: false, configurable: true,
+    });
+  });
+}
 // Methods a base library older than their version does not have (the canIUse table).
 ['connect', 'write', 'setTTL'].forEach(function (m) {
   if (!versionAtLeast(canIUseTable['UDPSocket.' + m])) delete UDPSocket.prototype[m];

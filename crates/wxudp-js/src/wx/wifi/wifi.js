@@ -65,10 +65,15 @@ wx.connectWifi = wifiApi('connectWifi', function (opts, done) {
     password: opts.password === undefined || opts.password === null ? '' : String(opts.password),
     partialInfo: opts.partialInfo === true,
   };
+  function noted(result) {
+    if (N.noting) N.note('wifi', 'connectWifi ' + request.SSID + ': ' + (result.errCode ? result.errMsg || ('errCode ' + result.errCode) : 'connected'));
+    return result;
+  }
   wifiCall('connectBegin', request, function (begun) {
-    if (begun.errCode) return done(begun);
+    if (begun.errCode) return done(noted(begun));
     wifiCall('connectFinish', request, function (answer) {
-      if (answer.errCode) return done(answer);
+      if (answer.errCode) return done(noted(answer));
+      noted(answer);
       // The events first, as the phone's network changes before the call returns.
       const result = answer.result;
       if (result.moved) networkStatus.emit({ isConnected: true, networkType: 'wifi' });
