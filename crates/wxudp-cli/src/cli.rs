@@ -79,6 +79,9 @@ Examples:
     /// Internal: how `wxudp lan` advertises a host's mDNS services.
     #[command(hide = true)]
     LanMdns(lan::MdnsArgs),
+    /// Internal: a LAN host that replays a capture of a device (`replay` in a LAN file).
+    #[command(hide = true)]
+    LanReplay(lan::ReplayArgs),
     /// Print every datagram received on PORT (nc -ul PORT).
     #[command(after_help = concat!(
         "Examples:\n",

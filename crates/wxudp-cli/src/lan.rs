@@ -18,6 +18,10 @@ pub struct LanArgs {
     /// Capture every network into DIR/NETWORK.pcap (Ethernet frames; Wireshark, tcpdump -r).
     #[arg(long, value_name = "DIR")]
     pcap: Option<PathBuf>,
+    /// Write each device host's traffic into DIR/HOST.pcap at the end: the capture a
+    /// `replay` device reads (docs/LAN.md)
+    #[arg(long, value_name = "DIR")]
+    record: Option<PathBuf>,
     /// Remove what LANs killed with SIGKILL left behind (their namespaces, links and
     /// processes), then exit; with --all, every LAN's, running or not.
     #[arg(long, conflicts_with_all = ["file", "timeout", "pcap"])]
@@ -41,6 +45,7 @@ pub fn lan(args: LanArgs) -> u8 {
         file,
         timeout: args.timeout,
         pcap: args.pcap,
+        record: args.record,
     })
 }
 
@@ -77,4 +82,42 @@ pub struct MdnsArgs {
 /// Runs `wxudp lan-mdns` until it is killed; returns only on failure.
 pub fn advertise(args: MdnsArgs) -> u8 {
     wxudp_lan::advertise(&args.host, &args.services)
+}
+
+/// Arguments of `wxudp lan-replay` (internal: a host's `replay` in a LAN file runs it).
+#[derive(Debug, clap::Args)]
+pub struct ReplayArgs {
+    /// The capture of the real device (pcap or pcapng).
+    #[arg(value_name = "FILE")]
+    capture: PathBuf,
+    /// `bytes` (the same bytes) or `order` (the next recorded request).
+    #[arg(long = "match", value_name = "RULE", default_value = "bytes", value_parser = ["bytes", "order"])]
+    matching: String,
+    /// A byte range the match ignores (4..8, 4-7 or 12); may be repeated.
+    #[arg(long, value_name = "RANGE", value_parser = wxudp_lan::replay::parse_range)]
+    ignore: Vec<std::ops::Range<usize>>,
+    /// Answer at once instead of after the recorded delays.
+    #[arg(long)]
+    no_delays: bool,
+    /// The recorded device's address in the capture (default: this host's addresses);
+    /// may be repeated.
+    #[arg(long, value_name = "IPV4")]
+    device: Vec<std::net::Ipv4Addr>,
+}
+
+/// Runs `wxudp lan-replay` until it is killed; returns only on failure.
+pub fn replay(args: ReplayArgs) -> u8 {
+    let rule = match (args.matching.as_str(), args.ignore.is_empty()) {
+        ("order", _) => wxudp_lan::replay::Rule::Order,
+        (_, true) => wxudp_lan::replay::Rule::Bytes,
+        (_, false) => wxudp_lan::replay::Rule::Ignoring(args.ignore),
+    };
+    let options = wxudp_lan::replay::Options {
+        capture: args.capture,
+        device: args.device,
+        rule,
+        delays: !args.no_delays,
+    };
+    let own = wxudp_lan::replay::own_addresses();
+    u8::try_from(wxudp_lan::replay::run(&options, &own)).unwrap_or(1)
 }

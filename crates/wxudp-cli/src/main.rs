@@ -33,6 +33,7 @@ fn main() -> ExitCode {
         Command::Lan(args) => lan::lan(args),
         Command::LanExec(args) => lan::exec(args),
         Command::LanMdns(args) => lan::advertise(args),
+        Command::LanReplay(args) => lan::replay(args),
         Command::Bench(args) => bench::bench(&args).map_or_else(|f| f.report(), |()| status::OK),
         Command::Listen(args) => in_runtime(serve::listen(args)),
         Command::Echo(args) => in_runtime(serve::echo(args)),

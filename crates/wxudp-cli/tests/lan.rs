@@ -795,3 +795,86 @@ setInterval(function () {}, 1000);
         "{rest}"
     );
 }
+
+#[test]
+#[cfg_attr(
+    not(wxudp_ci),
+    ignore = "needs root and iproute2 (network namespaces); runs under CI=true or with --include-ignored"
+)]
+fn the_replay_example_provisions_a_lamp_that_is_a_capture() {
+    let before = lan_links_here();
+    let file = examples().join("replay/lan.toml");
+    let (out, pid) = lan(&[file.to_str().unwrap()]);
+    let all = both(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    let stdout = text(&out.stdout);
+    for line in [
+        " lamp | replaying 3 exchanges of lamp.pcap on ports 4210, 8266",
+        "to port 8266 with request #0's 1 answer",
+        "phone | found Desk lamp (5c:cf:7f:00:00:01) at 192.168.1.3:4210",
+        "phone | Desk lamp is on",
+    ] {
+        assert!(stdout.contains(line), "no {line:?} in\n{all}");
+    }
+    assert_torn_down(pid, &before);
+}
+
+#[test]
+#[cfg_attr(
+    not(wxudp_ci),
+    ignore = "needs root and iproute2 (network namespaces); runs under CI=true or with --include-ignored"
+)]
+fn a_recorded_session_replays_and_what_it_cannot_match_is_said() {
+    // Record the scripted lamp of the SoftAP example...
+    let dir = tempfile::tempdir().unwrap();
+    let rec = dir.path().join("rec");
+    let (out, _) = lan(&[
+        examples().join("softap/lan.toml").to_str().unwrap(),
+        "--record",
+        rec.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    assert!(
+        text(&out.stderr).contains("recorded lamp into"),
+        "{}",
+        both(&out)
+    );
+    // ...and replay it, with no delays: the page provisions it as before.
+    let replay = std::fs::read_to_string(examples().join("replay/lan.toml"))
+        .unwrap()
+        .replace(
+            r#"replay = { file = "captures/lamp.pcap", match = "bytes" }"#,
+            &format!(
+                r#"replay = {{ file = "{}", match = "bytes", delays = false }}"#,
+                rec.join("lamp.pcap").display()
+            ),
+        )
+        .replace(
+            r#"run = "../softap/app""#,
+            &format!(r#"run = "{}""#, examples().join("softap/app").display()),
+        );
+    let file = dir.path().join("replay.toml");
+    std::fs::write(&file, &replay).unwrap();
+    let (out, _) = lan(&[file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    assert!(
+        text(&out.stdout).contains("phone | Desk lamp is on"),
+        "{}",
+        both(&out)
+    );
+
+    // A page that sends what the lamp never heard (another password) is told nothing,
+    // and the replay says so at once: the run ends by its timeout, not a hang.
+    let wrong = replay.replace(
+        "password=correct-horse-battery",
+        "password=another-password",
+    );
+    std::fs::write(&file, wrong).unwrap();
+    let (out, _) = lan(&[file.to_str().unwrap(), "--timeout", "15"]);
+    let all = both(&out);
+    assert!(
+        text(&out.stdout).contains(" lamp | replay: no recorded answer for "),
+        "{all}"
+    );
+    assert_ne!(out.status.code(), Some(0), "{all}");
+}

@@ -62,6 +62,11 @@ pub struct Wiring {
 struct Refused(u32, String);
 
 impl Wiring {
+    /// Every address host `h` has had during the run (for `--record`).
+    pub fn addresses_of(&self, h: usize) -> Vec<std::net::Ipv4Addr> {
+        self.leases.of_host(h)
+    }
+
     pub fn new(lan: Lan, lan_ns: String, host_ns: Vec<String>) -> Wiring {
         let leases = Leases::new(&lan);
         let hosts = lan.hosts.len();

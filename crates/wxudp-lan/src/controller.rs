@@ -30,6 +30,9 @@ pub struct Options {
     pub timeout: Option<Duration>,
     /// Capture every network into DIR/NETWORK.pcap.
     pub pcap: Option<PathBuf>,
+    /// Write each host but the main one's traffic into DIR/HOST.pcap at the end: the
+    /// capture a `replay` device reads.
+    pub record: Option<PathBuf>,
 }
 
 /// How long hosts get to end after SIGTERM before SIGKILL.
@@ -65,13 +68,70 @@ pub fn run(options: Options) -> u8 {
         return 1;
     }
     let mut namespaces = netns::Namespaces::default();
-    let code = match Controller::start(lan, options.pcap, timeout, tx, &rx, &mut namespaces) {
+    // --record captures the networks too: into --pcap's folder, or one of its own.
+    let scratch = match (&options.record, &options.pcap) {
+        (Some(_), None) => match tempfile::tempdir() {
+            Ok(dir) => Some(dir),
+            Err(e) => {
+                eprintln!("wxudp lan: cannot make a folder for --record: {e}");
+                return 1;
+            }
+        },
+        _ => None,
+    };
+    let pcap = options
+        .pcap
+        .clone()
+        .or_else(|| scratch.as_ref().map(|d| d.path().to_path_buf()));
+    let devices: Vec<(usize, String)> = lan
+        .hosts
+        .iter()
+        .enumerate()
+        .filter(|(h, _)| *h != lan.main)
+        .map(|(h, host)| (h, host.name.clone()))
+        .collect();
+    let networks: Vec<PathBuf> = match &pcap {
+        Some(dir) => lan
+            .networks
+            .iter()
+            .map(|n| dir.join(format!("{}.pcap", n.name)))
+            .collect(),
+        None => Vec::new(),
+    };
+    let code = match Controller::start(lan, pcap, timeout, tx, &rx, &mut namespaces) {
         Ok(mut c) => {
             let code = c.wait(&rx);
             c.stop_hosts(&rx);
             if let Some(capture) = c.capture.take() {
                 if let Err(e) = capture.finish() {
                     c.out.note(&e);
+                }
+            }
+            if let Some(dir) = &options.record {
+                let known: Vec<(String, Vec<std::net::Ipv4Addr>)> = {
+                    let wiring = c
+                        .wiring
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    devices
+                        .iter()
+                        .map(|(h, name)| (name.clone(), wiring.addresses_of(*h)))
+                        .filter(|(_, a)| !a.is_empty())
+                        .collect()
+                };
+                match std::fs::create_dir_all(dir)
+                    .map_err(|e| format!("cannot make {}: {e}", dir.display()))
+                    .and_then(|()| crate::replay::record(&networks, &known, dir))
+                {
+                    Ok(()) => {
+                        for (name, _) in &known {
+                            c.out.note(&format!(
+                                "recorded {name} into {}",
+                                dir.join(format!("{name}.pcap")).display()
+                            ));
+                        }
+                    }
+                    Err(e) => c.out.note(&format!("--record: {e}")),
                 }
             }
             code
@@ -127,6 +187,8 @@ fn catch_signals(tx: &Sender<Event>) -> std::io::Result<()> {
 
 struct Controller {
     lan_name: Vec<String>,
+    /// The wiring, shared with the control sockets' threads.
+    wiring: Arc<Mutex<control::Wiring>>,
     main: usize,
     out: Output,
     /// The process group of each host started and not seen to end.
@@ -195,6 +257,7 @@ impl Controller {
             controls.push(path);
         }
         let mut c = Controller {
+            wiring: wiring.clone(),
             lan_name: lan.hosts.iter().map(|h| h.name.clone()).collect(),
             main,
             out: out.clone(),

@@ -49,6 +49,11 @@ pub fn spawn(
             argv
         }
         What::Command(argv) => argv.iter().map(Into::into).collect(),
+        What::Replay(args) => {
+            let mut argv = vec![exe.clone().into_os_string(), "lan-replay".into()];
+            argv.extend(args.iter().map(Into::into));
+            argv
+        }
     };
     let mut cmd = Command::new(&exe);
     cmd.arg("lan-exec")

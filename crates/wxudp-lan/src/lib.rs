@@ -36,6 +36,8 @@ mod netns;
 #[cfg(feature = "controller")]
 mod output;
 #[cfg(feature = "controller")]
+pub mod replay;
+#[cfg(feature = "controller")]
 mod userns;
 
 #[cfg(feature = "controller")]

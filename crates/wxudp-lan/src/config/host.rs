@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
 use std::path::Path;
 
-use super::spec::{AttachSpec, CommandSpec, HostSpec, MdnsSpec};
+use super::spec::{AttachSpec, CommandSpec, HostSpec, MdnsSpec, ReplaySpec, ReplayTable};
 use super::{check_name, Host, Network, What};
 
 /// Checks the `[[host]]` tables against the `networks`: the hosts, and the indices of
@@ -27,7 +27,19 @@ pub(super) fn hosts(
         if hosts.iter().any(|o| o.name == h.name) {
             return Err(format!("two hosts are named {:?}", h.name));
         }
-        let what = what(&h.name, h.run, h.command, h.args, dir)?;
+        let replaying = h.replay.is_some();
+        let what = match h.replay {
+            Some(replay) if h.run.is_none() && h.command.is_none() => {
+                replay_args(&h.name, replay, dir)?
+            }
+            Some(_) => {
+                return Err(format!(
+                    "host {:?}: give one of run, command or replay",
+                    h.name
+                ))
+            }
+            None => what(&h.name, h.run, h.command, h.args, dir)?,
+        };
         let attach = attachments(&h.name, h.networks, networks, &mut taken)?;
         if h.main {
             main.push(i);
@@ -37,12 +49,70 @@ pub(super) fn hosts(
             name: h.name,
             what,
             attach,
-            ready: h.ready.filter(|r| !r.is_empty()),
+            // A replayed device says so once its ports are bound.
+            ready: h
+                .ready
+                .filter(|r| !r.is_empty())
+                .or_else(|| replaying.then(|| "replaying".to_string())),
             env: h.env,
             mdns,
         });
     }
     Ok((hosts, main))
+}
+
+/// `wxudp lan-replay`'s arguments for host `name`'s `replay`: the capture (relative to
+/// `dir`, checked to exist), the match rule, the fields it ignores, delays, the device's
+/// addresses in the capture.
+fn replay_args(name: &str, spec: ReplaySpec, dir: &Path) -> Result<What, String> {
+    let table = match spec {
+        ReplaySpec::File(file) => ReplayTable {
+            file,
+            matching: None,
+            ignore: Vec::new(),
+            delays: None,
+            device: Vec::new(),
+        },
+        ReplaySpec::Table(t) => t,
+    };
+    let path = dir.join(&table.file);
+    if !path.is_file() {
+        return Err(format!(
+            "host {name:?}: replay = {:?}: {} is not a file",
+            table.file,
+            path.display()
+        ));
+    }
+    let mut args = vec![path.to_string_lossy().into_owned()];
+    match table.matching.as_deref() {
+        None | Some("bytes") => {}
+        Some("order") if table.ignore.is_empty() => args.extend(["--match".into(), "order".into()]),
+        Some("order") => {
+            return Err(format!(
+                "host {name:?}: replay's ignore goes with match = \"bytes\", not \"order\""
+            ))
+        }
+        Some(other) => {
+            return Err(format!(
+                "host {name:?}: replay's match is \"bytes\" or \"order\", not {other:?}"
+            ))
+        }
+    }
+    for range in &table.ignore {
+        crate::replay::parse_range(range)
+            .map_err(|e| format!("host {name:?}: replay's ignore: {e}"))?;
+        args.extend(["--ignore".into(), range.clone()]);
+    }
+    if table.delays == Some(false) {
+        args.push("--no-delays".into());
+    }
+    for device in &table.device {
+        device.parse::<Ipv4Addr>().map_err(|_| {
+            format!("host {name:?}: replay's device {device:?} is not an IPv4 address")
+        })?;
+        args.extend(["--device".into(), device.clone()]);
+    }
+    Ok(What::Replay(args))
 }
 
 /// What host `name` runs: `run` (a path that exists, relative to `dir`, with `args`) or

@@ -29,6 +29,15 @@ impl Leases {
         leases
     }
 
+    /// Every address `host` has been given, on any network.
+    pub fn of_host(&self, host: usize) -> Vec<Ipv4Addr> {
+        self.given
+            .iter()
+            .filter(|((_, h), _)| *h == host)
+            .map(|(_, ip)| *ip)
+            .collect()
+    }
+
     /// The address of `host` on `network`: its own, or the first free one of the pool.
     pub fn address(&mut self, lan: &Lan, network: usize, host: usize) -> Result<Ipv4Addr, String> {
         if let Some(ip) = self.given.get(&(network, host)) {

@@ -51,6 +51,8 @@ pub enum What {
     Run { path: PathBuf, args: Vec<String> },
     /// Any command: a program and its arguments.
     Command(Vec<String>),
+    /// `wxudp lan-replay ARGS...`: a device replayed from a capture.
+    Replay(Vec<String>),
 }
 
 /// A host: a network namespace of its own.

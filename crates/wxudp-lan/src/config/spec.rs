@@ -84,6 +84,32 @@ pub(super) struct HostSpec {
     pub(super) env: BTreeMap<String, String>,
     #[serde(default)]
     pub(super) mdns: Vec<MdnsSpec>,
+    #[serde(default)]
+    pub(super) replay: Option<ReplaySpec>,
+}
+
+/// A host's `replay`: a capture file, or `{ file, match, ignore, delays, device }`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub(super) enum ReplaySpec {
+    File(String),
+    Table(ReplayTable),
+}
+
+/// The table form of `replay`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ReplayTable {
+    pub(super) file: String,
+    /// `bytes` (the default) or `order`; `ignore` implies bytes but for those ranges.
+    #[serde(default, rename = "match")]
+    pub(super) matching: Option<String>,
+    #[serde(default)]
+    pub(super) ignore: Vec<String>,
+    #[serde(default)]
+    pub(super) delays: Option<bool>,
+    #[serde(default)]
+    pub(super) device: Vec<String>,
 }
 
 /// A service a host advertises by mDNS: `{ type = "_lamp._udp.", name = "Desk lamp",

@@ -158,3 +158,64 @@ fn mistakes_are_named() {
         assert!(e.contains(says), "{from} -> {to}: {e}");
     }
 }
+
+#[test]
+fn a_replayed_device_gets_lan_replay_with_its_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("lamp.pcap"), b"").unwrap();
+    let lan = |replay: &str| {
+        let text = format!(
+            "[[network]]\nname = \"home\"\nsubnet = \"192.168.1.0/24\"\n\n[[host]]\nname = \"lamp\"\n{replay}\nnetworks = [\"home\"]\n"
+        );
+        Lan::parse(&text, dir.path())
+    };
+    let file = dir.path().join("lamp.pcap").to_string_lossy().into_owned();
+    let got = lan(r#"replay = "lamp.pcap""#).unwrap();
+    assert_eq!(got.hosts[0].what, What::Replay(vec![file.clone()]));
+    assert_eq!(got.hosts[0].ready.as_deref(), Some("replaying"));
+    let got = lan(r#"replay = { file = "lamp.pcap", ignore = ["4..8", "12"], delays = false, device = ["192.168.4.1"] }"#)
+        .unwrap();
+    assert_eq!(
+        got.hosts[0].what,
+        What::Replay(
+            [
+                &file,
+                "--ignore",
+                "4..8",
+                "--ignore",
+                "12",
+                "--no-delays",
+                "--device",
+                "192.168.4.1"
+            ]
+            .map(String::from)
+            .to_vec()
+        )
+    );
+    for (replay, says) in [
+        (r#"replay = "nope.pcap""#, "is not a file"),
+        (
+            r#"replay = { file = "lamp.pcap", match = "fuzzy" }"#,
+            "not \"fuzzy\"",
+        ),
+        (
+            r#"replay = { file = "lamp.pcap", match = "order", ignore = ["1"] }"#,
+            "goes with match",
+        ),
+        (
+            r#"replay = { file = "lamp.pcap", ignore = ["9..2"] }"#,
+            "not a byte range",
+        ),
+        (
+            r#"replay = { file = "lamp.pcap", device = ["lamp.local"] }"#,
+            "not an IPv4 address",
+        ),
+        (
+            "replay = \"lamp.pcap\"\ncommand = \"true\"",
+            "one of run, command or replay",
+        ),
+    ] {
+        let e = lan(replay).unwrap_err();
+        assert!(e.contains(says), "{replay}: {e}");
+    }
+}
