@@ -22,7 +22,7 @@ const RECV_BUFFER: usize = 4 << 20;
 const FLUSH_SLICE: Duration = Duration::from_millis(10);
 
 /// An open OS socket, registered with the runtime's reactor only once its read task
-/// first runs ([`reader`]), and quinn-udp's state for it (its receive path).
+/// first runs ([`poll_read`]), and quinn-udp's state for it (its receive path).
 ///
 /// Not at `bind()`: a registration is memory the reactor frees only at its next turn,
 /// so a script that binds and closes thousands of sockets in one turn held thousands of
