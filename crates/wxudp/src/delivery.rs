@@ -239,8 +239,10 @@ pub struct Stats {
     pub received: u64,
     /// Datagrams received but dropped because the receive budget was full.
     pub dropped: u64,
-    /// Datagrams the kernel dropped because its receive buffer was full (as it reports
-    /// with SO_RXQ_OVFL; counted when the next datagram is read).
+    /// Datagrams the kernel dropped because its receive buffer was full: on Linux, the
+    /// socket's drop counter (`SO_MEMINFO`), read when the stats are asked for and when
+    /// the socket closes. Always 0 elsewhere (and with the `portable` feature): macOS
+    /// and Windows do not count per socket.
     pub kernel_dropped: u64,
     /// `error` events dropped because the error backlog was full.
     pub errors_dropped: u64,
@@ -355,7 +357,7 @@ impl Gate {
         admit
     }
 
-    /// The kernel's drop counter, as the last datagram read reported it.
+    /// The kernel's drop counter, as last read.
     pub(crate) fn kernel_drops(&self, count: u32) {
         self.kernel_dropped
             .fetch_max(u64::from(count), Ordering::Relaxed);

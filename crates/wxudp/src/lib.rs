@@ -15,8 +15,11 @@
 //!   (`docs/CONTRACT.md` in the repository) lives there once, unit-tested without a
 //!   socket.
 //! * The I/O layer does what the state machine decides: socket setup with socket2
-//!   (SO_BROADCAST, dual-stack udp6, PKTINFO), `recvmmsg` batches, sends, name
-//!   resolution on tokio's blocking pool, and the bounded flush of `close()`.
+//!   (SO_BROADCAST, dual-stack udp6, PKTINFO), batched receives with each datagram's
+//!   destination address through quinn-udp (`recvmmsg` on Linux), sends, name
+//!   resolution on tokio's blocking pool, and the bounded flush of `close()`. It runs on
+//!   Linux, macOS and Windows; the `portable` feature makes a Linux build take the
+//!   macOS/Windows paths where ours differ (docs/PLATFORM.md in the repository).
 //! * [`frontend::Engine`] glues them on tokio: it locks the state, does what it says,
 //!   releases the lock, and only then hands the events to an [`frontend::EventSink`], so
 //!   listeners never run under its locks. Everything it queues is bounded by [`Limits`].
@@ -85,11 +88,6 @@
 //! thread, and [`UdpSocket::events`] / [`UdpSocket::messages`] are streams.
 
 #![deny(unsafe_code)]
-
-#[cfg(not(target_os = "linux"))]
-compile_error!(
-    "wxudp runs on Linux: it receives with recvmmsg and reads IP_PKTINFO (see src/sys.rs)"
-);
 
 mod delivery;
 mod driver;

@@ -146,33 +146,27 @@ impl Policy {
 /// Whether `ip` lies on the subnet of one of this host's interfaces without being that
 /// interface's own address.
 pub(crate) fn on_own_subnet(ip: IpAddr) -> bool {
-    let Ok(interfaces) = nix::ifaddrs::getifaddrs() else {
+    let Ok(interfaces) = if_addrs::get_if_addrs() else {
         return false;
     };
     let mut on_subnet = false;
     for iface in interfaces {
-        let (Some(addr), Some(mask)) = (iface.address, iface.netmask) else {
-            continue;
+        let (own, mask) = match (ip, iface.addr) {
+            (IpAddr::V4(_), if_addrs::IfAddr::V4(a)) => (
+                u128::from(u32::from(a.ip)),
+                u128::from(u32::from(a.netmask)),
+            ),
+            (IpAddr::V6(_), if_addrs::IfAddr::V6(a)) => (u128::from(a.ip), u128::from(a.netmask)),
+            _ => continue,
         };
-        let pair = match (ip, addr.as_sockaddr_in(), mask.as_sockaddr_in()) {
-            (IpAddr::V4(ip), Some(a), Some(m)) => Some((
-                u128::from(u32::from(ip)),
-                u128::from(u32::from(a.ip())),
-                u128::from(u32::from(m.ip())),
-            )),
-            _ => match (ip, addr.as_sockaddr_in6(), mask.as_sockaddr_in6()) {
-                (IpAddr::V6(ip), Some(a), Some(m)) => {
-                    Some((u128::from(ip), u128::from(a.ip()), u128::from(m.ip())))
-                }
-                _ => None,
-            },
+        let ip = match ip {
+            IpAddr::V4(v4) => u128::from(u32::from(v4)),
+            IpAddr::V6(v6) => u128::from(v6),
         };
-        if let Some((ip, own, mask)) = pair {
-            if ip == own {
-                return false;
-            }
-            on_subnet |= ip & mask == own & mask;
+        if ip == own {
+            return false;
         }
+        on_subnet |= ip & mask == own & mask;
     }
     on_subnet
 }

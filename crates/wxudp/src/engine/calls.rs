@@ -230,11 +230,7 @@ impl Calls<'_> {
             return Ok(());
         };
         let io = st.io.as_ref().ok_or_else(not_open(Method::SetTtl))?;
-        os::apply_ttl(
-            &socket2::SockRef::from(io.get_ref()),
-            inner.ty == SocketType::Udp6,
-            ttl,
-        )
-        .map_err(|e| Error::os(Method::SetTtl, e))
+        os::apply_ttl(&io.sock(), inner.ty == SocketType::Udp6, ttl)
+            .map_err(|e| Error::os(Method::SetTtl, e))
     }
 }

@@ -142,7 +142,8 @@ impl Inner {
             st.open_charge = None;
             (flush, st.io.take(), st.writer.take(), st.tap.clone())
         };
-        // The second descriptor of the socket, outside the lock, before the flush.
+        // The second descriptor of the socket (Linux), outside the lock, before the flush.
+        #[cfg_attr(not(wxudp_linux), allow(clippy::drop_non_drop))]
         drop(writer);
         self.gate.close();
         Some(Closing {
@@ -202,7 +203,7 @@ impl Closing {
             &mut self.datagrams,
             deadline,
             &|| inner.limits.aborted(),
-            &|to, data| tap.sent(io.get_ref().local_addr().ok(), to, data),
+            &|to, data| tap.sent(io.local_addr().ok(), to, data),
             &mut self.flushed,
         );
     }
@@ -210,6 +211,10 @@ impl Closing {
 
 impl Drop for Closing {
     fn drop(&mut self) {
+        // The kernel's last word on what it dropped.
+        if let Some(count) = self.io.as_ref().and_then(os::Io::kernel_drops) {
+            self.inner.gate.kernel_drops(count);
+        }
         // Dropping the tokio socket deregisters it and closes the descriptor now, so the
         // port is free once the close has ended.
         drop(self.io.take());

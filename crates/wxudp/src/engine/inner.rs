@@ -15,12 +15,13 @@ use crate::error::{Error, Method};
 use crate::event::{Event, Message};
 use crate::limits::{Limits, Reservation, OPEN_COST};
 use crate::options::{SendOptions, SocketType};
+use crate::os::{self, Read};
 use crate::policy::on_own_subnet;
 use crate::spawn::Spawn;
 use crate::state::{NextOp, SendPlan, SocketState, Target, OP_OVERHEAD};
 use crate::sync::lock;
+use crate::sys;
 use crate::tap::{Direction, TapSlot};
-use crate::{os, sys};
 
 /// Batches of datagrams read in one go before the read task yields to others.
 const READ_BUDGET: usize = 64;
@@ -79,9 +80,9 @@ impl Ended {
 pub(super) struct Locked {
     pub(super) machine: SocketState,
     pub(super) io: Option<os::Io>,
-    /// The socket registered for writability, while the outbox waits for room in the
-    /// kernel (see [`os::Io`]).
-    pub(super) writer: Option<tokio::io::unix::AsyncFd<std::net::UdpSocket>>,
+    /// What the outbox waits on for room in the kernel, while it waits (see
+    /// [`os::Writer`]).
+    pub(super) writer: Option<os::Writer>,
     /// A thread is handing events to the sink; others leave theirs to it, so that
     /// events keep their order without the sink running under the lock.
     pub(super) draining: bool,
@@ -314,6 +315,8 @@ impl Inner {
             };
             match next {
                 None => {
+                    // Deregistered and closed outside the lock (Linux: see `os::Writer`).
+                    #[cfg_attr(not(wxudp_linux), allow(clippy::drop_non_drop))]
                     drop(writer);
                     return;
                 }
@@ -344,41 +347,43 @@ impl Inner {
             // Closed: `close()` took the outbox.
             return Poll::Ready(());
         };
+        let peer = st.machine.peer();
         let result = match st.machine.front_data(seq) {
             None => os::connect(io, addr),
-            Some(data) => loop {
-                match os::send_to(io, st.machine.peer(), addr, data) {
-                    Ok(()) => {
-                        self.gate.sent.fetch_add(1, Ordering::Relaxed);
-                        st.tap.sent(st.machine.local(), addr, data);
-                        break Ok(());
+            Some(data) => match os::send_to(io, peer, addr, data) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    // No room in the kernel: wait until there is (see `os::Writer`).
+                    let writer = match st.writer.take() {
+                        Some(w) => Ok(w),
+                        None => os::writer(&mut st.io, &self.runtime),
+                    };
+                    match (writer, st.io.as_ref()) {
+                        (Err(e), _) => Err(e),
+                        (Ok(_), None) => Err(io::Error::from(io::ErrorKind::NotConnected)),
+                        (Ok(writer), Some(io)) => {
+                            let sent = os::poll_send(io, &writer, cx, || {
+                                os::send_to(io, peer, addr, data)
+                            });
+                            st.writer = Some(writer);
+                            match sent {
+                                Poll::Pending => {
+                                    self.gate.flusher.register(cx.waker());
+                                    return Poll::Pending;
+                                }
+                                Poll::Ready(result) => result,
+                            }
+                        }
                     }
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                    Err(e) => break Err(e),
                 }
-                // No room in the kernel: wait until there is, on a descriptor registered
-                // for writability while the outbox waits.
-                if st.writer.is_none() {
-                    match os::writer(io, &self.runtime) {
-                        Ok(w) => st.writer = Some(w),
-                        Err(e) => break Err(e),
-                    }
-                }
-                let Some(writer) = st.writer.as_ref() else {
-                    continue;
-                };
-                match writer.poll_write_ready(cx) {
-                    Poll::Pending => {
-                        self.gate.flusher.register(cx.waker());
-                        return Poll::Pending;
-                    }
-                    Poll::Ready(Err(e)) => break Err(e),
-                    // Forget this readiness: if the kernel still has no room, the next
-                    // poll waits for a new one.
-                    Poll::Ready(Ok(mut guard)) => guard.clear_ready(),
-                }
+                sent => sent,
             },
         };
+        if result.is_ok() {
+            if let Some(data) = st.machine.front_data(seq) {
+                self.gate.sent.fetch_add(1, Ordering::Relaxed);
+                st.tap.sent(st.machine.local(), addr, data);
+            }
+        }
         st.machine.transmitted(seq, result);
         self.settle_pool(st);
         Poll::Ready(())
@@ -397,11 +402,17 @@ impl Inner {
                 let Some(local) = st.machine.local() else {
                     return Poll::Ready(());
                 };
-                let ready = match os::reader(&mut st.io, &self.runtime) {
-                    Ok(io) => io.poll_read_ready(cx),
-                    Err(e) => Poll::Ready(Err(e)),
-                };
-                match ready {
+                let read = sys::with_batch(|batch| {
+                    match os::poll_read(&mut st.io, &self.runtime, cx, batch) {
+                        Poll::Pending => Poll::Pending,
+                        Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+                        Poll::Ready(Ok(read)) => {
+                            self.read_batch(&mut st.machine, &st.tap, read, local, batch);
+                            Poll::Ready(Ok(()))
+                        }
+                    }
+                });
+                match read {
                     Poll::Pending => {
                         self.gate.reader.register(cx.waker());
                         return Poll::Pending;
@@ -410,11 +421,7 @@ impl Inner {
                         st.machine.report(Error::os(Method::Receive, e));
                         failed = true;
                     }
-                    Poll::Ready(Ok(guard)) => {
-                        sys::with_batch(|batch| {
-                            self.read_batch(&mut st.machine, &st.tap, guard, local, batch);
-                        });
-                    }
+                    Poll::Ready(Ok(())) => {}
                 }
             }
             self.deliver();
@@ -426,21 +433,18 @@ impl Inner {
         Poll::Pending
     }
 
-    /// Reads one batch of datagrams into the state's events, within the budgets.
+    /// Takes one read's datagrams into the state's events, within the budgets.
     fn read_batch(
         &self,
         machine: &mut SocketState,
         tap: &TapSlot,
-        mut guard: tokio::io::unix::AsyncFdReadyGuard<'_, std::net::UdpSocket>,
+        read: Read,
         local: SocketAddr,
-        batch: &mut sys::RecvBatch,
+        batch: &sys::RecvBatch,
     ) {
-        match guard.try_io(|io| batch.recv(io.get_ref())) {
-            Ok(Ok(n)) => {
+        match read {
+            Read::Datagrams => {
                 for (data, got) in batch.datagrams() {
-                    if let Some(count) = got.kernel_drops {
-                        self.gate.kernel_drops(count);
-                    }
                     let to = got.to.unwrap_or(local.ip());
                     if !self.gate.admit_message(data.len()) {
                         tracing::trace!(from = %got.from, len = data.len(), "datagram dropped: receive budget full");
@@ -467,18 +471,11 @@ impl Inner {
                         self.gate.unadmit_message(data.len());
                     }
                 }
-                if n < sys::BATCH {
-                    // A short batch means the queue was empty: forget the readiness now
-                    // instead of asking the kernel once more to hear "would block".
-                    // Later datagrams raise a new readiness.
-                    guard.clear_ready();
-                }
             }
-            // Would block: `try_io` forgot the readiness.
-            Err(_) => {}
+            Read::Nothing => {}
             // ICMP errors reported on a connected socket (port unreachable, ...):
             // report them and go on reading.
-            Ok(Err(e)) => {
+            Read::Failed(e) => {
                 machine.report(Error::os(Method::Receive, e));
             }
         }

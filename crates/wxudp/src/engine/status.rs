@@ -125,6 +125,11 @@ impl Engine {
     /// # Ok::<(), wxudp::Error>(())
     /// ```
     pub fn stats(&self) -> Stats {
+        // The kernel's drop count is read when asked (Linux; none elsewhere).
+        let drops = self.inner.lock().io.as_ref().and_then(os::Io::kernel_drops);
+        if let Some(count) = drops {
+            self.inner.gate.kernel_drops(count);
+        }
         self.inner.gate.stats()
     }
 
