@@ -10,7 +10,7 @@ use wxudp::{Event, Events, Method, SocketType, UdpSocket};
 use crate::console;
 use crate::hints;
 use crate::output::{self, Format};
-use crate::printer::Printer;
+use crate::printer::{Printer, Stopped};
 use crate::signals::Signals;
 use crate::status::{self, Ending, Failure};
 use crate::target::{
@@ -124,10 +124,13 @@ async fn serve(args: ServeArgs, mode: Mode) -> Result<Ending, Failure> {
         tokio::select! {
             biased;
             caught = signals.recv() => break Ending::Signal(caught),
-            why = printer.failure() => {
-                close(&sock);
-                return Err(Failure::runtime(why));
-            }
+            why = printer.failure() => match why {
+                Stopped::ReaderGone => break Ending::Done,
+                Stopped::Failed(why) => {
+                    close(&sock);
+                    return Err(Failure::runtime(why));
+                }
+            },
             () = sleep_until(next_deadline) => {
                 break if args.count.is_some() { Ending::TimedOut } else { Ending::Done };
             }
@@ -166,9 +169,14 @@ async fn serve(args: ServeArgs, mode: Mode) -> Result<Ending, Failure> {
                     tokio::select! {
                         biased;
                         caught = signals.recv() => break Ending::Signal(caught),
-                        printed = printer.print(bytes) => if let Err(why) = printed {
-                            close(&sock);
-                            return Err(Failure::runtime(why));
+                        printed = printer.print(bytes) => match printed {
+                            Ok(()) => {}
+                            // Nobody reads any more (`| head -1`): a quiet end.
+                            Err(Stopped::ReaderGone) => break Ending::Done,
+                            Err(Stopped::Failed(why)) => {
+                                close(&sock);
+                                return Err(Failure::runtime(why));
+                            }
                         },
                     }
                 }
