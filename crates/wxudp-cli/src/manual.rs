@@ -177,13 +177,12 @@ fn after_sections(text: &str) -> Roff {
             }
         } else if head.starts_with("Exit status") {
             roff.control("SH", ["EXIT STATUS"]);
-            let rest: Vec<&str> = lines.collect();
             let first = head.split_once(':').map_or("", |(_, r)| r.trim());
-            if !first.is_empty() {
-                roff.text([roman(join_flowed(&[first]))]);
-            }
             let mut paragraph: Vec<&str> = Vec::new();
-            for line in &rest {
+            if !first.is_empty() {
+                paragraph.push(first);
+            }
+            for line in lines {
                 // `  0    done`: a status and its meaning.
                 match split_example(line) {
                     (code, what) if line.starts_with("  ") && !what.is_empty() => {

@@ -98,6 +98,14 @@ pub fn parse_source(text: &str) -> Result<SocketAddr, String> {
     Ok(SocketAddr::new(ip, parse_source_port(port)?))
 }
 
+/// `listen --reply-to ADDR:PORT`: where typed lines go (`[IPv6]:PORT`; an IP address,
+/// port 1..=65535).
+pub fn parse_reply_to(text: &str) -> Result<SocketAddr, String> {
+    let (host, port) = split_host_port(text)?;
+    let ip = parse_ip(host).map_err(|_| format!("{host:?} is not an IP address"))?;
+    Ok(SocketAddr::new(ip, destination_port(port)?))
+}
+
 /// Which senders `listen --from` and `echo --from` accept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PeerFilter {

@@ -21,7 +21,7 @@ fn listen_prints_what_send_sends() {
     let (listener, port) = start(&["listen", "0", "--count", "3", "--format", "json"]);
     let to4 = format!("127.0.0.1:{port}");
     let to6 = format!("[::1]:{port}");
-    let sent = run(&["send", &to4, "hello, how are you"]);
+    let sent = run(&["send", &to4, "hello, how are you", "-w", "0"]);
     assert!(sent.status.success(), "{}", stderr(&sent));
     assert_eq!(
         stderr(&sent),
