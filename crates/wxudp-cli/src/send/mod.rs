@@ -18,8 +18,8 @@ use crate::printer::Printer;
 use crate::signals::{Caught, Signals};
 use crate::status::{Ending, Failure};
 use crate::target::{
-    parse_count, parse_ip, parse_millis, parse_seconds, parse_source, parse_source_port,
-    parse_target, Target,
+    parse_count, parse_ip, parse_millis, parse_source, parse_source_port, parse_target,
+    parse_wait_seconds, Target,
 };
 
 mod family;
@@ -103,7 +103,7 @@ pub struct SendArgs {
     wait: Option<Duration>,
     /// After sending (in interactive mode: after the end of input), print replies for
     /// SECONDS, as netcat's -w (default: 1; -w 0 exits at once).
-    #[arg(short = 'w', long, value_name = "SECONDS", value_parser = parse_seconds)]
+    #[arg(short = 'w', long, value_name = "SECONDS", value_parser = parse_wait_seconds)]
     timeout: Option<Duration>,
     /// Wait for N replies, then exit: exit status 124 if fewer came within --wait or
     /// --timeout (5 seconds without either), 1 if the destination refused (ICMP port
