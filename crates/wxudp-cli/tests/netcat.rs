@@ -1638,3 +1638,39 @@ fn completions_hide_hidden_commands_and_complete_values() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("[possible values: android, ios, ohos, windows, mac, devtools]"));
 }
+
+#[test]
+fn a_quick_bench_says_so_explains_its_terms_and_sums_up() {
+    let out = run(&[
+        "bench",
+        "--quick",
+        "--only",
+        "rtt",
+        "--count",
+        "20",
+        "--size",
+        "8",
+        "--no-node",
+    ]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        text.starts_with("wxudp bench --quick (small workloads: does it work here? not numbers to quote): 1 run each, "),
+        "{text}"
+    );
+    // One run: no range column repeating the median.
+    assert!(
+        !text.contains("range of") && !text.contains(" – "),
+        "{text}"
+    );
+    assert!(text.contains("\nTerms:\n  median "), "{text}");
+    assert!(text.contains("\n  p50, p99   "), "{text}");
+    // Node was left out: no x node term, and the summary compares with plain sockets.
+    assert!(!text.contains("\n  x node "), "{text}");
+    let last = text.trim_end().lines().last().unwrap();
+    assert!(
+        last.starts_with("wxudp run (JS) echoed ")
+            && last.ends_with(" than plain sockets on this machine (round-trip p50, medians)"),
+        "{text}"
+    );
+}
