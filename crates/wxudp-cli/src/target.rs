@@ -153,7 +153,7 @@ pub fn parse_seconds(text: &str) -> Result<Duration, String> {
 /// `send -w SECONDS`: how long replies are shown, 0 (exit at once) to 365 days.
 pub fn parse_wait_seconds(text: &str) -> Result<Duration, String> {
     match text.trim().parse::<f64>() {
-        Ok(secs) if secs == 0.0 => Ok(Duration::ZERO),
+        Ok(0.0) => Ok(Duration::ZERO),
         Ok(secs) if secs > 0.0 && secs <= MAX_SECONDS => {
             Ok(Duration::from_secs_f64(secs).max(Duration::from_nanos(1)))
         }

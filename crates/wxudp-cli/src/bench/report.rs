@@ -382,7 +382,7 @@ mod tests {
             "{node}"
         );
         assert_eq!(
-            headline(&[section.clone()]).unwrap(),
+            headline(std::slice::from_ref(&section)).unwrap(),
             "wxudp run (JS) received 2.0x faster than Node's dgram on this machine (CPU per \
              datagram, medians)"
         );
