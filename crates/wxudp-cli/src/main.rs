@@ -21,12 +21,13 @@ mod send;
 mod serve;
 mod signals;
 mod status;
+mod suggest;
 mod target;
 
 use cli::{Cli, Command};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = parse();
     init_logging();
     let code = match cli.command {
         Command::Run(args) => run::run_script(args),
@@ -44,6 +45,31 @@ fn main() -> ExitCode {
     // Stderr gets a moment to take the last lines (it may be a pipe nobody reads).
     console::flush(Duration::from_secs(2));
     ExitCode::from(code)
+}
+
+/// The command line, or the exit after clap's error, help or version. A netcat habit
+/// clap would misread (a message starting with `-`, nc's argument order) gets an error
+/// saying what to type instead, with exit status 2.
+fn parse() -> Cli {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let misread = if e.kind() == clap::error::ErrorKind::DisplayVersion {
+                None
+            } else {
+                suggest::misreading(&<Cli as clap::CommandFactory>::command(), &args)
+            };
+            match misread {
+                Some(message) => {
+                    console::error(message);
+                    console::flush(Duration::from_secs(2));
+                    std::process::exit(i32::from(status::USAGE));
+                }
+                None => e.exit(),
+            }
+        }
+    }
 }
 
 /// Runs a network command on a tokio runtime of this thread and returns its exit status.

@@ -2,8 +2,10 @@
 //! channel. The receive loop awaits room in the channel inside a `select!` with the
 //! signals, so a stdout nobody reads (`wxudp listen 9000 | sleep 1d`) slows the loop
 //! down (datagrams it cannot take are dropped and counted, as a kernel buffer drops
-//! them) but never keeps Ctrl-C from ending the command. A stdout that fails (closed:
-//! `| head -1`) ends the command with status 1.
+//! them) but never keeps Ctrl-C from ending the command. A stdout whose reader went
+//! away (`| head -1`: a broken pipe) ends the command quietly, with status 0, as the
+//! tools that die of SIGPIPE end there without a word; a stdout that fails otherwise (a
+//! full disk) ends it with status 1.
 
 use std::io::{IsTerminal, Write};
 
@@ -15,13 +17,22 @@ use crate::console;
 /// for 64 KiB datagrams in the `hex` format).
 const QUEUE: usize = 64;
 
+/// Why stdout takes no more.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stopped {
+    /// The reader went away (a broken pipe: `| head -1`): the command ends quietly.
+    ReaderGone,
+    /// Writing failed: the error's message.
+    Failed(String),
+}
+
 /// The sending end of the stdout thread.
 #[derive(Debug)]
 pub struct Printer {
     tx: Option<mpsc::Sender<Vec<u8>>>,
     done: oneshot::Receiver<std::io::Result<()>>,
-    /// The writer's error, once it reported one.
-    failed: Option<String>,
+    /// Why the writer stopped, once it reported it.
+    failed: Option<Stopped>,
 }
 
 impl Printer {
@@ -44,8 +55,8 @@ impl Printer {
     }
 
     /// Queues `bytes` for stdout, waiting for room. Cancel-safe: dropped unfinished, the
-    /// bytes are not written. An error is the message of a failed stdout.
-    pub async fn print(&mut self, bytes: Vec<u8>) -> Result<(), String> {
+    /// bytes are not written. An error says why stdout takes no more.
+    pub async fn print(&mut self, bytes: Vec<u8>) -> Result<(), Stopped> {
         if let Some(why) = &self.failed {
             return Err(why.clone());
         }
@@ -61,38 +72,51 @@ impl Printer {
         }
     }
 
-    /// Resolves when stdout has failed, with the error's message; never otherwise while
-    /// the printer takes bytes.
-    pub async fn failure(&mut self) -> String {
+    /// Resolves when stdout takes no more, saying why; never otherwise while the
+    /// printer takes bytes.
+    pub async fn failure(&mut self) -> Stopped {
         if let Some(why) = &self.failed {
             return why.clone();
         }
         let why = match (&mut self.done).await {
-            Ok(Err(e)) => stdout_error(&e),
+            Ok(Err(e)) => stopped(&e),
             // The writer only ends without an error once the channel is closed, which
             // `finish` does; this is the same as a closed stdout.
-            Ok(Ok(())) | Err(_) => "cannot write to stdout: the output thread stopped".into(),
+            Ok(Ok(())) | Err(_) => {
+                Stopped::Failed("cannot write to stdout: the output thread stopped".into())
+            }
         };
         self.failed = Some(why.clone());
         why
     }
 
-    /// Closes the channel and waits until everything queued is written.
+    /// Closes the channel and waits until everything queued is written (or the reader
+    /// went away: no error).
     pub async fn finish(&mut self) -> Result<(), String> {
-        if let Some(why) = &self.failed {
-            return Err(why.clone());
+        match &self.failed {
+            Some(Stopped::ReaderGone) => return Ok(()),
+            Some(Stopped::Failed(why)) => return Err(why.clone()),
+            None => {}
         }
         self.tx = None;
         match (&mut self.done).await {
             Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(stdout_error(&e)),
+            Ok(Err(e)) => match stopped(&e) {
+                Stopped::ReaderGone => Ok(()),
+                Stopped::Failed(why) => Err(why),
+            },
             Err(_) => Err("cannot write to stdout: the output thread stopped".into()),
         }
     }
 }
 
-fn stdout_error(e: &std::io::Error) -> String {
-    format!("cannot write to stdout: {e}")
+/// What a write error of stdout means.
+fn stopped(e: &std::io::Error) -> Stopped {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        Stopped::ReaderGone
+    } else {
+        Stopped::Failed(format!("cannot write to stdout: {e}"))
+    }
 }
 
 /// The stdout thread: writes what comes, flushing whenever the channel is empty.

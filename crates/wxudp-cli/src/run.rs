@@ -3,6 +3,13 @@
 
 use crate::status;
 
+/// `--platform`: one of the platforms' names, which completions offer.
+fn parse_platform() -> impl clap::builder::TypedValueParser<Value = wxudp_js::Platform> {
+    use clap::builder::TypedValueParser as _;
+    clap::builder::PossibleValuesParser::new(wxudp_js::Platform::ALL.map(wxudp_js::Platform::name))
+        .try_map(|name| name.parse::<wxudp_js::Platform>())
+}
+
 /// Arguments of `wxudp run`.
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
@@ -18,7 +25,8 @@ pub struct RunArgs {
     page: Option<String>,
     /// The device to pretend to be: wx.getSystemInfoSync().platform and the rest
     /// (android, ios, ohos, windows, mac, devtools).
-    #[arg(long, value_name = "PLATFORM", default_value_t = wxudp_js::Platform::Android)]
+    #[arg(long, value_name = "PLATFORM", default_value_t = wxudp_js::Platform::Android,
+          value_parser = parse_platform())]
     platform: wxudp_js::Platform,
     /// Print every datagram sent and received (time, socket, local and peer address,
     /// size, a hex/ASCII preview) and every error event on stderr.

@@ -1,5 +1,7 @@
 //! `wxudp listen` and `wxudp echo`: a socket bound to a port, every datagram printed
-//! (and, for `echo`, sent back), until a count, a deadline or a signal.
+//! (and, for `echo`, sent back), until a count, a deadline or a signal. `listen` also
+//! answers, as a listening nc does: each line of stdin goes to the last sender (or to
+//! `--reply-to`) as one datagram.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::{Duration, SystemTime};
@@ -9,12 +11,13 @@ use wxudp::{Event, Events, Method, SocketType, UdpSocket};
 
 use crate::console;
 use crate::hints;
+use crate::input::{self, Line};
 use crate::output::{self, Format};
-use crate::printer::Printer;
+use crate::printer::{Printer, Stopped};
 use crate::signals::Signals;
 use crate::status::{self, Ending, Failure};
 use crate::target::{
-    parse_count, parse_ip, parse_listen_port, parse_peer, parse_seconds, PeerFilter,
+    parse_count, parse_ip, parse_listen_port, parse_peer, parse_reply_to, parse_seconds, PeerFilter,
 };
 
 /// Arguments of `wxudp listen` and `wxudp echo`.
@@ -51,6 +54,13 @@ pub struct ServeArgs {
     /// How to print each datagram.
     #[arg(short = 'f', long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    /// listen: lines of stdin go to ADDR:PORT (default: to whoever sent the last
+    /// datagram).
+    #[arg(long, value_name = "ADDR:PORT", value_parser = parse_reply_to)]
+    reply_to: Option<SocketAddr>,
+    /// listen: end each line sent back with \r\n (netcat's -C).
+    #[arg(short = 'C', long)]
+    crlf: bool,
     /// No notes on stderr (the address listened on, the summary); errors are still
     /// printed.
     #[arg(short = 'q', long)]
@@ -81,6 +91,9 @@ struct Tally {
     bytes: u64,
     ignored: u64,
     not_echoed: u64,
+    /// Lines of stdin sent (listen), and their bytes.
+    answers: u64,
+    answer_bytes: u64,
 }
 
 async fn serve(args: ServeArgs, mode: Mode) -> Result<Ending, Failure> {
@@ -99,7 +112,20 @@ async fn serve(args: ServeArgs, mode: Mode) -> Result<Ending, Failure> {
         }
         _ => {}
     }
+    if mode == Mode::Echo && (args.reply_to.is_some() || args.crlf) {
+        return Err(Failure::Usage(
+            "--reply-to and -C/--crlf are for listen (its lines of stdin); echo answers each \
+             datagram with itself"
+                .into(),
+        ));
+    }
     let (sock, mut events) = open(args.bind, port, args.ipv4, args.ipv6)?;
+    // Lines typed (or piped) go back; an empty or closed stdin reads as its end at once.
+    let mut lines = match mode {
+        Mode::Listen if reads_stdin() => input::lines().ok(),
+        _ => None,
+    };
+    let mut last_peer: Option<SocketAddr> = None;
     if !args.quiet {
         if let Some(local) = sock.local_addr() {
             console::note(format!(
@@ -124,13 +150,21 @@ async fn serve(args: ServeArgs, mode: Mode) -> Result<Ending, Failure> {
         tokio::select! {
             biased;
             caught = signals.recv() => break Ending::Signal(caught),
-            why = printer.failure() => {
-                close(&sock);
-                return Err(Failure::runtime(why));
-            }
+            why = printer.failure() => match why {
+                Stopped::ReaderGone => break Ending::Done,
+                Stopped::Failed(why) => {
+                    close(&sock);
+                    return Err(Failure::runtime(why));
+                }
+            },
             () = sleep_until(next_deadline) => {
                 break if args.count.is_some() { Ending::TimedOut } else { Ending::Done };
             }
+            line = next_line(&mut lines) => match line {
+                Some(line) => answer(&sock, line, args.reply_to.or(last_peer), args.crlf, &mut tally),
+                // End of input (or no stdin): listening goes on.
+                None => lines = None,
+            },
             event = events.recv() => match event {
                 Some(Event::Message(msg)) => {
                     let accepted = args.from.is_none_or(|f| f.accepts(msg.remote))
@@ -140,6 +174,7 @@ async fn serve(args: ServeArgs, mode: Mode) -> Result<Ending, Failure> {
                         continue;
                     }
                     quiet_until = args.idle.map(|t| Instant::now() + t);
+                    last_peer = Some(msg.remote);
                     tally.datagrams += 1;
                     tally.bytes += msg.size() as u64;
                     if mode == Mode::Echo {
@@ -166,9 +201,14 @@ async fn serve(args: ServeArgs, mode: Mode) -> Result<Ending, Failure> {
                     tokio::select! {
                         biased;
                         caught = signals.recv() => break Ending::Signal(caught),
-                        printed = printer.print(bytes) => if let Err(why) = printed {
-                            close(&sock);
-                            return Err(Failure::runtime(why));
+                        printed = printer.print(bytes) => match printed {
+                            Ok(()) => {}
+                            // Nobody reads any more (`| head -1`): a quiet end.
+                            Err(Stopped::ReaderGone) => break Ending::Done,
+                            Err(Stopped::Failed(why)) => {
+                                close(&sock);
+                                return Err(Failure::runtime(why));
+                            }
                         },
                     }
                 }
@@ -235,6 +275,13 @@ fn summary(
         status::duration(elapsed),
         status::rate(tally.datagrams, elapsed),
     );
+    if tally.answers > 0 {
+        line.push_str(&format!(
+            "; sent {} ({})",
+            status::plural(tally.answers, "line", "lines"),
+            status::plural(tally.answer_bytes, "byte", "bytes")
+        ));
+    }
     if tally.not_echoed > 0 {
         line.push_str(&format!("; {} could not be echoed", tally.not_echoed));
     }
@@ -248,6 +295,72 @@ fn summary(
         ));
     }
     line
+}
+
+/// Whether `listen` reads lines to send from stdin: unless stdin is the terminal of a
+/// background job (reading it would stop the job with SIGTTIN).
+fn reads_stdin() -> bool {
+    let stdin = std::io::stdin();
+    if !std::io::IsTerminal::is_terminal(&stdin) {
+        return true;
+    }
+    nix::unistd::tcgetpgrp(&stdin).is_ok_and(|fg| fg == nix::unistd::getpgrp())
+}
+
+/// The next line of stdin; never while there is none to read.
+async fn next_line(lines: &mut Option<tokio::sync::mpsc::Receiver<Line>>) -> Option<Line> {
+    match lines {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Sends one line of stdin (without its line ending; `crlf` adds \r\n) to `peer`; a line
+/// that cannot go is told on stderr and listening goes on.
+fn answer(sock: &UdpSocket, line: Line, peer: Option<SocketAddr>, crlf: bool, tally: &mut Tally) {
+    let (number, mut payload) = match line {
+        Line::Text(number, text) => (number, text),
+        Line::TooLong(number) => {
+            console::note(format!(
+                "line {number} is longer than {} bytes: not sent",
+                input::MAX_LINE
+            ));
+            return;
+        }
+        Line::Failed(why) => {
+            console::note(why);
+            return;
+        }
+    };
+    let Some(peer) = peer else {
+        console::note(format!(
+            "line {number} not sent: no datagram came yet to answer (--reply-to ADDR:PORT \
+             names where lines go)"
+        ));
+        return;
+    };
+    if crlf {
+        payload.extend_from_slice(b"\r\n");
+    }
+    let max = sock.socket_type().max_payload();
+    if payload.len() > max {
+        console::note(format!(
+            "line {number} is {} bytes, more than a datagram carries ({max}): not sent",
+            payload.len()
+        ));
+        return;
+    }
+    match sock.send_to(&payload, peer) {
+        Ok(()) => {
+            tally.answers += 1;
+            tally.answer_bytes += payload.len() as u64;
+        }
+        Err(e) => console::note(format!(
+            "line {number} not sent to {}: {}",
+            output::unmapped(peer),
+            crate::target::strip_method(&e.to_string())
+        )),
+    }
 }
 
 async fn sleep_until(deadline: Option<Instant>) {
@@ -319,7 +432,7 @@ mod tests {
             datagrams: 3,
             bytes: 42,
             ignored: 2,
-            not_echoed: 0,
+            ..Tally::default()
         };
         assert_eq!(
             summary(

@@ -20,6 +20,9 @@ pub enum Ending {
     Done,
     /// Time ran out before the replies or datagrams asked for came.
     TimedOut,
+    /// The replies asked for did not come, and the destination refused (ICMP port
+    /// unreachable): status 1.
+    Refused,
     /// A signal ended it.
     Signal(Caught),
 }
@@ -30,6 +33,7 @@ impl Ending {
         match self {
             Ending::Done => OK,
             Ending::TimedOut => TIMED_OUT,
+            Ending::Refused => FAILURE,
             Ending::Signal(caught) => caught.status(),
         }
     }
@@ -39,6 +43,7 @@ impl Ending {
         match self {
             Ending::Done => String::new(),
             Ending::TimedOut => "timed out: ".into(),
+            Ending::Refused => "refused: ".into(),
             Ending::Signal(caught) => format!("{}: ", caught.name()),
         }
     }

@@ -98,6 +98,14 @@ pub fn parse_source(text: &str) -> Result<SocketAddr, String> {
     Ok(SocketAddr::new(ip, parse_source_port(port)?))
 }
 
+/// `listen --reply-to ADDR:PORT`: where typed lines go (`[IPv6]:PORT`; an IP address,
+/// port 1..=65535).
+pub fn parse_reply_to(text: &str) -> Result<SocketAddr, String> {
+    let (host, port) = split_host_port(text)?;
+    let ip = parse_ip(host).map_err(|_| format!("{host:?} is not an IP address"))?;
+    Ok(SocketAddr::new(ip, destination_port(port)?))
+}
+
 /// Which senders `listen --from` and `echo --from` accept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PeerFilter {
@@ -139,6 +147,17 @@ pub fn parse_seconds(text: &str) -> Result<Duration, String> {
             Ok(Duration::from_secs_f64(secs).max(Duration::from_nanos(1)))
         }
         _ => Err("must be a number of seconds above 0 and at most 31536000 (365 days)".into()),
+    }
+}
+
+/// `send -w SECONDS`: how long replies are shown, 0 (exit at once) to 365 days.
+pub fn parse_wait_seconds(text: &str) -> Result<Duration, String> {
+    match text.trim().parse::<f64>() {
+        Ok(0.0) => Ok(Duration::ZERO),
+        Ok(secs) if secs > 0.0 && secs <= MAX_SECONDS => {
+            Ok(Duration::from_secs_f64(secs).max(Duration::from_nanos(1)))
+        }
+        _ => Err("must be a number of seconds from 0 (exit at once) to 31536000 (365 days)".into()),
     }
 }
 

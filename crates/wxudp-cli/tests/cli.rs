@@ -21,7 +21,7 @@ fn listen_prints_what_send_sends() {
     let (listener, port) = start(&["listen", "0", "--count", "3", "--format", "json"]);
     let to4 = format!("127.0.0.1:{port}");
     let to6 = format!("[::1]:{port}");
-    let sent = run(&["send", &to4, "hello, how are you"]);
+    let sent = run(&["send", &to4, "hello, how are you", "-w", "0"]);
     assert!(sent.status.success(), "{}", stderr(&sent));
     assert_eq!(
         stderr(&sent),
@@ -281,20 +281,35 @@ fn bench_prints_a_table_with_ratios() {
     let out = run(&["bench", "--quick", "--only", "rtt,send", "--runs", "2"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
-    assert!(text.starts_with("wxudp bench: 2 runs each"), "{text}");
+    assert!(
+        text.starts_with("wxudp bench --quick (small workloads: does it work here? not numbers to quote): 2 runs each"),
+        "{text}"
+    );
+    assert!(text.contains("\nTerms:\n"), "{text}");
     assert!(text.contains("round trip p50"), "{text}");
     assert!(!text.contains("setInterval"), "only what was asked: {text}");
     for row in ["plain sockets", "wxudp Rust API", "wxudp run (JS)"] {
         let lines: Vec<&str> = text
             .lines()
-            .filter(|l| l.trim_start().starts_with(row))
+            .filter(|l| l.starts_with(&format!("  {row}")))
             .collect();
         assert_eq!(lines.len(), 3, "{row}: send, p50, p99: {text}");
         for line in lines {
-            assert!(line.contains(" – "), "a range: {line}");
+            // A range; a dash when both runs measured the same.
+            assert!(
+                line.contains(" – ") || line.contains('—'),
+                "a range: {line}"
+            );
             assert!(line.contains('x'), "a ratio: {line}");
         }
     }
+    // The one line to remember, last.
+    let last = text.trim_end().lines().last().unwrap();
+    assert!(
+        last.starts_with("wxudp run (JS) echoed ")
+            && last.ends_with(" on this machine (round-trip p50, medians)"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -61,7 +61,9 @@ fn send_takes_the_message_from_stdin_a_file_hex_and_base64() {
         (&["send", &to, "--base64", "_-8"], b""),
     ];
     for (args, input) in sends {
-        let out = run_with_stdin(args, input);
+        // No replies come: no moment to wait for them.
+        let args: Vec<&str> = args.iter().copied().chain(["-w", "0"]).collect();
+        let out = run_with_stdin(&args, input);
         assert!(out.status.success(), "{args:?}: {}", stderr(&out));
     }
     let out = finish(listener);
@@ -658,7 +660,9 @@ fn ctrl_c_ends_a_listen_whose_stdout_nobody_reads() {
 }
 
 #[test]
-fn a_closed_stdout_ends_listen_with_status_1_and_one_line() {
+fn a_closed_stdout_ends_listen_quietly() {
+    // `wxudp listen ... | head -1`: the reader went away; listen ends with status 0 and
+    // no error, as the tools that die of SIGPIPE end without a word.
     let (child, port, mut err) = start(&["listen", "0", "-s", "127.0.0.1"]);
     let mut child = Running(Some(child));
     drop(child.child().stdout.take());
@@ -672,13 +676,53 @@ fn a_closed_stdout_ends_listen_with_status_1_and_one_line() {
         std::thread::sleep(Duration::from_millis(20));
     }
     let out = child.finish();
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(0));
     let mut rest = String::new();
     err.read_to_string(&mut rest).unwrap();
-    assert_eq!(
-        rest,
-        "wxudp: error: cannot write to stdout: Broken pipe (os error 32)\n"
-    );
+    assert!(rest.starts_with("wxudp: received "), "{rest}");
+    assert!(!rest.contains("error"), "{rest}");
+    assert_eq!(rest.lines().count(), 1, "{rest}");
+}
+
+#[test]
+fn a_closed_stdout_ends_send_and_man_quietly() {
+    // Replies to a stdout nobody reads any more: send ends at once, status 0.
+    let (echo, port, _err) = start(&["echo", "0", "-s", "127.0.0.1"]);
+    let mut echo = Running(Some(echo));
+    let mut child = wxudp()
+        .args(["send", &format!("127.0.0.1:{port}"), "--lines", "-w", "20"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let mut input = child.stdin.take().unwrap();
+    let mut child = Running(Some(child));
+    // Lines until it notices (the first reply may be written before it does).
+    let deadline = Instant::now() + WAIT;
+    while child.child().try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "send did not end");
+        let _ = input.write_all(b"ping\n");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.finish();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("error"), "{}", stderr(&out));
+    signal(echo.child(), Signal::SIGTERM);
+    let _ = finish(echo.0.take().unwrap());
+    // `wxudp man send | head -1`: whether the page went out before the reader left or
+    // not, status 0 and nothing on stderr.
+    let mut child = wxudp()
+        .args(["man", "send"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = finish(child);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(stderr(&out), "");
 }
 
 #[test]
@@ -811,9 +855,23 @@ fn the_man_page_renders() {
     let send = stdout(&run(&["man", "send"]));
     assert!(send.contains(".TH wxudp-send 1"), "{send}");
     assert!(send.contains("\\-\\-replies"), "{send}");
-    assert!(send.contains("Exit status"), "{send}");
+    // The examples are a section, one indented paragraph each, not flowed under EXTRA.
+    assert!(!send.contains(".SH EXTRA"), "{send}");
+    assert!(send.contains(".SH \"EXIT STATUS\""), "{send}");
+    let examples = send.split_once(".SH EXAMPLES\n").unwrap().1;
+    assert!(
+        examples.starts_with(".TP\n\\fBwxudp send 192.168.4.1:7000 \\*(Aqhello, how are you\\*(Aq\\fR\none datagram, replies for 1 s\n.TP\n"),
+        "{examples}"
+    );
+    let listen = stdout(&run(&["man", "listen"]));
+    assert!(
+        listen.contains(
+            "\n.TP\n\\fBwxudp listen 9000 \\-f hex\\fR\nan xxd\\-style dump of each datagram\n"
+        ),
+        "{listen}"
+    );
     // groff reads it without a warning.
-    for page in [&page, &send] {
+    for page in [&page, &send, &listen] {
         let file = TempFile::new("page.1", page.as_bytes());
         let groff = std::process::Command::new("groff")
             .args(["-man", "-Tutf8", "-ww", "-z", file.path()])
@@ -1228,7 +1286,10 @@ fn a_long_send_over_a_slow_link_waits_for_room() {
     let message = "a".repeat(1000);
     let out = a
         .exec(env!("CARGO_BIN_EXE_wxudp"))
+        // Unconnected (nothing listens there: a connected socket would hear the ICMP
+        // port unreachable answers), and no wait for replies.
         .args(["send", "192.168.78.2:9", &message, "-c", "20000"])
+        .args(["--any-peer", "-w", "0"])
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
@@ -1259,4 +1320,357 @@ fn a_long_send_over_a_slow_link_waits_for_room() {
         assert!(Instant::now() < deadline, "{stats}");
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// A loopback address of this test's own (127.0.0.0/8 is all this host's) and a port
+/// nothing listens on there: nobody else binds that address, so the port stays closed.
+fn closed_port(ip: &str) -> String {
+    let taken = UdpSocket::bind((ip, 0)).unwrap();
+    let addr = taken.local_addr().unwrap();
+    drop(taken);
+    addr.to_string()
+}
+
+#[test]
+fn send_shows_replies_for_a_moment_unless_told_not_to() {
+    let (echo, port, _err) = start(&["echo", "0", "-s", "127.0.0.1", "-c", "3"]);
+    let to = format!("127.0.0.1:{port}");
+    // A plain send, as `nc -u -w1`: the reply shows, then it exits (1 s at most).
+    let out = run(&["send", &to, "ping"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), format!("{to} (IPv4) 4 bytes: ping\n"));
+    assert_eq!(
+        stderr(&out),
+        format!("wxudp: sent 1 datagram of 4 bytes to {to}; received 1 reply (4 bytes)\n")
+    );
+    // -w 0: at once, replies not shown nor counted.
+    let out = run(&["send", &to, "ping", "-w", "0"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "");
+    assert_eq!(
+        stderr(&out),
+        format!("wxudp: sent 1 datagram of 4 bytes to {to}\n")
+    );
+    // Interactive mode from a pipe, without -w: the end of input waits for the replies
+    // of the last lines (here until --replies came).
+    let out = run_with_stdin(&["send", &to, "--lines", "-r", "1"], b"last\n");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), format!("{to} (IPv4) 4 bytes: last\n"));
+    assert!(finish(echo).status.success());
+}
+
+#[test]
+fn a_closed_port_is_told_and_fails_a_wait_for_replies() {
+    let to = closed_port("127.83.41.7");
+    // The loopback answers each datagram with an ICMP port unreachable; the connected
+    // socket hears it (on the next send, at the latest).
+    let out = run(&["send", &to, "x", "-c", "3", "--interval", "100", "-r", "1"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    let refused = format!("connection refused (ICMP port unreachable from {to})");
+    assert!(
+        err.starts_with(&format!("wxudp: {refused}; trying again\n")),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("\nwxudp: error: {refused}\n")),
+        "{err}"
+    );
+    let summary = err.lines().last().unwrap();
+    assert!(
+        summary.starts_with(&format!(
+            "wxudp: refused: sent 3 datagrams of 1 byte to {to} in "
+        )),
+        "{err}"
+    );
+    assert!(
+        summary.contains("; received 0 of 1 reply (0 bytes); ")
+            && summary.ends_with(" refused (ICMP port unreachable)"),
+        "{err}"
+    );
+    // Without --replies it is a note, and no failure.
+    let out = run(&["send", &to, "x", "-c", "2", "--interval", "100"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.starts_with(&format!("wxudp: {refused}\n")), "{err}");
+    assert!(!err.contains("error"), "{err}");
+    // --any-peer keeps the socket unconnected: nothing heard, nothing said.
+    let out = run(&[
+        "send",
+        &to,
+        "x",
+        "-c",
+        "2",
+        "--interval",
+        "100",
+        "--any-peer",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(!stderr(&out).contains("refused"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_retry_loop_outlasts_refusals_until_the_echo_is_up() {
+    // The README's tour: the send starts before the echo binds its port.
+    let ip = "127.83.41.8";
+    let to = closed_port(ip);
+    let port = to.rsplit_once(':').unwrap().1.to_owned();
+    let mut child = wxudp()
+        .args(["send", &to, "hello, how are you", "--replies", "1"])
+        .args(["-c", "100", "--interval", "100", "-w", "20"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let sender = Running(Some(child));
+    // Refused at first: told once, and sending goes on.
+    let mut line = String::new();
+    err.read_line(&mut line).unwrap();
+    assert_eq!(
+        line,
+        format!("wxudp: connection refused (ICMP port unreachable from {to}); trying again\n")
+    );
+    let (echo, _, _echo_err) = start(&["echo", &port, "-s", ip, "-c", "1"]);
+    let out = sender.finish();
+    let mut rest = String::new();
+    err.read_to_string(&mut rest).unwrap();
+    assert!(out.status.success(), "{rest}");
+    assert_eq!(
+        stdout(&out),
+        format!("{to} (IPv4) 18 bytes: hello, how are you\n")
+    );
+    assert!(
+        rest.contains("; received 1 reply (18 bytes); ")
+            && rest.ends_with(" refused (ICMP port unreachable)\n"),
+        "{rest}"
+    );
+    assert!(finish(echo).status.success());
+}
+
+#[test]
+fn listen_sends_lines_of_stdin_to_the_last_sender() {
+    let mut child = wxudp()
+        .args(["listen", "0", "-s", "127.0.0.1", "-c", "2"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    let mut output = BufReader::new(child.stdout.take().unwrap());
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let listener = Running(Some(child));
+    let mut line = String::new();
+    err.read_line(&mut line).unwrap();
+    let port = common::listening_port(&line);
+    // Nobody to answer yet: the line is told, not sent.
+    input.write_all(b"too early\n").unwrap();
+    input.flush().unwrap();
+    line.clear();
+    err.read_line(&mut line).unwrap();
+    assert_eq!(
+        line,
+        "wxudp: line 1 not sent: no datagram came yet to answer (--reply-to ADDR:PORT names where lines go)\n"
+    );
+    let peer = socket();
+    peer.send_to(b"hello", ("127.0.0.1", port)).unwrap();
+    let mut shown = String::new();
+    output.read_line(&mut shown).unwrap();
+    assert!(shown.ends_with(" 5 bytes: hello\n"), "{shown}");
+    // Each line, without its newline, is a datagram to the last sender.
+    input.write_all(b"hi there\r\n\nlast").unwrap();
+    drop(input);
+    let (got, from) = recv(&peer);
+    assert_eq!((got.as_slice(), from.port()), (&b"hi there"[..], port));
+    assert_eq!(recv(&peer).0, b"");
+    assert_eq!(recv(&peer).0, b"last");
+    // Stdin ended; listening goes on.
+    peer.send_to(b"more", ("127.0.0.1", port)).unwrap();
+    let out = listener.finish();
+    assert!(out.status.success());
+    let mut rest = String::new();
+    output.read_to_string(&mut rest).unwrap();
+    assert!(rest.ends_with(" 4 bytes: more\n"), "{rest}");
+    let mut summary = String::new();
+    err.read_to_string(&mut summary).unwrap();
+    assert!(
+        summary.starts_with("wxudp: received 2 datagrams (9 bytes) in ")
+            && summary.ends_with("; sent 3 lines (12 bytes)\n"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn listen_reply_to_pins_the_peer_and_crlf_ends_lines() {
+    let pinned = socket();
+    let to = pinned.local_addr().unwrap().to_string();
+    let mut child = wxudp()
+        .args([
+            "listen",
+            "0",
+            "-s",
+            "127.0.0.1",
+            "--reply-to",
+            &to,
+            "-C",
+            "-c",
+            "2",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    let mut output = BufReader::new(child.stdout.take().unwrap());
+    let listener = Running(Some(child));
+    // Before any datagram came, and after another sender's: to --reply-to, with \r\n.
+    input.write_all(b"AT\n").unwrap();
+    input.flush().unwrap();
+    let (got, listen_addr) = recv(&pinned);
+    assert_eq!(got, b"AT\r\n");
+    let other = socket();
+    other.send_to(b"from another", listen_addr).unwrap();
+    let mut shown = String::new();
+    output.read_line(&mut shown).unwrap();
+    assert!(shown.ends_with(" 12 bytes: from another\n"), "{shown}");
+    input.write_all(b"AT+OK\n").unwrap();
+    drop(input);
+    assert_eq!(recv(&pinned).0, b"AT+OK\r\n");
+    pinned.send_to(b"bye", listen_addr).unwrap();
+    assert!(listener.finish().status.success());
+    // echo has no lines to send: a usage error; so is a --reply-to that is no address.
+    let out = run(&["echo", "0", "--reply-to", &to]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).starts_with("wxudp: error: --reply-to and -C/--crlf are for listen"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(&["listen", "0", "--reply-to", "example.invalid:9"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("is not an IP address"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn netcat_habits_get_what_to_type_instead() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["send", "127.0.0.1:9", "-hello"],
+            "wxudp: error: -hello is not a flag of wxudp send; to send a message starting with \
+             '-', put -- before it: wxudp send 127.0.0.1:9 -- -hello\n",
+        ),
+        (
+            &["127.0.0.1", "9000"],
+            "wxudp: error: wxudp takes a subcommand; did you mean `wxudp send 127.0.0.1:9000`? \
+             (nc -u HOST PORT is wxudp send HOST:PORT; see wxudp send --help)\n",
+        ),
+        (
+            &["-u", "127.0.0.1", "9000"],
+            "wxudp: error: wxudp takes a subcommand; did you mean `wxudp send 127.0.0.1:9000`? \
+             (nc -u HOST PORT is wxudp send HOST:PORT; see wxudp send --help)\n",
+        ),
+        (
+            &["-ul", "9000"],
+            "wxudp: error: wxudp takes a subcommand; did you mean `wxudp listen 9000`? \
+             (nc -ul PORT is wxudp listen PORT; see wxudp listen --help)\n",
+        ),
+    ];
+    for (args, said) in cases {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert_eq!(stderr(&out), *said, "{args:?}");
+        assert_eq!(stdout(&out), "", "{args:?}");
+    }
+    // With --, the dashed message goes; -h alone is still the help.
+    let peer = socket();
+    let to = peer.local_addr().unwrap().to_string();
+    let out = run(&["send", &to, "-w", "0", "--", "-hello"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(recv(&peer).0, b"-hello");
+    let out = run(&["send", "-h"]);
+    assert!(out.status.success());
+    assert!(
+        stdout(&out).starts_with("Send a datagram"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn completions_hide_hidden_commands_and_complete_values() {
+    let file = TempFile::new("values.bash", &run(&["completions", "bash"]).stdout);
+    let script = std::fs::read_to_string(&file.0).unwrap();
+    assert!(!script.contains("lan-exec") && !script.contains("lan-mdns"));
+    let complete = |line: &str| {
+        let words: Vec<&str> = line.split(' ').collect();
+        let out = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(format!(
+                "source {}; COMP_WORDS=({line}); COMP_CWORD={}; COMP_LINE='{line}'; \
+                 COMP_POINT={}; _wxudp wxudp '{}' '{}'; echo \"${{COMPREPLY[@]}}\"",
+                file.path(),
+                words.len() - 1,
+                line.len(),
+                words[words.len() - 1],
+                words[words.len() - 2],
+            ))
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    };
+    assert_eq!(complete("wxudp lan"), "lan");
+    assert_eq!(
+        complete("wxudp run app.js --platform "),
+        "android ios ohos windows mac devtools"
+    );
+    assert_eq!(complete("wxudp run app.js --platform o"), "ohos");
+    assert_eq!(complete("wxudp listen 9000 -f "), "text hex json raw");
+    assert_eq!(complete("wxudp send h:1 --format j"), "json");
+    // A bad platform is still a usage error naming the choices.
+    let out = run(&["run", "x.js", "--platform", "symbian"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("[possible values: android, ios, ohos, windows, mac, devtools]"));
+}
+
+#[test]
+fn a_quick_bench_says_so_explains_its_terms_and_sums_up() {
+    let out = run(&[
+        "bench",
+        "--quick",
+        "--only",
+        "rtt",
+        "--count",
+        "20",
+        "--size",
+        "8",
+        "--no-node",
+    ]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        text.starts_with("wxudp bench --quick (small workloads: does it work here? not numbers to quote): 1 run each, "),
+        "{text}"
+    );
+    // One run: no range column repeating the median.
+    assert!(
+        !text.contains("range of") && !text.contains(" – "),
+        "{text}"
+    );
+    assert!(text.contains("\nTerms:\n  median "), "{text}");
+    assert!(text.contains("\n  p50, p99   "), "{text}");
+    // Node was left out: no x node term, and the summary compares with plain sockets.
+    assert!(!text.contains("\n  x node "), "{text}");
+    let last = text.trim_end().lines().last().unwrap();
+    assert!(
+        last.starts_with("wxudp run (JS) echoed ")
+            && last.ends_with(" than plain sockets on this machine (round-trip p50, medians)"),
+        "{text}"
+    );
 }

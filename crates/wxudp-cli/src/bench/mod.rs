@@ -232,7 +232,12 @@ fn publish(
     build: &str,
 ) -> Result<(), Failure> {
     let caption = format!(
-        "wxudp bench: {runs} run{} each, {build} build, {} CPUs{}",
+        "wxudp bench{}: {runs} run{} each, {build} build, {} CPUs{}",
+        if args.quick {
+            " --quick (small workloads: does it work here? not numbers to quote)"
+        } else {
+            ""
+        },
         if runs == 1 { "" } else { "s" },
         machine()["cpus"],
         node.map(|v| format!(", node {v}")).unwrap_or_default()
@@ -258,10 +263,13 @@ fn publish(
         let doc = report::json(sections, header);
         out(&serde_json::to_string_pretty(&doc).unwrap_or_default())
     } else {
+        let headline = report::headline(sections)
+            .map(|line| format!("\n{line}\n"))
+            .unwrap_or_default();
         out(&format!(
-            "{caption}; median and range of the runs; x plain and x node: the median over \
-             theirs{}",
-            report::table(sections, runs as usize)
+            "{caption}{}{}{headline}",
+            report::table(sections, runs as usize),
+            report::legend(sections),
         ))
     }
 }

@@ -90,7 +90,7 @@ pub struct Section {
 }
 
 impl Section {
-    fn median_of(&self, subject: Subject) -> Option<f64> {
+    pub fn median_of(&self, subject: Subject) -> Option<f64> {
         self.rows
             .iter()
             .find(|r| r.subject == subject)
@@ -124,7 +124,8 @@ fn better_text(b: Better) -> String {
     }
 }
 
-/// The table, one block per metric.
+/// The table, one block per metric. The range column is left out of a block where it
+/// would only repeat the median (one run, or runs that all measured the same).
 pub fn table(sections: &[Section], runs: usize) -> String {
     let mut out = String::new();
     for section in sections {
@@ -133,17 +134,32 @@ pub fn table(sections: &[Section], runs: usize) -> String {
             Better::Ideal(_) => "vs ideal",
             _ => "x plain",
         };
-        out.push_str(&format!(
-            "\n{} ({}, {})\n  {:<20} {:>12}  {:<25} {:>9} {:>8}\n",
-            m.title,
-            m.unit,
-            better_text(m.better),
-            "",
-            "median",
-            format!("range of {runs} run{}", if runs == 1 { "" } else { "s" }),
-            first,
-            "x node"
-        ));
+        let ranged = section
+            .rows
+            .iter()
+            .filter_map(|row| summary(&row.samples))
+            .any(|(_, lo, hi)| lo != hi);
+        let range_head = if ranged {
+            format!("range of {runs} run{}", if runs == 1 { "" } else { "s" })
+        } else {
+            String::new()
+        };
+        out.push_str(
+            format!(
+                "\n{} ({}, {})\n  {:<20} {:>12}  {:<w$} {:>9} {:>8}\n",
+                m.title,
+                m.unit,
+                better_text(m.better),
+                "",
+                "median",
+                range_head,
+                first,
+                "x node",
+                w = if ranged { 25 } else { 0 },
+            )
+            .replace("   \n", "\n")
+            .as_str(),
+        );
         for row in &section.rows {
             let Some((median, lo, hi)) = summary(&row.samples) else {
                 out.push_str(&format!(
@@ -162,17 +178,120 @@ pub fn table(sections: &[Section], runs: usize) -> String {
                 (_, None) => "-".into(),
             };
             let node = vs_node.map_or_else(|| "-".into(), |r| format!("{r:.2}x"));
+            let range = match (ranged, lo == hi) {
+                (false, _) => String::new(),
+                (true, true) => "—".into(),
+                (true, false) => format!("{lo:.d$} – {hi:.d$}"),
+            };
             out.push_str(&format!(
-                "  {:<20} {:>12.d$}  {:<25} {:>9} {:>8}\n",
+                "  {:<20} {:>12.d$}  {:<w$} {:>9} {:>8}\n",
                 row.subject.name(),
                 median,
-                format!("{lo:.d$} – {hi:.d$}"),
+                range,
                 first,
                 node,
+                w = if ranged { 25 } else { 0 },
             ));
         }
     }
     out
+}
+
+/// What the table's words mean: only those of the blocks and rows present.
+pub fn legend(sections: &[Section]) -> String {
+    let has = |key: &str| sections.iter().any(|s| s.metric.key.starts_with(key));
+    let node = sections.iter().any(|s| {
+        s.rows
+            .iter()
+            .any(|r| r.subject == Subject::Node && !r.samples.is_empty())
+    });
+    let mut lines = vec![
+        "median     the middle of the runs (-n); the range, when shown, their lowest and highest",
+        "x plain    the median over plain sockets' (std::net, no runtime: the floor)",
+    ];
+    if has("timer") {
+        lines.push("vs ideal   how much longer the timers took than period x count");
+    }
+    if node {
+        lines.push(
+            "x node     the median over Node.js dgram's: below 1.00x is less time or CPU, above \
+             1.00x a higher rate or share",
+        );
+    }
+    if has("recv") {
+        lines.push(
+            "CPU per datagram  user + system CPU time of the receiver (its process, or the \
+             receiving thread) over the datagrams its listener got",
+        );
+        lines.push(
+            "delivered  the share of the flood the listener got; the rest was dropped by a \
+             full receive buffer (the kernel's, or the socket's budget)",
+        );
+    }
+    if has("send") {
+        lines.push("CPU per send  CPU time of the sender per datagram handed to the kernel");
+    }
+    if has("rtt") {
+        lines.push("p50, p99   half, or 99 in 100, of the round trips took less than this");
+    }
+    let mut out = String::from("\nTerms:\n");
+    for line in lines {
+        out.push_str("  ");
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+/// One line to remember: how wxudp compares with Node.js' dgram on this machine (with
+/// plain sockets when Node is not there), from the first of receive CPU, round trip,
+/// send CPU and burst rate that was measured for both.
+pub fn headline(sections: &[Section]) -> Option<String> {
+    const ORDER: [(&str, &str, &str); 4] = [
+        ("recv_cpu", "received", "CPU per datagram"),
+        ("rtt_p50", "echoed", "round-trip p50"),
+        ("send_cpu", "sent", "CPU per send"),
+        ("send_burst", "sent in bursts", "sends per second"),
+    ];
+    for (key, verb, what) in ORDER {
+        let Some(section) = sections.iter().find(|s| s.metric.key == key) else {
+            continue;
+        };
+        let Some((ours, name)) = [Subject::Wx, Subject::Rust]
+            .into_iter()
+            .find_map(|s| section.median_of(s).map(|m| (m, s.name())))
+        else {
+            continue;
+        };
+        let Some((theirs, other)) = section
+            .median_of(Subject::Node)
+            .map(|m| (m, "Node's dgram"))
+            .or_else(|| {
+                section
+                    .median_of(Subject::Plain)
+                    .map(|m| (m, "plain sockets"))
+            })
+        else {
+            continue;
+        };
+        if ours <= 0.0 || theirs <= 0.0 {
+            continue;
+        }
+        // How many times faster ours is: lower is better for CPU and time, higher for rates.
+        let faster = match section.metric.better {
+            Better::Higher => ours / theirs,
+            _ => theirs / ours,
+        };
+        let comparison = if faster >= 1.0 {
+            format!("{faster:.1}x faster than")
+        } else {
+            format!("{:.1}x slower than", 1.0 / faster)
+        };
+        return Some(format!(
+            "{name} {verb} {comparison} {other} on this machine ({what}, medians)"
+        ));
+    }
+    None
 }
 
 /// The whole result as JSON.
@@ -239,7 +358,7 @@ mod tests {
         };
         let section = Section {
             metric: Metric {
-                key: "k",
+                key: "recv_cpu",
                 title: "t".into(),
                 unit: "µs",
                 better: Better::Lower,
@@ -252,9 +371,67 @@ mod tests {
             ],
         };
         assert_eq!(section.ratios(2.5), (Some(2.5), Some(0.5)));
-        let text = table(&[section], 3);
+        let text = table(std::slice::from_ref(&section), 3);
         let wx = text.lines().find(|l| l.contains("wxudp run")).unwrap();
         assert!(wx.contains("2.50x") && wx.contains("0.50x"), "{wx}");
         assert!(wx.contains("2.00 – 3.00"), "{wx}");
+        // A row of one run in a ranged block: a dash, not its median again.
+        let node = text.lines().find(|l| l.contains("node dgram")).unwrap();
+        assert!(
+            node.contains("—") && !node.contains("5.00 – 5.00"),
+            "{node}"
+        );
+        assert_eq!(
+            headline(std::slice::from_ref(&section)).unwrap(),
+            "wxudp run (JS) received 2.0x faster than Node's dgram on this machine (CPU per \
+             datagram, medians)"
+        );
+    }
+
+    #[test]
+    fn one_run_has_no_range_column_and_a_legend_and_headline_without_node() {
+        let section = Section {
+            metric: Metric {
+                key: "send_burst",
+                title: "burst".into(),
+                unit: "k sends/s",
+                better: Better::Higher,
+                decimals: 0,
+            },
+            rows: vec![
+                Row {
+                    subject: Subject::Plain,
+                    samples: vec![400.0],
+                    error: None,
+                },
+                Row {
+                    subject: Subject::Wx,
+                    samples: vec![100.0],
+                    error: None,
+                },
+            ],
+        };
+        let text = table(std::slice::from_ref(&section), 1);
+        assert!(!text.contains("range"), "{text}");
+        assert!(!text.contains("400 – 400") && !text.contains('—'), "{text}");
+        let head = text.lines().nth(2).unwrap();
+        assert_eq!(
+            head.split_whitespace().collect::<Vec<_>>(),
+            ["median", "x", "plain", "x", "node"]
+        );
+        assert_eq!(
+            headline(std::slice::from_ref(&section)).unwrap(),
+            "wxudp run (JS) sent in bursts 4.0x slower than plain sockets on this machine \
+             (sends per second, medians)"
+        );
+        let legend = legend(&[section]);
+        assert!(
+            legend.contains("x plain") && legend.contains("CPU per send"),
+            "{legend}"
+        );
+        assert!(
+            !legend.contains("x node") && !legend.contains("delivered"),
+            "{legend}"
+        );
     }
 }

@@ -18,8 +18,8 @@ use crate::printer::Printer;
 use crate::signals::{Caught, Signals};
 use crate::status::{Ending, Failure};
 use crate::target::{
-    parse_count, parse_ip, parse_millis, parse_seconds, parse_source, parse_source_port,
-    parse_target, Target,
+    parse_count, parse_ip, parse_millis, parse_source, parse_source_port, parse_target,
+    parse_wait_seconds, Target,
 };
 
 mod family;
@@ -36,6 +36,10 @@ use tally::Tally;
 
 /// How long `--replies N` waits without `--wait` or `--timeout`: 5 seconds.
 pub const DEFAULT_REPLY_WAIT: Duration = Duration::from_secs(5);
+
+/// How long replies are shown after sending without `--replies`, `--wait` or
+/// `--timeout`: a moment, as `nc -u -w1` does (`-w 0` exits at once).
+pub const DEFAULT_LINGER: Duration = Duration::from_secs(1);
 
 /// Arguments of `wxudp send`.
 #[derive(Debug, clap::Args)]
@@ -93,17 +97,25 @@ pub struct SendArgs {
     /// Use IPv6 only (a host name's IPv6 address).
     #[arg(short = '6', long = "ipv6")]
     ipv6: bool,
-    /// After sending, print replies for MS milliseconds.
+    /// After sending (in interactive mode: after the end of input), print replies for MS
+    /// milliseconds (default: 1000; 0 exits at once).
     #[arg(long, value_name = "MS", value_parser = parse_millis, conflicts_with = "timeout")]
     wait: Option<Duration>,
-    /// After sending, print replies for SECONDS (--wait in seconds, as netcat's -w).
-    #[arg(short = 'w', long, value_name = "SECONDS", value_parser = parse_seconds)]
+    /// After sending (in interactive mode: after the end of input), print replies for
+    /// SECONDS, as netcat's -w (default: 1; -w 0 exits at once).
+    #[arg(short = 'w', long, value_name = "SECONDS", value_parser = parse_wait_seconds)]
     timeout: Option<Duration>,
     /// Wait for N replies, then exit: exit status 124 if fewer came within --wait or
-    /// --timeout (5 seconds without either). With -c and --interval, sending stops as
-    /// soon as they came: a retry loop.
+    /// --timeout (5 seconds without either), 1 if the destination refused (ICMP port
+    /// unreachable). With -c and --interval, sending stops as soon as they came: a
+    /// retry loop, which a refusal does not end.
     #[arg(short = 'r', long, value_name = "N", value_parser = parse_count)]
     replies: Option<u64>,
+    /// Print replies from any address and port, not only from HOST:PORT (a device that
+    /// answers from another port). The socket then stays unconnected, and an ICMP port
+    /// unreachable goes unseen. Broadcasts are always sent this way.
+    #[arg(long)]
+    any_peer: bool,
     /// How to print replies.
     #[arg(short = 'f', long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -141,20 +153,22 @@ impl SendArgs {
         self.source.or(self.from.map(|a| a.ip()))
     }
 
-    /// How long replies are waited for after sending.
+    /// How long replies are waited for after sending: --wait or --timeout; else 5 s for
+    /// --replies, a moment otherwise.
     fn reply_wait(&self) -> Duration {
         self.wait
             .or(self.timeout)
             .unwrap_or(if self.replies.is_some() {
                 DEFAULT_REPLY_WAIT
             } else {
-                Duration::ZERO
+                DEFAULT_LINGER
             })
     }
 
-    /// Whether replies are printed: in interactive mode, and when they are waited for.
+    /// Whether replies are printed: in interactive mode, and when they are waited for
+    /// (unless `-w 0` says not to).
     fn shows_replies(&self, interactive: bool) -> bool {
-        interactive || self.wait.is_some() || self.timeout.is_some() || self.replies.is_some()
+        interactive || self.replies.is_some() || !self.reply_wait().is_zero()
     }
 }
 
@@ -186,6 +200,12 @@ pub async fn send(args: SendArgs) -> Result<Ending, Failure> {
         fits_a_datagram(payload, dest, ty)?;
     }
     let (sock, events) = open_socket(ty, args.local_address(), dest)?;
+    // Connected, as nc does, so that the kernel reports an ICMP port unreachable
+    // (ECONNREFUSED); not for a broadcast (replies come from others) or --any-peer.
+    if !(args.any_peer || args.broadcast || broadcast_or_multicast(dest.ip())) {
+        sock.connect(&dest.ip().to_string(), dest.port())
+            .map_err(|e| hints::send_failed(&e, dest, args.broadcast))?;
+    }
     let mut session = Session {
         sock,
         events,
@@ -199,17 +219,35 @@ pub async fn send(args: SendArgs) -> Result<Ending, Failure> {
         format: args.format,
         tally: Tally::default(),
         waited_out: 0,
+        refusals: 0,
+        sending_done: false,
     };
     let ending = match transmit(&mut session, &args, payload.as_deref(), ty.max_payload()).await {
-        Ok(()) | Err(Stop::Replied) => session.ending(),
+        Ok(()) | Err(Stop::Replied | Stop::Refused | Stop::ReaderGone) => session.ending(),
         Err(Stop::Signal(caught)) => Ending::Signal(caught),
         Err(Stop::Failed(failure)) => return Err(session.abandon(failure).await),
     };
     let ending = session.close(ending).await?;
+    if ending == Ending::Refused {
+        console::error(session.refusal());
+        console::hint(format!(
+            "nothing listens on UDP port {} at {} (yet); is the program or device started?",
+            session.dest.port(),
+            session.dest.ip()
+        ));
+    }
     if !args.quiet {
         console::note(session.summary(args.count, ending, payload.is_some()));
     }
     Ok(ending)
+}
+
+/// Whether `ip` is a broadcast-looking or multicast address: replies to those come
+/// from other addresses, so the socket is not connected.
+fn broadcast_or_multicast(ip: IpAddr) -> bool {
+    ip.is_multicast()
+        || ip.is_unspecified()
+        || matches!(ip, IpAddr::V4(v4) if v4.is_broadcast() || v4.octets()[3] == 255)
 }
 
 /// Where the one message comes from (MESSAGE, or stdin when it is not a terminal), or
@@ -327,6 +365,7 @@ async fn transmit(
         }
     }
     session.drain().await?;
+    session.sending_done = true;
     let wait = args.reply_wait();
     if session.show_replies && !session.enough_replies() && !wait.is_zero() {
         session.idle(Instant::now() + wait).await?;

@@ -57,7 +57,7 @@ pub(super) async fn send_lines(
         let line = tokio::select! {
             biased;
             caught = session.signals.recv() => return Err(Stop::Signal(caught)),
-            why = session.printer.failure() => return Err(Failure::runtime(why).into()),
+            why = session.printer.failure() => return Err(why.into()),
             event = session.events.recv() => {
                 session.on_event(event).await?;
                 continue;

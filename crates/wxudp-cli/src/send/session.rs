@@ -11,7 +11,7 @@ use super::tally::Tally;
 use crate::console;
 use crate::hints;
 use crate::output::{self, Format};
-use crate::printer::Printer;
+use crate::printer::{Printer, Stopped};
 use crate::signals::{Caught, Signals};
 use crate::status::{self, Ending, Failure};
 
@@ -31,6 +31,10 @@ pub(super) struct Session {
     /// `send` calls refused with a full queue and waited out: each is an `error` event
     /// too, which is no failure.
     pub(super) waited_out: u64,
+    /// ICMP "port unreachable" answers (ECONNREFUSED on the connected socket).
+    pub(super) refusals: u64,
+    /// Whether everything was sent: a refusal now means no reply is coming.
+    pub(super) sending_done: bool,
 }
 
 /// Why a loop of the session stopped early.
@@ -39,6 +43,27 @@ pub(super) enum Stop {
     Failed(Failure),
     /// `--replies` replies came.
     Replied,
+    /// The destination refused (ICMP port unreachable) after the last datagram: no
+    /// reply is coming.
+    Refused,
+    /// Stdout's reader went away (`| head -1`): a quiet end.
+    ReaderGone,
+}
+
+impl From<Stopped> for Stop {
+    fn from(s: Stopped) -> Stop {
+        match s {
+            Stopped::ReaderGone => Stop::ReaderGone,
+            Stopped::Failed(why) => Stop::Failed(Failure::runtime(why)),
+        }
+    }
+}
+
+/// Whether `e` is an ICMP "port unreachable" (ECONNREFUSED), however it was reported: on
+/// the receive path, or by the next send of the connected socket.
+pub(super) fn is_refusal(e: &wxudp::Error) -> bool {
+    e.os_error()
+        .is_some_and(|e| e.kind() == std::io::ErrorKind::ConnectionRefused)
 }
 
 impl From<Failure> for Stop {
@@ -53,13 +78,41 @@ impl Session {
     }
 
     /// How a send that stopped without a failure or signal ends: done, unless fewer than
-    /// `--replies` replies came.
+    /// `--replies` replies came (refused, when the destination said nothing listens).
     pub(super) fn ending(&self) -> Ending {
         if self.enough_replies() || self.replies_wanted.is_none() {
             Ending::Done
+        } else if self.refusals > 0 {
+            Ending::Refused
         } else {
             Ending::TimedOut
         }
+    }
+
+    /// `connection refused (ICMP port unreachable from 127.0.0.1:9)`.
+    pub(super) fn refusal(&self) -> String {
+        format!(
+            "connection refused (ICMP port unreachable from {})",
+            self.dest
+        )
+    }
+
+    /// Counts a refusal; the first is told on stderr, unless the end will tell it (replies
+    /// are waited for and everything was sent). After the last datagram, a refusal ends
+    /// the wait for replies.
+    fn refused(&mut self) -> Result<(), Stop> {
+        self.refusals += 1;
+        if self.refusals == 1 {
+            match (self.replies_wanted.is_some(), self.sending_done) {
+                (true, true) => {}
+                (true, false) => console::note(format!("{}; trying again", self.refusal())),
+                (false, _) => console::note(self.refusal()),
+            }
+        }
+        if self.sending_done {
+            return Err(Stop::Refused);
+        }
+        Ok(())
     }
 
     /// Handles one event of the socket: prints a reply, fails on a send error.
@@ -73,7 +126,7 @@ impl Session {
                     tokio::select! {
                         biased;
                         caught = self.signals.recv() => return Err(Stop::Signal(caught)),
-                        printed = self.printer.print(bytes) => printed.map_err(Failure::runtime)?,
+                        printed = self.printer.print(bytes) => printed?,
                     }
                 }
                 if self.enough_replies() {
@@ -81,6 +134,7 @@ impl Session {
                 }
                 Ok(())
             }
+            Some(Event::Error(e)) if is_refusal(&e) => self.refused(),
             Some(Event::Error(e)) if e.method() == Method::Receive => {
                 console::note(&e);
                 Ok(())
@@ -99,7 +153,7 @@ impl Session {
             tokio::select! {
                 biased;
                 caught = self.signals.recv() => return Err(Stop::Signal(caught)),
-                why = self.printer.failure() => return Err(Failure::runtime(why).into()),
+                why = self.printer.failure() => return Err(why.into()),
                 () = tokio::time::sleep_until(until) => return Ok(()),
                 event = self.events.recv() => self.on_event(event).await?,
             }
@@ -164,6 +218,12 @@ impl Session {
                     self.waited_out += 1;
                     self.idle(Instant::now() + Duration::from_millis(1)).await?;
                 }
+                // An ICMP port unreachable of an earlier datagram, reported by this send
+                // (which did not go): the datagram is sent again. The refusal is counted
+                // by its `error` event, which every failed call has too.
+                Err(e) if is_refusal(&e) => {
+                    self.poll_ready().await?;
+                }
                 Err(e) => return Err(hints::send_failed(&e, self.dest, self.broadcast).into()),
             }
         }
@@ -189,6 +249,9 @@ impl Session {
                 event = tokio::time::timeout_at(deadline, self.events.recv()) => event,
             };
             match event {
+                Ok(Some(Event::Error(e))) if is_refusal(&e) => {
+                    self.refusals += 1;
+                }
                 Ok(Some(Event::Error(e)))
                     if e.method() != Method::Receive && !self.waited_out(&e) =>
                 {
@@ -253,6 +316,12 @@ impl Session {
             line.push_str(&format!(
                 "; received {replies} ({})",
                 status::plural(t.reply_bytes, "byte", "bytes")
+            ));
+        }
+        if self.refusals > 0 {
+            line.push_str(&format!(
+                "; {} refused (ICMP port unreachable)",
+                self.refusals
             ));
         }
         line

@@ -8,9 +8,70 @@
 //! discarded), and never calls `toString`, `toJSON` or `valueOf`. A getter that never
 //! returns is ended like any script code, by `--timeout` or Ctrl-C.
 
+use std::cell::RefCell;
+use std::collections::HashSet;
+
 use rquickjs::{Ctx, Function, Object, Type, Value};
 
 use crate::runtime::host::Shared;
+
+/// The names a script looked up on `wx` that it does not have (wx's prototype is a
+/// Proxy that sees only those: runtime/main.js), for naming the API of a "not a
+/// function" TypeError.
+#[derive(Debug, Default)]
+struct Missing {
+    /// The base library emulated, for the note.
+    base_library: String,
+    /// The last name looked up, and where in the script (`file:line`).
+    last: Option<(String, String)>,
+    /// Names already told about: once each.
+    told: HashSet<String>,
+}
+
+thread_local! {
+    static MISSING: RefCell<Missing> = RefCell::default();
+}
+
+/// The first frame of `stack` in the script's own code (not the prelude's, not a native
+/// function), as `file:line`.
+fn script_site(stack: &str) -> Option<String> {
+    stack
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("at "))
+        .find_map(|frame| {
+            let place = frame
+                .rsplit_once('(')
+                .map_or(frame, |(_, p)| p)
+                .trim_end_matches(')');
+            if place.starts_with("wxudp:") || place == "native" {
+                return None;
+            }
+            let (file_line, column) = place.rsplit_once(':')?;
+            column.parse::<u32>().ok()?;
+            Some(file_line.to_owned())
+        })
+}
+
+/// The note for a "not a function" TypeError thrown where the script last looked up a
+/// name `wx` lacks: `wx.foo is not available in wxudp (base library 3.8.9); see
+/// docs/PLATFORM.md`, once per name.
+fn missing_api_note(name: &str, message: &str, stack: Option<&str>) -> Option<String> {
+    if name != "TypeError" || !message.ends_with("not a function") {
+        return None;
+    }
+    let site = script_site(stack?)?;
+    MISSING.with(|missing| {
+        let mut missing = missing.borrow_mut();
+        let (api, looked_up_at) = missing.last.clone()?;
+        if looked_up_at != site || !missing.told.insert(api.clone()) {
+            return None;
+        }
+        Some(format!(
+            "wxudp: wx.{api} is not available in wxudp (base library {}); see docs/PLATFORM.md",
+            missing.base_library
+        ))
+    })
+}
 
 /// Levels of nested objects shown (`{ a: { b: [Object] } }`).
 const DEPTH: usize = 2;
@@ -39,9 +100,14 @@ pub(crate) fn describe_exception<'js>(ctx: &Ctx<'js>, value: Value<'js>) -> Stri
         if let Some(message) = string_property(obj, "message") {
             let name = string_property(obj, "name").unwrap_or_else(|| "Error".into());
             let mut text = format!("Uncaught {name}: {message}");
-            if let Some(stack) = string_property(obj, "stack").filter(|s| !s.is_empty()) {
+            let stack = string_property(obj, "stack").filter(|s| !s.is_empty());
+            if let Some(stack) = &stack {
                 text.push('\n');
-                text.push_str(crate::package::transform::map_stack(&stack).trim_end());
+                text.push_str(crate::package::transform::map_stack(stack).trim_end());
+            }
+            if let Some(note) = missing_api_note(&name, &message, stack.as_deref()) {
+                text.push('\n');
+                text.push_str(&note);
             }
             return text;
         }
@@ -311,7 +377,25 @@ fn key_name(key: &str) -> String {
 
 /// Adds `N.reportError(e)`: reports an exception the prelude caught on the script's
 /// behalf (a listener of `wx.onAppHide`, a success callback) and marks the run failed.
+///
+/// Adds `N.noteMissingWx(name, stack)` too: the prototype Proxy of `wx` calls it with a
+/// name `wx` lacks and the stack where it was looked up.
 pub(crate) fn install<'js>(ctx: &Ctx<'js>, n: &Object<'js>, host: &Shared) -> rquickjs::Result<()> {
+    let base_library = host.borrow().base_library.to_string();
+    MISSING.with(|missing| {
+        *missing.borrow_mut() = Missing {
+            base_library,
+            ..Missing::default()
+        };
+    });
+    n.set(
+        "noteMissingWx",
+        Function::new(ctx.clone(), |name: String, stack: String| {
+            if let Some(site) = script_site(&stack) {
+                MISSING.with(|missing| missing.borrow_mut().last = Some((name, site)));
+            }
+        })?,
+    )?;
     let h = host.clone();
     n.set(
         "reportError",
@@ -325,6 +409,19 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, n: &Object<'js>, host: &Shared) -> rq
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    #[test]
+    fn the_scripts_own_frame_is_the_site() {
+        let stack = "    at get (wxudp:internal/prelude.js:10:5)\n    at f (/p/app.js:3:7)\n    \
+                     at call (native)\n";
+        assert_eq!(super::script_site(stack).as_deref(), Some("/p/app.js:3"));
+        assert_eq!(
+            super::script_site("    at <anonymous> (a.js:1:258)").as_deref(),
+            Some("a.js:1")
+        );
+        assert_eq!(super::script_site("    at call (native)"), None);
+        assert_eq!(super::script_site(""), None);
+    }
 
     use rquickjs::{CatchResultExt, Context, Runtime};
 
