@@ -4,6 +4,8 @@
 //! `--reply-to`) as one datagram.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use tokio::time::Instant;
@@ -84,6 +86,68 @@ pub async fn echo(args: ServeArgs) -> Result<Ending, Failure> {
     serve(args, Mode::Echo).await
 }
 
+/// How long `echo --count` waits, once the count is echoed, for those datagrams' lines.
+const CATCH_UP: Duration = Duration::from_secs(1);
+
+/// `echo`'s listener: answers each datagram with itself on the thread that received
+/// it, up to `--count`, from the senders `--from` accepts.
+#[derive(Default)]
+struct Echoer {
+    from: Option<PeerFilter>,
+    ipv6_only: bool,
+    limit: Option<u64>,
+    /// Datagrams taken (echoed or not), for the limit.
+    taken: AtomicU64,
+    /// Datagrams answered (echoed, or found not echoable), and a wake-up for the loop
+    /// that counts them against `--count` after each.
+    done: AtomicU64,
+    answered: tokio::sync::Notify,
+    echoed: AtomicU64,
+    bytes: AtomicU64,
+    not_echoed: AtomicU64,
+}
+
+impl Echoer {
+    fn answer(&self, sock: &UdpSocket, msg: &wxudp::Message) {
+        let accepted = self.from.as_ref().is_none_or(|f| f.accepts(msg.remote))
+            && !(self.ipv6_only && output::unmapped(msg.remote).is_ipv4());
+        if !accepted {
+            return;
+        }
+        if self
+            .limit
+            .is_some_and(|n| self.taken.fetch_add(1, Ordering::Relaxed) >= n)
+        {
+            return;
+        }
+        // A datagram that claims to come from this very socket (spoofed) would be echoed
+        // to itself for ever: it is not answered. A reply that cannot go out (a spoofed
+        // sender, port 0, no route back) is reported and the echo goes on.
+        let refused = if output::unmapped(msg.remote) == output::unmapped(msg.local) {
+            Some("it claims to come from this socket".to_owned())
+        } else {
+            sock.send_to(&msg.data, msg.remote)
+                .err()
+                .map(|e| e.to_string())
+        };
+        match refused {
+            Some(why) => {
+                console::note(format!(
+                    "cannot echo to {}: {why}",
+                    output::unmapped(msg.remote)
+                ));
+                self.not_echoed.fetch_add(1, Ordering::Relaxed);
+            }
+            None => {
+                self.echoed.fetch_add(1, Ordering::Relaxed);
+                self.bytes.fetch_add(msg.size() as u64, Ordering::Relaxed);
+            }
+        }
+        self.done.fetch_add(1, Ordering::Release);
+        self.answered.notify_one();
+    }
+}
+
 /// What a `listen` or `echo` saw, for its summary.
 #[derive(Debug, Default)]
 struct Tally {
@@ -119,7 +183,26 @@ async fn serve(args: ServeArgs, mode: Mode) -> Result<Ending, Failure> {
                 .into(),
         ));
     }
-    let (sock, mut events) = open(args.bind, port, args.ipv4, args.ipv6)?;
+    // echo answers on the thread that received the datagram, in the listener, before
+    // and whatever the printing does: a slow stdout costs printed lines, never echoes.
+    let echo = Arc::new(Echoer {
+        from: args.from.clone(),
+        ipv6_only: args.ipv6,
+        limit: args.count,
+        ..Echoer::default()
+    });
+    let setup = |sock: &UdpSocket| {
+        if mode == Mode::Echo {
+            let echo = echo.clone();
+            let weak = sock.downgrade();
+            sock.on_message(move |msg| {
+                if let Some(sock) = weak.upgrade() {
+                    echo.answer(&sock, msg);
+                }
+            });
+        }
+    };
+    let (sock, mut events) = open(args.bind, port, args.ipv4, args.ipv6, &setup)?;
     // Lines typed (or piped) go back; an empty or closed stdin reads as its end at once.
     let mut lines = match mode {
         Mode::Listen if reads_stdin() => input::lines().ok(),
@@ -139,17 +222,32 @@ async fn serve(args: ServeArgs, mode: Mode) -> Result<Ending, Failure> {
     let deadline = args.timeout.map(|t| started + t);
     let mut quiet_until = args.idle.map(|t| started + t);
     let mut tally = Tally::default();
+    let mut catch_up: Option<Instant> = None;
     let ending = loop {
-        if args.count.is_some_and(|n| tally.datagrams >= n) {
-            break Ending::Done;
+        // echo counts what its listener answered; the printing may lag behind it (or
+        // run ahead): once the count is answered, the lines of those datagrams get a
+        // moment to be printed too (a flood may have dropped some: not for ever).
+        if let Some(n) = args.count {
+            if tally.datagrams >= n {
+                if mode == Mode::Listen || echo.done.load(Ordering::Acquire) >= n {
+                    break Ending::Done;
+                }
+            } else if mode == Mode::Echo && echo.done.load(Ordering::Acquire) >= n {
+                let until = *catch_up.get_or_insert_with(|| Instant::now() + CATCH_UP);
+                if Instant::now() >= until {
+                    break Ending::Done;
+                }
+            }
         }
-        let next_deadline = match (deadline, quiet_until) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        let next_deadline = [deadline, quiet_until, catch_up]
+            .into_iter()
+            .flatten()
+            .min();
         tokio::select! {
             biased;
             caught = signals.recv() => break Ending::Signal(caught),
+            // An echo answered: the count is checked again.
+            () = echo.answered.notified(), if mode == Mode::Echo => {}
             why = printer.failure() => match why {
                 Stopped::ReaderGone => break Ending::Done,
                 Stopped::Failed(why) => {
@@ -158,6 +256,9 @@ async fn serve(args: ServeArgs, mode: Mode) -> Result<Ending, Failure> {
                 }
             },
             () = sleep_until(next_deadline) => {
+                if catch_up.is_some_and(|t| Instant::now() >= t) {
+                    break Ending::Done;
+                }
                 break if args.count.is_some() { Ending::TimedOut } else { Ending::Done };
             }
             line = next_line(&mut lines) => match line {
@@ -177,26 +278,6 @@ async fn serve(args: ServeArgs, mode: Mode) -> Result<Ending, Failure> {
                     last_peer = Some(msg.remote);
                     tally.datagrams += 1;
                     tally.bytes += msg.size() as u64;
-                    if mode == Mode::Echo {
-                        // A datagram that claims to come from this very socket (spoofed)
-                        // would be echoed to itself for ever: it is not answered.
-                        let to_itself = output::unmapped(msg.remote) == output::unmapped(msg.local);
-                        // A reply that cannot go out (a spoofed sender, port 0, no route
-                        // back) is reported and the echo goes on.
-                        let refused = if to_itself {
-                            Some("it claims to come from this socket".to_owned())
-                        } else {
-                            sock.send_to(&msg.data, msg.remote).err().map(|e| e.to_string())
-                        };
-                        if let Some(why) = refused {
-                            console::note(format!(
-                                "cannot echo to {}: {why}",
-                                output::unmapped(msg.remote)
-                            ));
-                            tally.not_echoed += 1;
-                            continue;
-                        }
-                    }
                     let bytes = output::render(&msg, args.format, SystemTime::now());
                     tokio::select! {
                         biased;
@@ -224,6 +305,12 @@ async fn serve(args: ServeArgs, mode: Mode) -> Result<Ending, Failure> {
         }
     };
     let elapsed = started.elapsed();
+    if mode == Mode::Echo {
+        // What was echoed, whatever was printed.
+        tally.datagrams = echo.echoed.load(Ordering::Relaxed);
+        tally.bytes = echo.bytes.load(Ordering::Relaxed);
+        tally.not_echoed = echo.not_echoed.load(Ordering::Relaxed);
+    }
     let stats = sock.stats();
     let dropped = events.dropped() + stats.dropped + stats.kernel_dropped;
     close(&sock);
@@ -377,6 +464,7 @@ fn open(
     port: u16,
     ipv4: bool,
     ipv6: bool,
+    setup: &dyn Fn(&UdpSocket),
 ) -> Result<(UdpSocket, Events), Failure> {
     let attempt = |addr: SocketAddr| -> Result<(UdpSocket, Events), Failure> {
         let ty = if addr.is_ipv6() {
@@ -387,6 +475,7 @@ fn open(
         let sock = UdpSocket::new(ty)
             .map_err(|e| Failure::runtime(format!("cannot create a socket: {e}")))?;
         let events = sock.events();
+        setup(&sock);
         let bound = if addr.ip().is_unspecified() {
             sock.bind(port)
         } else {

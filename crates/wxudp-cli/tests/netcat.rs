@@ -615,6 +615,30 @@ fn echo_prints_a_summary() {
     );
 }
 
+#[test]
+fn echo_answers_every_datagram_even_when_its_stdout_is_not_read() {
+    // Issue 24: echo echoes first. Its stdout is held and never read; 300 datagrams of
+    // 60 kB fill the pipe and the queue to the printing thread many times over, yet each
+    // comes back: the echo happens where the datagram was received.
+    let (child, port, mut err) = start(&["echo", "0", "-s", "127.0.0.1"]);
+    let mut child = Running(Some(child));
+    let _stdout = child.child().stdout.take().unwrap();
+    let client = socket();
+    for i in 0..300u32 {
+        let mut big = vec![b'e'; 60_000];
+        big[..4].copy_from_slice(&i.to_be_bytes());
+        client.send_to(&big, ("127.0.0.1", port)).unwrap();
+        let (back, _) = recv(&client);
+        assert_eq!(back[..4], i.to_be_bytes(), "datagram {i} echoed");
+    }
+    signal(child.child(), Signal::SIGINT);
+    let out = child.finish();
+    assert_eq!(out.status.code(), Some(130));
+    let mut rest = String::new();
+    err.read_to_string(&mut rest).unwrap();
+    assert!(rest.contains("echoed 300 datagrams"), "{rest}");
+}
+
 /// Waits (bounded) until `pid` has read everything queued on its IPv4 UDP `port`.
 fn drained(pid: u32, port: u16) {
     let deadline = Instant::now() + WAIT;
