@@ -186,7 +186,7 @@ async fn serve(args: ServeArgs, mode: Mode) -> Result<Ending, Failure> {
     // echo answers on the thread that received the datagram, in the listener, before
     // and whatever the printing does: a slow stdout costs printed lines, never echoes.
     let echo = Arc::new(Echoer {
-        from: args.from.clone(),
+        from: args.from,
         ipv6_only: args.ipv6,
         limit: args.count,
         ..Echoer::default()
