@@ -96,6 +96,39 @@ fn the_flow_view_of_a_project_shows_every_datagram_and_its_bytes() {
 
 #[test]
 #[cfg_attr(not(wxudp_ci), ignore = "needs Chromium and npm packages; see NEEDS")]
+fn a_request_gets_a_lane_of_its_origin() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("req.js");
+    // A closed port on loopback: the request fails at once, and is drawn all the same.
+    let closed = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    std::fs::write(
+        &script,
+        format!("wx.request({{ url: 'http://127.0.0.1:{port}/x', fail: function (e) {{ console.log(e.errMsg); }} }});\n"),
+    )
+    .unwrap();
+    let html = dir.path().join("req.html");
+    wxudp(&[
+        "run",
+        script.to_str().unwrap(),
+        "--report",
+        html.to_str().unwrap(),
+    ]);
+    let seen = check(&html, None);
+    let origin = format!("http://127.0.0.1:{port}");
+    assert!(
+        seen["lanes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l == &origin),
+        "{seen}"
+    );
+}
+
+#[test]
+#[cfg_attr(not(wxudp_ci), ignore = "needs Chromium and npm packages; see NEEDS")]
 fn a_flow_view_of_100k_datagrams_opens() {
     let dir = tempfile::tempdir().unwrap();
     let script = dir.path().join("flood.js");

@@ -27,6 +27,20 @@ pub enum Event {
 /// Starts host `h` in the namespace at `netns` and returns its process id (also its
 /// process group's). Must be called on the main thread: the host is killed when the
 /// thread that started it ends.
+/// `NAME=ADDRESS,...` for every address the LAN file gives a host: what a run's flow
+/// view names its peers by (`crate::protocol::NAMES_ENV`).
+fn names(lan: &Lan) -> String {
+    lan.hosts
+        .iter()
+        .flat_map(|h| {
+            h.attach
+                .iter()
+                .filter_map(move |a| a.1.map(|ip| format!("{}={ip}", h.name)))
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 pub fn spawn(
     lan: &Lan,
     h: usize,
@@ -66,6 +80,7 @@ pub fn spawn(
         .current_dir(&lan.dir)
         .env(crate::protocol::CONTROL_ENV, control)
         .env("WXUDP_LAN_HOST", &host.name)
+        .env(crate::protocol::NAMES_ENV, names(lan))
         .envs(&host.env)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

@@ -14,6 +14,11 @@ use std::io::{BufRead, Read};
 
 use serde::{Deserialize, Serialize};
 
+/// The environment variable that names the LAN's hosts by address for each host's
+/// process: `lamp=192.168.4.1,lamp=192.168.1.3,phone=192.168.1.2` (the addresses the LAN
+/// file gives; a `wxudp run` report names its peers by it).
+pub const NAMES_ENV: &str = "WXUDP_LAN_NAMES";
+
 /// The environment variable through which `wxudp lan` tells a host's runtime the path of
 /// its control socket.
 pub const CONTROL_ENV: &str = "WXUDP_LAN_CONTROL";

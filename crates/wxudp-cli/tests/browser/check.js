@@ -98,9 +98,10 @@ function hexLine(bytes) {
       if (utf8 !== new TextDecoder().decode(bytes)) fail('the UTF-8 view of datagram ' + first + ' is ' + JSON.stringify(utf8));
       clicked = { datagram: first, hex: hex.split('\n')[0] };
     }
+    const lanes = await page.$$eval('.lane-title', (els) => els.map((e) => e.firstChild.textContent));
     if (shot) await page.screenshot({ path: shot });
     if (errors.length) fail('console errors: ' + errors.join(' | '));
-    console.log(JSON.stringify({ datagrams: datagrams.length, arrows: arrows, loadMs: loadMs, clicked: clicked }));
+    console.log(JSON.stringify({ datagrams: datagrams.length, arrows: arrows, loadMs: loadMs, clicked: clicked, lanes: lanes }));
   } finally {
     await browser.close();
   }

@@ -525,7 +525,20 @@ fn report(status: i32, st: &State) -> Value {
         "sockets": sockets,
         "requests": requests,
         "timeline": st.timeline.to_json(st.project["root"].as_str()),
+        "names": lan_names(),
     })
+}
+
+/// Under `wxudp lan`, the LAN's hosts by address (from the controller's
+/// `WXUDP_LAN_NAMES`): `{"192.168.4.1": "lamp"}`; empty elsewhere.
+fn lan_names() -> Value {
+    let text = std::env::var(wxudp_lan::protocol::NAMES_ENV).unwrap_or_default();
+    let names: serde_json::Map<String, Value> = text
+        .split(',')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(name, ip)| (ip.to_string(), Value::String(name.to_string())))
+        .collect();
+    Value::Object(names)
 }
 
 #[cfg(test)]
